@@ -1,0 +1,23 @@
+// Command moimbot keeps track of who has paid the monthly dues of a group
+// account (모임통장) by reading the account's transactions through the KFTC Open
+// Banking API and reporting to the group's chat.
+//
+// Run "moimbot help" for the subcommands.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is stamped at build time: go build -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

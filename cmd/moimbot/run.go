@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed while running
+	exitUsage = 2 // bad subcommand, flag or input
+)
+
+// env carries what a subcommand may use from the process: arguments, the
+// environment and the output streams. Tests build one by hand.
+type env struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+// commands lists the subcommands in the order help shows them.
+func commands() []command {
+	return []command{
+		{"demo", "run moimbot end to end on the embedded KFTC simulator", runDemo},
+		{"testbed", "serve the KFTC Open Banking testbed simulator on a loopback address", runTestbed},
+		{"version", "print the version", runVersion},
+		{"help", "list the subcommands", nil},
+	}
+}
+
+// usageError is a mistake in how the command was called; it exits with
+// exitUsage and a one-line message.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// run is the whole program: main only adds the signal context and os.Exit.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printHelp(stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		printHelp(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != name || c.run == nil {
+			continue
+		}
+		err := c.run(ctx, e, rest)
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case isUsage(err):
+			fmt.Fprintf(stderr, "moimbot %s: %v\n", name, err)
+			return exitUsage
+		default:
+			fmt.Fprintf(stderr, "moimbot %s: %v\n", name, err)
+			return exitError
+		}
+	}
+	fmt.Fprintf(stderr, "moimbot: unknown command %q (run \"moimbot help\")\n", name)
+	return exitUsage
+}
+
+func isUsage(err error) bool {
+	var u *usageError
+	return errors.As(err, &u)
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "moimbot tracks who has paid the dues of a group account (모임통장).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: moimbot <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run \"moimbot <command> -h\" for a command's flags.")
+}
+
+// newFlagSet returns a flag set whose errors come back as usage errors instead
+// of printing and exiting, and whose -h output goes to stdout.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("moimbot "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseFlags parses args and turns any problem into a one-line usage error.
+// -h prints the flags to stdout and returns flag.ErrHelp.
+func parseFlags(e env, fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(e.stdout)
+		fmt.Fprintf(e.stdout, "Usage of %s:\n", fs.Name())
+		fs.PrintDefaults()
+		return flag.ErrHelp
+	case err != nil:
+		return usagef("%s", firstLine(err.Error()))
+	case fs.NArg() > 0:
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func runVersion(_ context.Context, e env, args []string) error {
+	fs := newFlagSet("version")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "moimbot", versionString())
+	return nil
+}
+
+// versionString is the stamped version, else the module version the binary was
+// built from, else "dev".
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

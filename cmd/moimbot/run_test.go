@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) string { return "" }
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, noEnv, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestRunUsage(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{"Help", []string{"help"}, exitOK, "Commands:", ""},
+		{"HelpFlag", []string{"--help"}, exitOK, "testbed", ""},
+		{"NoArgs", nil, exitUsage, "", "Usage: moimbot"},
+		{"Unknown", []string{"frobnicate"}, exitUsage, "", `moimbot: unknown command "frobnicate" (run "moimbot help")` + "\n"},
+		{"BadFlag", []string{"testbed", "-nope"}, exitUsage, "", "moimbot testbed: flag provided but not defined: -nope\n"},
+		{"BadFlagValue", []string{"testbed", "-rate-limit", "fast"}, exitUsage, "", "moimbot testbed: invalid value"},
+		{"ExtraArgument", []string{"version", "now"}, exitUsage, "", "moimbot version: unexpected argument \"now\"\n"},
+		{"NotLoopback", []string{"testbed", "-addr", "0.0.0.0:9443"}, exitUsage, "", "is not a loopback address"},
+		{"BadAddr", []string{"testbed", "-addr", "nope"}, exitUsage, "", "moimbot testbed: -addr \"nope\""},
+		{"CommandHelp", []string{"testbed", "-h"}, exitOK, "-addr", ""},
+		{"DemoBadDays", []string{"demo", "-days", "0"}, exitUsage, "", "moimbot demo: -days 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.wantCode, stderr)
+			}
+			if !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout = %q, want it to contain %q", stdout, tt.wantStdout)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.wantStderr)
+			}
+			if tt.wantCode == exitUsage && strings.Count(strings.TrimSpace(stderr), "\n") > 0 && tt.args != nil {
+				t.Errorf("usage error spans several lines: %q", stderr)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := runCmd(t, "version")
+	if code != exitOK || !strings.HasPrefix(stdout, "moimbot ") {
+		t.Errorf("version: code %d stdout %q", code, stdout)
+	}
+}
+
+// TestVersionStamp builds the binary with -ldflags -X and runs it.
+func TestVersionStamp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "moimbot")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-test", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(out), "moimbot v9.8.7-test\n"; got != want {
+		t.Errorf("version = %q, want %q", got, want)
+	}
+}
+
+// TestTestbedCommand runs `moimbot testbed` on a free loopback port and talks
+// to it with a plain HTTP client, then stops it the way Ctrl-C does.
+func TestTestbedCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"testbed", "-addr", "127.0.0.1:0"}, noEnv, &stdout, &stderr) }()
+
+	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("testbed exited early with %d: %s", code, stderr.String())
+		default:
+		}
+	}
+	if base == "" {
+		t.Fatalf("testbed did not say where it listens; stdout %q", stdout.String())
+	}
+	for _, want := range []string{"client_id", "client_secret", "client_use_code", "admin API", base + "/testbed/", "consent page"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+
+	tests := []struct {
+		name, path, wantCode string
+	}{
+		{"AccountListWithoutToken", "/v2.0/account/list?user_seq_no=1100000001&include_cancel_yn=N&sort_order=D", "O0001"},
+		{"GetOnTokenEndpoint", "/oauth/2.0/token", "O0010"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Get(base + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("status = %d, want 200", resp.StatusCode)
+			}
+			var body struct {
+				RspCode string `json:"rsp_code"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if body.RspCode != tt.wantCode {
+				t.Errorf("rsp_code = %q, want %q", body.RspCode, tt.wantCode)
+			}
+		})
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit code after cancel = %d, want 0 (stderr %q)", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("testbed did not stop on cancel")
+	}
+}
+
+// TestDemo runs the README's first command in-process.
+func TestDemo(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "demo")
+	if code != exitOK {
+		t.Fatalf("demo exit code = %d\nstderr: %s\nstdout: %s", code, stderr, stdout)
+	}
+	for _, want := range []string{"동의", "거래내역", "페이지", "원"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+}

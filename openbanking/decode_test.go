@@ -1,0 +1,207 @@
+package openbanking
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestObjectAmount(t *testing.T) {
+	tests := []struct {
+		name    string
+		json    string
+		want    int64
+		wantOK  bool
+		wantErr bool
+	}{
+		{"QuotedString", `{"v":"30000"}`, 30000, true, false},
+		{"Number", `{"v":30000}`, 30000, true, false},
+		{"NegativeString", `{"v":"-1000000"}`, -1000000, true, false},
+		{"NegativeNumber", `{"v":-1000000}`, -1000000, true, false},
+		{"PlusSign", `{"v":"+500"}`, 500, true, false},
+		{"Spaces", `{"v":" 1200 "}`, 1200, true, false},
+		{"ThousandsSeparators", `{"v":"1,243,000"}`, 1243000, true, false},
+		{"Missing", `{}`, 0, false, false},
+		{"Null", `{"v":null}`, 0, false, false},
+		{"EmptyString", `{"v":""}`, 0, false, false},
+		{"Fraction", `{"v":"100.5"}`, 0, false, true},
+		{"FractionNumber", `{"v":100.5}`, 0, false, true},
+		{"Text", `{"v":"abc"}`, 0, false, true},
+		{"Object", `{"v":{}}`, 0, false, true},
+		{"Overflow", `{"v":"99999999999999999999"}`, 0, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := decodeObject([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok, err := o.amount("v")
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("amount = %d, %v; want %d, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestDecodeObjectKeys(t *testing.T) {
+	tests := []struct {
+		name, json, key, want string
+	}{
+		{"TrailingSpace", `{"page_record_cnt ":"2"}`, "page_record_cnt", "2"},
+		{"UpperCase", `{"RSP_CODE":"A0000"}`, "rsp_code", "A0000"},
+		{"NormalFormWins", `{"page_record_cnt ":"9","page_record_cnt":"2"}`, "page_record_cnt", "2"},
+		{"NormalFormWinsReversed", `{"page_record_cnt":"2","page_record_cnt ":"9"}`, "page_record_cnt", "2"},
+		{"UnknownKeysIgnored", `{"x_extra":[1,2],"rsp_code":"A0000"}`, "rsp_code", "A0000"},
+		{"BoolAsText", `{"flag":true}`, "flag", "true"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := decodeObject([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := o.str(tt.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("str(%q) = %q, want %q", tt.key, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeObjectRejects(t *testing.T) {
+	for _, body := range []string{``, `[]`, `null`, `"x"`, `{"a":`, `<html>`} {
+		if _, err := decodeObject([]byte(body)); err == nil {
+			t.Errorf("decodeObject(%q) succeeded, want error", body)
+		}
+	}
+}
+
+// TestDecodePageSample decodes the contract's example page (testdata), once as
+// the contract writes it and once in each tolerated variant.
+func TestDecodePageSample(t *testing.T) {
+	tests := []struct {
+		file string
+	}{
+		{"page_strings.json"},
+		{"page_numbers.json"},
+		{"page_printed_content.json"},
+	}
+	want := TransactionPage{
+		APITranID: "9d41f0a2-5c6e-4b8a-a3f7-1e2d3c4b5a69", BankTranID: "M202500123U4K7Q2Z9X1",
+		BankName: "카카오뱅크", FintechUseNum: "120250012309012345678901",
+		BalanceAmt: 1243000, BalanceKnown: true, NextPage: true, TraceInfo: "1T2026112500025",
+		Rows: []Transaction{
+			{Date: "20261125", Time: "093012", At: time.Date(2026, 11, 25, 9, 30, 12, 0, kst), InoutType: "입금", TranType: "타행환",
+				PrintContent: "11월회비김민수", Amount: 30000, AfterBalance: 1243000},
+			{Date: "20261124", Time: "221740", At: time.Date(2026, 11, 24, 22, 17, 40, 0, kst), InoutType: "출금", TranType: "대체",
+				PrintContent: "모임식대", Amount: -184000, AfterBalance: 1213000},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := decodeObject(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := o.header()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkRsp(opTransactions, h, true); err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodePage(o, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotJSON, _ := json.Marshal(got)
+			wantJSON, _ := json.Marshal(want)
+			if string(gotJSON) != string(wantJSON) {
+				t.Errorf("page:\n got %s\nwant %s", gotJSON, wantJSON)
+			}
+		})
+	}
+}
+
+func TestDecodePageErrors(t *testing.T) {
+	tests := []struct {
+		name, json string
+	}{
+		{"CountMismatch", `{"rsp_code":"A0000","page_record_cnt":"3","next_page_yn":"N","res_list":[]}`},
+		{"NextWithoutCursor", `{"rsp_code":"A0000","page_record_cnt":"0","next_page_yn":"Y","res_list":[]}`},
+		{"BadNextFlag", `{"rsp_code":"A0000","next_page_yn":"X","res_list":[]}`},
+		{"BadDate", `{"rsp_code":"A0000","next_page_yn":"N","res_list":[{"tran_date":"2026","tran_time":"093012","tran_amt":"1","after_balance_amt":"1"}]}`},
+		{"MissingAmount", `{"rsp_code":"A0000","next_page_yn":"N","res_list":[{"tran_date":"20261125","tran_time":"093012","after_balance_amt":"1"}]}`},
+		{"MissingAfterBalance", `{"rsp_code":"A0000","next_page_yn":"N","res_list":[{"tran_date":"20261125","tran_time":"093012","tran_amt":"1"}]}`},
+		{"ListNotArray", `{"rsp_code":"A0000","next_page_yn":"N","res_list":{}}`},
+		{"RowNotObject", `{"rsp_code":"A0000","next_page_yn":"N","res_list":[1]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := decodeObject([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, _ := o.header()
+			if _, err := decodePage(o, h); err == nil {
+				t.Errorf("decodePage succeeded, want error")
+			}
+		})
+	}
+}
+
+// FuzzDecodePage feeds arbitrary bodies to the response decoder: it must never
+// panic, and decoding the same body twice must give the same result.
+func FuzzDecodePage(f *testing.F) {
+	for _, name := range []string{"page_strings.json", "page_numbers.json", "page_printed_content.json"} {
+		body, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body)
+	}
+	f.Add([]byte(`{"rsp_code":"A0018","rsp_message":"거래내역 없음"}`))
+	f.Add([]byte(`{"rsp_code":"O0003","rsp_message":"Access Token 만료"}`))
+	f.Add([]byte(`{"access_token":"x","expires_in":"7775999"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		decode := func() (string, error) {
+			o, err := decodeObject(body)
+			if err != nil {
+				return "", err
+			}
+			h, err := o.header()
+			if err != nil {
+				return "", err
+			}
+			p, err := decodePage(o, h)
+			if err != nil {
+				return "", err
+			}
+			for _, r := range p.Rows {
+				if r.At.IsZero() {
+					t.Fatalf("row without time: %+v", r)
+				}
+			}
+			js, err := json.Marshal(p)
+			return string(js), err
+		}
+		a, errA := decode()
+		b, errB := decode()
+		if a != b || (errA == nil) != (errB == nil) {
+			t.Fatalf("non-deterministic decode: %q/%v vs %q/%v", a, errA, b, errB)
+		}
+	})
+}

@@ -1,0 +1,596 @@
+package testbed
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+//go:embed authorize.html authorize_error.html
+var templateFS embed.FS
+
+// pages holds the parsed HTML templates; it is never modified after init.
+var pages = template.Must(template.ParseFS(templateFS, "authorize.html", "authorize_error.html"))
+
+// codeLifetime is how long an authorization code may be exchanged.
+const codeLifetime = 10 * time.Minute
+
+// maxFormBytes bounds the body of the form endpoints.
+const maxFormBytes = 64 << 10
+
+// authCode is an issued authorization code.
+type authCode struct {
+	clientID    string
+	redirectURI string
+	userSeqNo   string
+	scopes      []string
+	expires     time.Time
+	used        bool
+}
+
+// authorizeParams are the parameters of GET /oauth/2.0/authorize; each may
+// appear at most once.
+var authorizeParams = []string{
+	"response_type", "client_id", "redirect_uri", "scope", "state", "auth_type",
+	"client_info", "cellphone_cert_yn", "authorized_cert_yn", "account_hold_auth_yn", "lang",
+}
+
+// scopeLabels describes the scopes on the consent page.
+var scopeLabels = map[string]string{
+	"login":    "사용자 정보 및 등록 계좌 목록 조회",
+	"inquiry":  "잔액 및 거래내역 조회",
+	"transfer": "출금이체",
+}
+
+// single returns the value of key in v. It reports dup when the key
+// appears more than once; an absent key and an empty value both give "".
+func single(v url.Values, key string) (val string, dup bool) {
+	vals := v[key]
+	if len(vals) > 1 {
+		return "", true
+	}
+	if len(vals) == 1 {
+		return vals[0], false
+	}
+	return "", false
+}
+
+// authzRequest is a validated authorization request.
+type authzRequest struct {
+	inst        *Institution
+	redirectURI string
+	scopes      []string
+	state       string
+	clientInfo  string
+	params      url.Values
+}
+
+// authzError is a failed authorization request. With redirect set the
+// redirect_uri is trustworthy and the error goes back to the client;
+// otherwise a browser is shown an error page.
+type authzError struct {
+	detail   string
+	reason   string
+	redirect bool
+	oauthErr string // the OAuth error code when redirected
+}
+
+// validateAuthorize checks the authorization parameters in v. The caller
+// holds s.mu.
+func (s *Server) validateAuthorize(v url.Values) (*authzRequest, *authzError) {
+	page := func(detail, reason string) (*authzRequest, *authzError) {
+		return nil, &authzError{detail: detail, reason: reason}
+	}
+	for _, k := range authorizeParams {
+		if _, dup := single(v, k); dup {
+			return page(detailBadParameter, k+" 파라미터가 중복되었습니다")
+		}
+	}
+	rt, _ := single(v, "response_type")
+	switch rt {
+	case "":
+		return page(detailBadParameter, "response_type이 없습니다")
+	case "code":
+	default:
+		return page(detailResponseType, "지원하지 않는 response_type입니다")
+	}
+	cid, _ := single(v, "client_id")
+	if cid == "" {
+		return page(detailBadParameter, "client_id가 없습니다")
+	}
+	inst := s.st.institutions[cid]
+	if inst == nil {
+		return page(detailClient, "등록되지 않은 client_id입니다")
+	}
+	ru, _ := single(v, "redirect_uri")
+	if ru == "" {
+		return page(detailBadParameter, "redirect_uri가 없습니다")
+	}
+	if !slices.Contains(inst.RedirectURIs, ru) {
+		return page(detailRedirectURI, "등록되지 않은 redirect_uri입니다")
+	}
+	req := &authzRequest{inst: inst, redirectURI: ru, params: v}
+	req.state, _ = single(v, "state")
+	req.clientInfo, _ = single(v, "client_info")
+	back := func(detail, oauthErr, reason string) (*authzRequest, *authzError) {
+		return req, &authzError{detail: detail, reason: reason, redirect: true, oauthErr: oauthErr}
+	}
+	scope, _ := single(v, "scope")
+	req.scopes = normalizeScopes(scope)
+	if len(req.scopes) == 0 {
+		return back(detailScope, "invalid_scope", "scope가 없습니다")
+	}
+	for _, sc := range req.scopes {
+		if !slices.Contains(inst.Scopes, sc) {
+			return back(detailScope, "invalid_scope", "등록되지 않은 scope입니다: "+sc)
+		}
+	}
+	if utf8.RuneCountInString(req.state) != 32 {
+		return back(detailBadParameter, "invalid_request", "state는 32자리여야 합니다")
+	}
+	if at, _ := single(v, "auth_type"); at != "0" && at != "2" {
+		return back(detailBadParameter, "invalid_request", "auth_type은 0 또는 2여야 합니다")
+	}
+	for _, k := range []string{"cellphone_cert_yn", "authorized_cert_yn", "account_hold_auth_yn"} {
+		if yn, _ := single(v, k); yn != "" && yn != "Y" && yn != "N" {
+			return back(detailBadParameter, "invalid_request", k+"는 Y 또는 N이어야 합니다")
+		}
+	}
+	return req, nil
+}
+
+// handleAuthorize serves GET (the consent page) and POST (the consent
+// form) of /oauth/2.0/authorize.
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	s.countAPI(APIAuthorize)
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		writeJSON(w, http.StatusOK, rspObject("O0010", rspMessage("O0010")))
+		return
+	}
+	var (
+		v   url.Values
+		err error
+	)
+	if r.Method == http.MethodGet {
+		v, err = url.ParseQuery(r.URL.RawQuery)
+	} else {
+		v, err = readForm(w, r)
+	}
+	s.mu.Lock()
+	if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
+		s.st.countClient(inst.ClientID, APIAuthorize)
+	}
+	f := s.st.takeFault(APIAuthorize)
+	s.mu.Unlock()
+	if applyFault(w, r, f, oauthFaultBody) {
+		return
+	}
+	if err != nil {
+		s.authorizeErrorPage(w, detailBadParameter, "요청 파라미터를 해석할 수 없습니다")
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.authorizePage(w, r, v)
+	} else {
+		s.authorizeConsent(w, r, v)
+	}
+}
+
+type scopeView struct{ Name, Label string }
+
+type hiddenField struct{ Name, Value string }
+
+type accountView struct {
+	ID, BankName, Masked, Alias string
+	Checked                     bool
+}
+
+type userView struct {
+	SeqNo, Name string
+	Selected    bool
+	Accounts    []accountView
+}
+
+type consentPage struct {
+	InstitutionName string
+	Scopes          []scopeView
+	Hidden          []hiddenField
+	Users           []userView
+	MultipleUsers   bool
+}
+
+// authorizePage renders the consent page or the validation error.
+func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request, v url.Values) {
+	s.mu.Lock()
+	req, aerr := s.validateAuthorize(v)
+	if aerr != nil {
+		s.mu.Unlock()
+		s.authorizeFailed(w, r, req, aerr)
+		return
+	}
+	data := consentPage{InstitutionName: req.inst.Name}
+	for _, sc := range req.scopes {
+		data.Scopes = append(data.Scopes, scopeView{Name: sc, Label: scopeLabels[sc]})
+	}
+	for _, k := range authorizeParams {
+		if val, _ := single(v, k); val != "" {
+			data.Hidden = append(data.Hidden, hiddenField{Name: k, Value: val})
+		}
+	}
+	for i, seq := range s.st.userOrder {
+		u := s.st.users[seq]
+		uv := userView{SeqNo: u.UserSeqNo, Name: u.Name, Selected: i == 0}
+		for _, id := range s.st.accountOrder {
+			a := s.st.accounts[id]
+			if a.UserSeqNo != u.UserSeqNo {
+				continue
+			}
+			uv.Accounts = append(uv.Accounts, accountView{
+				ID: a.ID, BankName: a.BankName, Masked: maskAccountNum(a.AccountNum), Alias: a.Alias,
+				Checked: i == 0, // the default-selected user's accounts
+			})
+		}
+		data.Users = append(data.Users, uv)
+	}
+	data.MultipleUsers = len(data.Users) > 1
+	s.mu.Unlock()
+	renderHTML(w, http.StatusOK, "authorize.html", data)
+}
+
+// authorizeConsent handles the consent form POST.
+func (s *Server) authorizeConsent(w http.ResponseWriter, r *http.Request, v url.Values) {
+	s.mu.Lock()
+	answer := s.decideConsent(r, v)
+	s.mu.Unlock()
+	answer(w)
+}
+
+// decideConsent applies the consent form and returns the answer to write
+// once s.mu is released. The caller holds s.mu.
+func (s *Server) decideConsent(r *http.Request, v url.Values) func(http.ResponseWriter) {
+	errorPage := func(reason string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) { s.authorizeErrorPage(w, detailBadParameter, reason) }
+	}
+	req, aerr := s.validateAuthorize(v)
+	if aerr != nil {
+		return func(w http.ResponseWriter) { s.authorizeFailed(w, r, req, aerr) }
+	}
+	denied := func(desc string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) { s.redirectDenied(w, r, req, desc) }
+	}
+	consent, dup := single(v, "consent")
+	if dup || (consent != "agree" && consent != "cancel") {
+		return errorPage("consent는 agree 또는 cancel이어야 합니다")
+	}
+	if consent == "cancel" {
+		return denied("사용자가 동의를 취소했습니다")
+	}
+	seq, dup := single(v, "user_seq_no")
+	u := s.st.users[seq]
+	if dup || u == nil {
+		return errorPage("user_seq_no가 없거나 등록되지 않은 사용자입니다")
+	}
+	var chosen []*account
+	for _, id := range v["account"] {
+		a := s.st.accounts[id]
+		if a == nil || a.UserSeqNo != u.UserSeqNo {
+			return errorPage("사용자의 계좌가 아닙니다: " + id)
+		}
+		if !slices.Contains(chosen, a) {
+			chosen = append(chosen, a)
+		}
+	}
+	if len(chosen) == 0 {
+		return denied("선택한 계좌가 없습니다")
+	}
+	now := s.clock.Now()
+	transfer := slices.Contains(req.scopes, "transfer")
+	for _, a := range chosen {
+		s.st.register(a, req.inst, transfer, now)
+	}
+	// Forget spent codes: an unknown code answers 3002110 like a used one.
+	for c, ac := range s.st.codes {
+		if ac.used || !now.Before(ac.expires) {
+			delete(s.st.codes, c)
+		}
+	}
+	code := randomString(30, alnumMixed)
+	s.st.codes[code] = &authCode{
+		clientID:    req.inst.ClientID,
+		redirectURI: req.redirectURI,
+		userSeqNo:   u.UserSeqNo,
+		scopes:      req.scopes,
+		expires:     now.Add(codeLifetime),
+	}
+	q := url.Values{}
+	q.Set("code", code)
+	q.Set("scope", strings.Join(req.scopes, " "))
+	if req.clientInfo != "" {
+		q.Set("client_info", req.clientInfo)
+	}
+	q.Set("state", req.state)
+	location := withQuery(req.redirectURI, q)
+	return func(w http.ResponseWriter) { http.Redirect(w, r, location, http.StatusFound) }
+}
+
+// authorizeFailed answers a failed validation: back to the client when the
+// redirect_uri is trustworthy, else an error page.
+func (s *Server) authorizeFailed(w http.ResponseWriter, r *http.Request, req *authzRequest, aerr *authzError) {
+	if !aerr.redirect {
+		s.authorizeErrorPage(w, aerr.detail, aerr.reason)
+		return
+	}
+	q := url.Values{}
+	q.Set("error", aerr.oauthErr)
+	q.Set("error_description", "O0001 "+oauthMessage(aerr.detail)+" "+aerr.reason)
+	q.Set("state", req.state)
+	http.Redirect(w, r, withQuery(req.redirectURI, q), http.StatusFound)
+}
+
+func (s *Server) redirectDenied(w http.ResponseWriter, r *http.Request, req *authzRequest, desc string) {
+	q := url.Values{}
+	q.Set("error", "access_denied")
+	q.Set("error_description", desc)
+	q.Set("state", req.state)
+	http.Redirect(w, r, withQuery(req.redirectURI, q), http.StatusFound)
+}
+
+// withQuery adds q to the (registered, hence parseable) URI.
+func withQuery(uri string, q url.Values) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	merged := u.Query()
+	for k, vs := range q {
+		merged[k] = vs
+	}
+	u.RawQuery = merged.Encode()
+	return u.String()
+}
+
+type errorPage struct{ RspCode, RspMessage, Reason string }
+
+// authorizeErrorPage shows an O0001 error to the browser with HTTP 400.
+func (s *Server) authorizeErrorPage(w http.ResponseWriter, detail, reason string) {
+	renderHTML(w, http.StatusBadRequest, "authorize_error.html",
+		errorPage{RspCode: "O0001", RspMessage: oauthMessage(detail), Reason: reason})
+}
+
+func renderHTML(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		http.Error(w, "template error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+var errNotForm = errors.New("content type is not application/x-www-form-urlencoded")
+
+// readForm reads an application/x-www-form-urlencoded body. Parameters in
+// the URL's query string are ignored, as the token endpoint requires a
+// form body.
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return url.Values{}, errNotForm
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err != nil {
+		return url.Values{}, err
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return url.Values{}, err
+	}
+	return v, nil
+}
+
+// tokenParams are the token endpoint's parameters; each may appear at most
+// once.
+var tokenParams = []string{"grant_type", "code", "client_id", "client_secret", "redirect_uri", "refresh_token", "scope"}
+
+// handleToken serves POST /oauth/2.0/token.
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	s.countAPI(APIToken)
+	if r.Method != http.MethodPost {
+		writeJSON(w, http.StatusOK, rspObject("O0010", rspMessage("O0010")))
+		return
+	}
+	v, formErr := readForm(w, r)
+	s.mu.Lock()
+	if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
+		s.st.countClient(inst.ClientID, APIToken)
+	}
+	f := s.st.takeFault(APIToken)
+	s.mu.Unlock()
+	if applyFault(w, r, f, oauthFaultBody) {
+		return
+	}
+	s.mu.Lock()
+	body := s.token(v, formErr)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
+// token answers a token request. The caller holds s.mu.
+func (s *Server) token(v url.Values, formErr error) *object {
+	bad := func(detail string) *object { return rspObject("O0001", oauthMessage(detail)) }
+	if formErr != nil {
+		return bad(detailBadParameter)
+	}
+	for _, k := range tokenParams {
+		if _, dup := single(v, k); dup {
+			return bad(detailBadParameter)
+		}
+	}
+	grant, _ := single(v, "grant_type")
+	var required []string
+	switch grant {
+	case "authorization_code":
+		required = []string{"code", "client_id", "client_secret", "redirect_uri"}
+	case "refresh_token":
+		required = []string{"client_id", "client_secret", "refresh_token", "scope"}
+	case "client_credentials":
+		required = []string{"client_id", "client_secret", "scope"}
+	default:
+		return bad(detailBadParameter)
+	}
+	for _, k := range required {
+		if val, _ := single(v, k); val == "" {
+			return bad(detailBadParameter)
+		}
+	}
+	inst := s.authenticateClient(v)
+	if inst == nil {
+		return bad(detailClient)
+	}
+	now := s.clock.Now()
+	switch grant {
+	case "authorization_code":
+		c := s.st.codes[v.Get("code")]
+		if c == nil || c.used || c.clientID != inst.ClientID || !now.Before(c.expires) {
+			return bad(detailCodeUsedExpired)
+		}
+		if v.Get("redirect_uri") != c.redirectURI {
+			return bad(detailRedirectURI)
+		}
+		c.used = true
+		return s.userTokenBody(inst.ClientID, c.userSeqNo, c.scopes, now)
+	case "refresh_token":
+		rec := s.lookupToken(v.Get("refresh_token"), kindRefresh)
+		switch {
+		case rec == nil || rec.clientID != inst.ClientID || rec.revoked:
+			return rspObject("O0002", rspMessage("O0002"))
+		case rec.expired(now):
+			return rspObject("O0003", rspMessage("O0003"))
+		}
+		scopes := normalizeScopes(v.Get("scope"))
+		for _, sc := range scopes {
+			if !slices.Contains(rec.scopes, sc) {
+				return bad(detailScope)
+			}
+		}
+		if len(scopes) == 0 {
+			return bad(detailBadParameter)
+		}
+		rec.revoked = true // rotation: the old refresh token stops working
+		return s.userTokenBody(inst.ClientID, rec.userSeqNo, scopes, now)
+	default: // client_credentials
+		if v.Get("scope") != "oob" {
+			return bad(detailBadParameter)
+		}
+		rec, _, err := s.issueToken(kindAccess, inst.ClientID, "", inst.ClientUseCode, []string{"oob"},
+			now.Truncate(time.Second).Add(accessLifetime))
+		if err != nil {
+			return rspObject("A0003", rspMessage("A0003"))
+		}
+		return new(object).
+			set("access_token", rec.raw).
+			set("token_type", "Bearer").
+			set("expires_in", expiresIn).
+			set("scope", "oob").
+			set("client_use_code", inst.ClientUseCode)
+	}
+}
+
+// userTokenBody issues a user token pair and returns the success body with
+// exactly the six keys of the contract. The caller holds s.mu.
+func (s *Server) userTokenBody(clientID, userSeqNo string, scopes []string, now time.Time) *object {
+	access, refresh, err := s.issueUserTokens(clientID, userSeqNo, scopes, now)
+	if err != nil {
+		return rspObject("A0003", rspMessage("A0003"))
+	}
+	return new(object).
+		set("access_token", access.raw).
+		set("token_type", "Bearer").
+		set("expires_in", expiresIn).
+		set("refresh_token", refresh.raw).
+		set("scope", strings.Join(scopes, " ")).
+		set("user_seq_no", userSeqNo)
+}
+
+// authenticateClient returns the institution whose client_id and
+// client_secret are in v, or nil. The caller holds s.mu.
+func (s *Server) authenticateClient(v url.Values) *Institution {
+	inst := s.st.institutions[v.Get("client_id")]
+	if inst == nil || subtle.ConstantTimeCompare([]byte(v.Get("client_secret")), []byte(inst.ClientSecret)) != 1 {
+		return nil
+	}
+	return inst
+}
+
+// handleRevoke serves POST /oauth/2.0/revoke.
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	s.countAPI(APIRevoke)
+	if r.Method != http.MethodPost {
+		writeJSON(w, http.StatusOK, rspObject("O0010", rspMessage("O0010")))
+		return
+	}
+	v, formErr := readForm(w, r)
+	s.mu.Lock()
+	if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
+		s.st.countClient(inst.ClientID, APIRevoke)
+	}
+	f := s.st.takeFault(APIRevoke)
+	s.mu.Unlock()
+	if applyFault(w, r, f, oauthFaultBody) {
+		return
+	}
+	s.mu.Lock()
+	body := s.revoke(v, formErr)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
+// revoke answers a revoke request. The caller holds s.mu.
+func (s *Server) revoke(v url.Values, formErr error) *object {
+	bad := func(detail string) *object { return rspObject("O0001", oauthMessage(detail)) }
+	if formErr != nil {
+		return bad(detailBadParameter)
+	}
+	for _, k := range []string{"client_id", "client_secret", "access_token"} {
+		if val, dup := single(v, k); dup || val == "" {
+			return bad(detailBadParameter)
+		}
+	}
+	inst := s.authenticateClient(v)
+	if inst == nil {
+		return bad(detailClient)
+	}
+	rec := s.lookupToken(v.Get("access_token"), kindAccess)
+	if rec == nil || rec.clientID != inst.ClientID || rec.revoked {
+		return rspObject("O0002", rspMessage("O0002"))
+	}
+	rec.revoked = true
+	refresh := ""
+	if p := s.st.tokens[rec.partner]; p != nil {
+		p.revoked = true
+		refresh = p.raw
+	}
+	return rspObject("A0000", "").
+		set("access_token", rec.raw).
+		set("refresh_token", refresh)
+}
+
+// oauthFaultBody is the answer of an injected rsp_code on the OAuth
+// endpoints.
+func oauthFaultBody(rspCode, _ string) *object {
+	return rspObject(rspCode, rspMessage(rspCode))
+}
