@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	golang.org/x/text v0.44.0
 	golang.org/x/time v0.16.0
 )
 

@@ -828,3 +828,28 @@ func TestUnknownPath(t *testing.T) {
 		t.Errorf("status = %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestRefreshWithoutRotation covers the alternative the contract names for its
+// (decided) rotation: a refresh answer without refresh_token keeps the old one.
+// The simulator always rotates, so this one case uses a fixed answer.
+func TestRefreshWithoutRotation(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth/2.0/token" || r.FormValue("grant_type") != "refresh_token" || r.FormValue("refresh_token") != "old-refresh" {
+			t.Errorf("unexpected request %s %s %v", r.Method, r.URL.Path, r.Form)
+		}
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		w.Write([]byte(`{"access_token":"new-access","token_type":"Bearer","expires_in":7775999,"scope":"inquiry login","user_seq_no":"1100000001"}`))
+	}))
+	defer srv.Close()
+	c, err := openbanking.New(openbanking.Config{BaseURL: srv.URL, ClientID: "id", ClientSecret: "secret", HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Refresh(context.Background(), "old-refresh", "inquiry login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken != "new-access" || tok.RefreshToken != "old-refresh" {
+		t.Errorf("token = %q/%q, want new-access/old-refresh", tok.AccessToken, tok.RefreshToken)
+	}
+}

@@ -2,6 +2,7 @@ package openbanking
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -163,9 +164,10 @@ func TestDecodePageErrors(t *testing.T) {
 	}
 }
 
-// FuzzDecodePage feeds arbitrary bodies to the response decoder: it must never
-// panic, and decoding the same body twice must give the same result.
-func FuzzDecodePage(f *testing.F) {
+// FuzzDecodeResponse feeds arbitrary bodies to the response decoders (a
+// transaction page and a token answer): they must never panic, and decoding the
+// same body twice must give the same result.
+func FuzzDecodeResponse(f *testing.F) {
 	for _, name := range []string{"page_strings.json", "page_numbers.json", "page_printed_content.json"} {
 		body, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
@@ -198,10 +200,79 @@ func FuzzDecodePage(f *testing.F) {
 			js, err := json.Marshal(p)
 			return string(js), err
 		}
-		a, errA := decode()
-		b, errB := decode()
-		if a != b || (errA == nil) != (errB == nil) {
-			t.Fatalf("non-deterministic decode: %q/%v vs %q/%v", a, errA, b, errB)
+		decodeTok := func() (string, error) {
+			o, err := decodeObject(body)
+			if err != nil {
+				return "", err
+			}
+			tok, err := decodeToken(opToken, o, time.Unix(1_800_000_000, 0))
+			if err != nil {
+				return "", err
+			}
+			if tok.AccessToken == "" || !tok.ExpiresAt.After(time.Unix(1_800_000_000, 0)) {
+				t.Fatalf("accepted token without access token or expiry: %+v", tok)
+			}
+			js, err := json.Marshal(tok)
+			return string(js), err
+		}
+		if a, b := mustSame(t, decodeTok); a != b {
+			t.Fatalf("non-deterministic token decode: %q vs %q", a, b)
+		}
+		if a, b := mustSame(t, decode); a != b {
+			t.Fatalf("non-deterministic page decode: %q vs %q", a, b)
 		}
 	})
+}
+
+// mustSame runs decode twice and returns both results, failing when only one
+// of the runs erred or the errors differ.
+func mustSame(t *testing.T, decode func() (string, error)) (string, string) {
+	a, errA := decode()
+	b, errB := decode()
+	if fmt.Sprint(errA) != fmt.Sprint(errB) {
+		t.Fatalf("non-deterministic error: %v vs %v", errA, errB)
+	}
+	return a, b
+}
+
+func TestDecodeToken(t *testing.T) {
+	issued := time.Date(2026, 11, 25, 10, 0, 0, 0, kst)
+	tests := []struct {
+		name     string
+		json     string
+		wantCode string // rsp_code of the error, "" for success or a decoding error
+		wantErr  bool
+		wantExp  time.Time
+	}{
+		{"NumberExpiry", `{"access_token":"a","token_type":"Bearer","expires_in":7775999,"refresh_token":"r","scope":"inquiry login","user_seq_no":"1100000001"}`, "", false, issued.Add(7775999 * time.Second)},
+		{"StringExpiry", `{"access_token":"a","expires_in":"7775999"}`, "", false, issued.Add(7775999 * time.Second)},
+		{"Error", `{"rsp_code":"O0001","rsp_message":"인증 파라미터 오류([3000201])"}`, "O0001", true, time.Time{}},
+		{"Neither", `{"token_type":"Bearer"}`, "", true, time.Time{}},
+		{"NoExpiry", `{"access_token":"a"}`, "", true, time.Time{}},
+		{"ZeroExpiry", `{"access_token":"a","expires_in":0}`, "", true, time.Time{}},
+		{"HugeExpiry", `{"access_token":"a","expires_in":9223372036854775807}`, "", true, time.Time{}},
+		{"FractionExpiry", `{"access_token":"a","expires_in":1.5}`, "", true, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := decodeObject([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := decodeToken(opToken, o, issued)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				e, _ := err.(*Error)
+				if got := e.RspCode; got != tt.wantCode {
+					t.Errorf("rsp_code = %q, want %q", got, tt.wantCode)
+				}
+				return
+			}
+			if !tok.ExpiresAt.Equal(tt.wantExp) {
+				t.Errorf("expires at %v, want %v", tok.ExpiresAt, tt.wantExp)
+			}
+		})
+	}
 }

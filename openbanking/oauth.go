@@ -171,6 +171,7 @@ func (c *Client) ExchangeCode(ctx context.Context, code string) (Token, error) {
 // Refresh trades a refresh token for a new token pair (POST /oauth/2.0/token,
 // grant_type=refresh_token). The service rotates the refresh token: the old one
 // stops working, so the caller must persist the returned pair before using it.
+// An answer without a refresh token (no rotation) keeps the old one.
 // scope is the token's scope, e.g. "inquiry login". A refusal classifies as
 // ClassRelink.
 func (c *Client) Refresh(ctx context.Context, refreshToken, scope string) (Token, error) {
@@ -180,13 +181,19 @@ func (c *Client) Refresh(ctx context.Context, refreshToken, scope string) (Token
 	if scope == "" {
 		scope = "login inquiry"
 	}
-	return c.tokenRequest(ctx, opRefresh, url.Values{
+	t, err := c.tokenRequest(ctx, opRefresh, url.Values{
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {refreshToken},
 		"scope":         {scope},
 		"client_id":     {c.cfg.ClientID},
 		"client_secret": {c.cfg.ClientSecret},
 	})
+	if err == nil && t.RefreshToken == "" {
+		// A service that does not rotate leaves the old refresh token in
+		// force; its expiry is then unknown here.
+		t.RefreshToken, t.RefreshExpiresAt = refreshToken, time.Time{}
+	}
+	return t, err
 }
 
 // ClientCredentials obtains an institution token (POST /oauth/2.0/token,
@@ -226,14 +233,20 @@ func (c *Client) postForm(ctx context.Context, op, path string, form url.Values)
 	return c.send(ctx, op, req)
 }
 
-// tokenRequest posts to the token endpoint. Success is the presence of
-// access_token: a token response carries no A0000.
+// tokenRequest posts to the token endpoint.
 func (c *Client) tokenRequest(ctx context.Context, op string, form url.Values) (Token, error) {
 	issued := c.now()
 	o, err := c.postForm(ctx, op, "/oauth/2.0/token", form)
 	if err != nil {
 		return Token{}, err
 	}
+	return decodeToken(op, o, issued)
+}
+
+// decodeToken reads a token endpoint answer. Success is the presence of
+// access_token: a token response carries no A0000. issued is when the request
+// was sent; expiry is counted from it.
+func decodeToken(op string, o object, issued time.Time) (Token, error) {
 	var t Token
 	var expiresIn string
 	if err := o.strs(
@@ -258,8 +271,8 @@ func (c *Client) tokenRequest(ctx context.Context, op string, form url.Values) (
 		return Token{}, &Error{Op: op, HTTPStatus: http.StatusOK, RspCode: h.RspCode, RspMessage: h.RspMessage}
 	}
 	secs, err := strconv.ParseInt(strings.TrimSpace(expiresIn), 10, 64)
-	if err != nil || secs <= 0 {
-		return Token{}, &Error{Op: op, HTTPStatus: http.StatusOK, Err: fmt.Errorf("field expires_in: %q is not a positive number of seconds", expiresIn)}
+	if err != nil || secs <= 0 || secs > maxExpiresIn {
+		return Token{}, &Error{Op: op, HTTPStatus: http.StatusOK, Err: fmt.Errorf("field expires_in: %q is not a plausible number of seconds", expiresIn)}
 	}
 	t.ExpiresAt = issued.Add(time.Duration(secs) * time.Second)
 	if t.RefreshToken != "" {
@@ -267,3 +280,7 @@ func (c *Client) tokenRequest(ctx context.Context, op string, form url.Values) (
 	}
 	return t, nil
 }
+
+// maxExpiresIn bounds expires_in to ten years, far above the 90 days KFTC
+// issues, so that the expiry time cannot overflow.
+const maxExpiresIn = 10 * 365 * 24 * 60 * 60

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"golang.org/x/text/width"
 
 	"github.com/moimbot/moimbot/openbanking"
 	"github.com/moimbot/moimbot/openbanking/testbed"
@@ -33,7 +36,9 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	defer cancel()
 	w := e.stdout
 
-	sim := testbed.New(testbed.Config{})
+	// The demo reads the account on the real clock; the nightly maintenance
+	// window would fail it between 23:50 and 00:10 KST.
+	sim := testbed.New(testbed.Config{NoMaintenance: true})
 	const callback = "http://127.0.0.1/oauth/callback"
 	demo, err := testbed.SeedDemo(sim, []string{callback})
 	if err != nil {
@@ -127,11 +132,29 @@ func runDemo(ctx context.Context, e env, args []string) error {
 			sign = "-"
 			withdrawals += abs(t.Amount)
 		}
-		fmt.Fprintf(w, "  %s  %-4s %s%11s  %-14s 잔액 %s\n", t.At.Format("01-02 15:04"), t.InoutType, sign, won(abs(t.Amount)), t.PrintContent, won(t.AfterBalance))
+		fmt.Fprintf(w, "  %s  %s %s%11s  %s  잔액 %11s\n", t.At.Format("01-02 15:04"), t.InoutType, sign, won(abs(t.Amount)), padRight(t.PrintContent, 20), won(t.AfterBalance))
 	}
 	fmt.Fprintf(w, "\n▶ 입금 합계 %s, 출금 합계 %s\n", won(deposits), won(withdrawals))
 	fmt.Fprintln(w, "▶ 입금자 매칭, 회비 현황, 알림과 채팅 연동은 다음 단계에서 이 데모에 더해집니다.")
 	return nil
+}
+
+// padRight pads s with spaces to n terminal columns, counting East Asian wide
+// characters (Hangul, full-width Latin) as two columns.
+func padRight(s string, n int) string {
+	cols := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			cols += 2
+		default:
+			cols++
+		}
+	}
+	if cols >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-cols)
 }
 
 func abs(v int64) int64 {

@@ -98,7 +98,7 @@ func printTestbed(e env, base string, demo testbed.Demo) {
 	fmt.Fprintf(w, "  redirect_uri      %s\n", strings.Join(in.RedirectURIs, ", "))
 	fmt.Fprintf(w, "  demo user         %s (user_seq_no %s)\n", demo.User.Name, demo.User.UserSeqNo)
 	for _, a := range demo.Accounts {
-		fmt.Fprintf(w, "  account           %s %s %s (id %s)\n", a.BankName, maskAccount(a.AccountNum), a.Alias, a.ID)
+		fmt.Fprintf(w, "  account           %s %s %s (id %s)\n", a.BankName, a.MaskedNum(), a.Alias, a.ID)
 	}
 	fmt.Fprintf(w, "  admin API         %s/testbed/\n", base)
 	c, err := openbanking.New(openbanking.Config{BaseURL: base, ClientID: in.ClientID, ClientSecret: in.ClientSecret, RedirectURI: in.RedirectURIs[0]})
@@ -109,18 +109,4 @@ func printTestbed(e env, base string, demo testbed.Demo) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
-}
-
-// maskAccount hides all but the first digits of an account number, the way
-// account_num_masked does (3333-01-234***).
-func maskAccount(num string) string {
-	r := []rune(num)
-	n := 0
-	for i := len(r) - 1; i >= 0 && n < 3; i-- {
-		if r[i] >= '0' && r[i] <= '9' {
-			r[i] = '*'
-			n++
-		}
-	}
-	return string(r)
 }

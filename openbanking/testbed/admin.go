@@ -13,39 +13,12 @@ import (
 const maxAdminBody = 1 << 20
 
 func (s *Server) adminRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /testbed/institutions", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Institutions())
-	})
-	mux.HandleFunc("POST /testbed/institutions", func(w http.ResponseWriter, r *http.Request) {
-		var in Institution
-		if !decodeAdmin(w, r, &in) {
-			return
-		}
-		out, err := s.AddInstitution(in)
-		adminResult(w, http.StatusCreated, out, err, false)
-	})
-	mux.HandleFunc("GET /testbed/users", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Users())
-	})
-	mux.HandleFunc("POST /testbed/users", func(w http.ResponseWriter, r *http.Request) {
-		var u User
-		if !decodeAdmin(w, r, &u) {
-			return
-		}
-		out, err := s.AddUser(u)
-		adminResult(w, http.StatusCreated, out, err, false)
-	})
-	mux.HandleFunc("GET /testbed/accounts", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.accountViews())
-	})
-	mux.HandleFunc("POST /testbed/accounts", func(w http.ResponseWriter, r *http.Request) {
-		var a Account
-		if !decodeAdmin(w, r, &a) {
-			return
-		}
-		out, err := s.AddAccount(a)
-		adminResult(w, http.StatusCreated, out, err, false)
-	})
+	mux.HandleFunc("GET /testbed/institutions", adminGet(s.Institutions))
+	mux.HandleFunc("POST /testbed/institutions", adminCreate(s.AddInstitution))
+	mux.HandleFunc("GET /testbed/users", adminGet(s.Users))
+	mux.HandleFunc("POST /testbed/users", adminCreate(s.AddUser))
+	mux.HandleFunc("GET /testbed/accounts", adminGet(s.accountViews))
+	mux.HandleFunc("POST /testbed/accounts", adminCreate(s.AddAccount))
 	mux.HandleFunc("GET /testbed/accounts/{id}/transactions", func(w http.ResponseWriter, r *http.Request) {
 		out, err := s.Transactions(r.PathValue("id"))
 		adminResult(w, http.StatusOK, out, err, true)
@@ -58,16 +31,12 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		out, err := s.Post(r.PathValue("id"), p)
 		adminResult(w, http.StatusCreated, out, err, true)
 	})
-	mux.HandleFunc("GET /testbed/registrations", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Registrations())
-	})
+	mux.HandleFunc("GET /testbed/registrations", adminGet(s.Registrations))
 	mux.HandleFunc("DELETE /testbed/registrations/{fintech_use_num}", func(w http.ResponseWriter, r *http.Request) {
 		err := s.CancelRegistration(r.PathValue("fintech_use_num"))
 		adminResult(w, http.StatusNoContent, nil, err, true)
 	})
-	mux.HandleFunc("GET /testbed/faults", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Faults())
-	})
+	mux.HandleFunc("GET /testbed/faults", adminGet(s.Faults))
 	mux.HandleFunc("POST /testbed/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f Fault
 		if !decodeAdmin(w, r, &f) {
@@ -84,21 +53,35 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /testbed/tokens/expire", s.adminExpireTokens)
-	mux.HandleFunc("GET /testbed/clock", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.clockView())
-	})
+	mux.HandleFunc("GET /testbed/clock", adminGet(s.clockView))
 	mux.HandleFunc("POST /testbed/clock", s.adminSetClock)
-	mux.HandleFunc("GET /testbed/settings", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Settings())
-	})
+	mux.HandleFunc("GET /testbed/settings", adminGet(s.Settings))
 	mux.HandleFunc("POST /testbed/settings", s.adminSettings)
-	mux.HandleFunc("GET /testbed/stats", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Stats())
-	})
+	mux.HandleFunc("GET /testbed/stats", adminGet(s.Stats))
 	mux.HandleFunc("DELETE /testbed/stats", func(w http.ResponseWriter, r *http.Request) {
 		s.ResetStats()
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// adminGet answers GET requests with what get returns.
+func adminGet[T any](get func() T) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, get())
+	}
+}
+
+// adminCreate decodes a T from the request, passes it to add, and answers 201
+// with what add returns, or 400 with its error.
+func adminCreate[T any](add func(T) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in T
+		if !decodeAdmin(w, r, &in) {
+			return
+		}
+		out, err := add(in)
+		adminResult(w, http.StatusCreated, out, err, false)
+	}
 }
 
 // decodeAdmin decodes a single JSON value with no unknown fields into v.

@@ -1,9 +1,8 @@
 // Package testbed is an in-memory simulator of the KFTC (금융결제원) Open
 // Banking API v2.0 testbed, served as an http.Handler.
 //
-// It implements the wire contract in docs/kftc-openbanking.md (a copy of
-// shared/kftc-openbanking.md) independently of package openbanking, so the
-// client and the simulator check each other. It is deliberately strict: a
+// It implements the wire contract in docs/kftc-openbanking.md independently
+// of package openbanking, so the client and the simulator check each other. It is deliberately strict: a
 // request the real service would reject is rejected here too. It is used by
 // tests (httptest.NewServer(testbed.New(cfg))), by `moimbot testbed` and by
 // `moimbot demo`.

@@ -507,6 +507,10 @@ func (st *state) register(a *account, in *Institution, transfer bool, now time.T
 	return r
 }
 
+// MaskedNum returns the account number as account_num_masked shows it
+// ("3333-01-2345***"), for printing without the full number.
+func (a Account) MaskedNum() string { return maskAccountNum(a.AccountNum) }
+
 // maskAccountNum replaces the last three digits of an account number with
 // '*', keeping separators: "3333-01-2345678" → "3333-01-2345***".
 func maskAccountNum(num string) string {

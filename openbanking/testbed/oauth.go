@@ -406,27 +406,32 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 // once.
 var tokenParams = []string{"grant_type", "code", "client_id", "client_secret", "redirect_uri", "refresh_token", "scope"}
 
-// handleToken serves POST /oauth/2.0/token.
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	s.countAPI(APIToken)
-	if r.Method != http.MethodPost {
-		writeJSON(w, http.StatusOK, rspObject("O0010", rspMessage("O0010")))
-		return
+// formEndpoint returns the handler of an OAuth endpoint that takes a form
+// POST (token, revoke): it counts the call, answers O0010 to other methods,
+// reads the form, applies an injected fault, and then answers with answer,
+// which runs with s.mu held.
+func (s *Server) formEndpoint(api string, answer func(v url.Values, formErr error) *object) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.countAPI(api)
+		if r.Method != http.MethodPost {
+			writeJSON(w, http.StatusOK, rspObject("O0010", rspMessage("O0010")))
+			return
+		}
+		v, formErr := readForm(w, r)
+		s.mu.Lock()
+		if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
+			s.st.countClient(inst.ClientID, api)
+		}
+		f := s.st.takeFault(api)
+		s.mu.Unlock()
+		if applyFault(w, r, f, oauthFaultBody) {
+			return
+		}
+		s.mu.Lock()
+		body := answer(v, formErr)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, body)
 	}
-	v, formErr := readForm(w, r)
-	s.mu.Lock()
-	if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
-		s.st.countClient(inst.ClientID, APIToken)
-	}
-	f := s.st.takeFault(APIToken)
-	s.mu.Unlock()
-	if applyFault(w, r, f, oauthFaultBody) {
-		return
-	}
-	s.mu.Lock()
-	body := s.token(v, formErr)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
 }
 
 // token answers a token request. The caller holds s.mu.
@@ -534,29 +539,6 @@ func (s *Server) authenticateClient(v url.Values) *Institution {
 		return nil
 	}
 	return inst
-}
-
-// handleRevoke serves POST /oauth/2.0/revoke.
-func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	s.countAPI(APIRevoke)
-	if r.Method != http.MethodPost {
-		writeJSON(w, http.StatusOK, rspObject("O0010", rspMessage("O0010")))
-		return
-	}
-	v, formErr := readForm(w, r)
-	s.mu.Lock()
-	if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
-		s.st.countClient(inst.ClientID, APIRevoke)
-	}
-	f := s.st.takeFault(APIRevoke)
-	s.mu.Unlock()
-	if applyFault(w, r, f, oauthFaultBody) {
-		return
-	}
-	s.mu.Lock()
-	body := s.revoke(v, formErr)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, body)
 }
 
 // revoke answers a revoke request. The caller holds s.mu.

@@ -172,8 +172,8 @@ func (s *Server) routes() *http.ServeMux {
 	// The wire routes take every method so that a wrong one is answered
 	// with O0010 like the real gateway, not with the mux's 405.
 	mux.HandleFunc("/oauth/2.0/authorize", s.handleAuthorize)
-	mux.HandleFunc("/oauth/2.0/token", s.handleToken)
-	mux.HandleFunc("/oauth/2.0/revoke", s.handleRevoke)
+	mux.HandleFunc("/oauth/2.0/token", s.formEndpoint(APIToken, s.token))
+	mux.HandleFunc("/oauth/2.0/revoke", s.formEndpoint(APIRevoke, s.revoke))
 	mux.HandleFunc("/v2.0/user/me", s.inquiry(APIUserMe))
 	mux.HandleFunc("/v2.0/account/list", s.inquiry(APIAccountList))
 	mux.HandleFunc("/v2.0/account/balance/fin_num", s.inquiry(APIBalance))
