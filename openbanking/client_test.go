@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -756,8 +757,14 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 			}
 		}
 	}
-	if s := fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok); strings.Contains(s, tok.AccessToken) || strings.Contains(s, tok.RefreshToken) {
-		t.Errorf("formatted token shows its secrets: %s", s)
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("linked", "token", tok)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("linked", "token", tok)
+	if !strings.Contains(logged.String(), tok.UserSeqNo) {
+		t.Errorf("log line lacks the user_seq_no: %s", logged.String())
+	}
+	if s := fmt.Sprintf("%v %+v %#v %s", tok, tok, tok, tok) + logged.String(); strings.Contains(s, tok.AccessToken) || strings.Contains(s, tok.RefreshToken) {
+		t.Errorf("formatted or logged token shows its secrets: %s", s)
 	}
 }
 
@@ -851,5 +858,58 @@ func TestRefreshWithoutRotation(t *testing.T) {
 	}
 	if tok.AccessToken != "new-access" || tok.RefreshToken != "old-refresh" {
 		t.Errorf("token = %q/%q, want new-access/old-refresh", tok.AccessToken, tok.RefreshToken)
+	}
+}
+
+func TestSessionUserMeAndAccountListRefresh(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tok := e.link(t)
+	if err := e.sim.ExpireToken(tok.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	saver := &recordingSaver{}
+	s := e.client.NewSession(tok, saver)
+	me, err := s.UserMe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.UserSeqNo != tok.UserSeqNo {
+		t.Errorf("user/me user = %q, want %q", me.UserSeqNo, tok.UserSeqNo)
+	}
+	list, err := s.AccountList(ctx, openbanking.AccountListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Accounts) != 1 || len(saver.saved) != 1 {
+		t.Errorf("accounts = %d, refreshes = %d; want 1 and 1", len(list.Accounts), len(saver.saved))
+	}
+	if s.Token().Expired(start) {
+		t.Error("refreshed token is expired")
+	}
+}
+
+func TestTransactionQueryValidation(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name string
+		q    openbanking.TransactionQuery
+	}{
+		{"NoAccount", openbanking.TransactionQuery{From: start, To: start}},
+		{"BadType", openbanking.TransactionQuery{FintechUseNum: "1", Type: "X", From: start, To: start}},
+		{"NoFrom", openbanking.TransactionQuery{FintechUseNum: "1", To: start}},
+		{"ToBeforeFrom", openbanking.TransactionQuery{FintechUseNum: "1", From: start, To: start.Add(-time.Hour)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.sim.ResetStats()
+			_, err := e.client.Transactions(context.Background(), "token", tt.q)
+			if err == nil {
+				t.Fatal("invalid query accepted")
+			}
+			if got := e.sim.Stats().ByAPI["transaction_list"]; got != 0 {
+				t.Errorf("invalid query reached the service %d times", got)
+			}
+		})
 	}
 }
