@@ -166,13 +166,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	} else {
 		v, err = readForm(w, r)
 	}
-	s.mu.Lock()
-	if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
-		s.st.countClient(inst.ClientID, APIAuthorize)
-	}
-	f := s.st.takeFault(APIAuthorize)
-	s.mu.Unlock()
-	if applyFault(w, r, f, oauthFaultBody) {
+	if applyFault(w, r, s.oauthFault(APIAuthorize, v), oauthFaultBody) {
 		return
 	}
 	if err != nil {
@@ -406,6 +400,18 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 // once.
 var tokenParams = []string{"grant_type", "code", "client_id", "client_secret", "redirect_uri", "refresh_token", "scope"}
 
+// oauthFault counts a call of an OAuth endpoint for the client named by the
+// client_id parameter, when it is known, and takes the next fault injected
+// for api, if any.
+func (s *Server) oauthFault(api string, v url.Values) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
+		s.st.countClient(inst.ClientID, api)
+	}
+	return s.st.takeFault(api)
+}
+
 // formEndpoint returns the handler of an OAuth endpoint that takes a form
 // POST (token, revoke): it counts the call, answers O0010 to other methods,
 // reads the form, applies an injected fault, and then answers with answer,
@@ -418,13 +424,7 @@ func (s *Server) formEndpoint(api string, answer func(v url.Values, formErr erro
 			return
 		}
 		v, formErr := readForm(w, r)
-		s.mu.Lock()
-		if inst := s.st.institutions[v.Get("client_id")]; inst != nil {
-			s.st.countClient(inst.ClientID, api)
-		}
-		f := s.st.takeFault(api)
-		s.mu.Unlock()
-		if applyFault(w, r, f, oauthFaultBody) {
+		if applyFault(w, r, s.oauthFault(api, v), oauthFaultBody) {
 			return
 		}
 		s.mu.Lock()
