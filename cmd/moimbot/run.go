@@ -46,6 +46,7 @@ func commands() []command {
 // exitUsage and a one-line message.
 type usageError struct{ msg string }
 
+// Error implements error.
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {

@@ -16,7 +16,10 @@ import (
 // stringsFlag is a repeatable string flag.
 type stringsFlag []string
 
-func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+// String implements flag.Value.
+func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+
+// Set implements flag.Value; each use of the flag adds a value.
 func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 const defaultCallback = "http://127.0.0.1:8080/oauth/callback"
