@@ -697,7 +697,7 @@ func TestTransientFaults(t *testing.T) {
 
 func TestTimeouts(t *testing.T) {
 	t.Run("PerAttemptTimeoutRetried", func(t *testing.T) {
-		e := newEnv(t, func(_ *testbed.Config, c *openbanking.Config) { c.Timeout = 100 * time.Millisecond })
+		e := newEnv(t, func(_ *testbed.Config, c *openbanking.Config) { c.Timeout = 300 * time.Millisecond })
 		tok := e.link(t)
 		fin := e.fintechUseNum(t, tok)
 		if err := e.sim.InjectFault(testbed.Fault{API: "balance", Count: 1, Delay: 2 * time.Second}); err != nil {
