@@ -15,6 +15,10 @@ type TokenSaver interface {
 	SaveToken(ctx context.Context, t Token) error
 }
 
+// refreshMargin is how long before its expiry a session refreshes the access
+// token, so that a call never starts with a token about to lapse.
+const refreshMargin = 24 * time.Hour
+
 // Session makes inquiry calls on behalf of one linked user and keeps the user's
 // token fresh: it refreshes ahead of expiry and once more when the service says
 // the token expired (O0003), persisting each new pair through a TokenSaver
@@ -23,8 +27,6 @@ type TokenSaver interface {
 type Session struct {
 	client *Client
 	saver  TokenSaver
-	// refreshBefore is how long before expiry the token is refreshed.
-	refreshBefore time.Duration
 
 	mu  sync.Mutex
 	tok Token
@@ -33,7 +35,7 @@ type Session struct {
 // NewSession returns a session for tok. saver may be nil only if the caller
 // persists the token some other way (Token returns the current pair).
 func (c *Client) NewSession(tok Token, saver TokenSaver) *Session {
-	return &Session{client: c, saver: saver, tok: tok, refreshBefore: 24 * time.Hour}
+	return &Session{client: c, saver: saver, tok: tok}
 }
 
 // Token returns the session's current token pair.
@@ -48,7 +50,7 @@ func (s *Session) Token() Token {
 func (s *Session) current(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tok.ExpiresAt.IsZero() || s.client.now().Add(s.refreshBefore).Before(s.tok.ExpiresAt) {
+	if s.tok.ExpiresAt.IsZero() || s.client.now().Add(refreshMargin).Before(s.tok.ExpiresAt) {
 		return s.tok.AccessToken, nil
 	}
 	if err := s.refreshLocked(ctx); err != nil {

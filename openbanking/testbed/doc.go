@@ -2,8 +2,9 @@
 // Banking API v2.0 testbed, served as an http.Handler.
 //
 // It implements the wire contract in docs/kftc-openbanking.md independently
-// of package openbanking, so the client and the simulator check each other. It is deliberately strict: a
-// request the real service would reject is rejected here too. It is used by
+// of package openbanking, so the client and the simulator check each other.
+// It is deliberately strict: a request the real service would reject is
+// rejected here too. It is used by
 // tests (httptest.NewServer(testbed.New(cfg))), by `moimbot testbed` and by
 // `moimbot demo`.
 //
