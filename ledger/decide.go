@@ -1,0 +1,381 @@
+package ledger
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// analysis is what the matcher read from one payer text.
+type analysis struct {
+	ct        compactText
+	hits      []hit
+	removed   []string // dues words, months, bank prefixes, honorifics
+	family    []string // 엄마, 아빠 ...
+	doubt     []string // interest, refund or payment-service words
+	doubtKind wordKind // the kind of the first doubt word
+	extras    []string // unknown text, in order
+	truncated bool     // the bank may have cut the text
+}
+
+// Match decides whose money d is. It never fails: whatever it cannot place
+// with confidence is a review.
+func (m *Matcher) Match(d Deposit) Match {
+	if d.Direction == Out {
+		return Match{Outcome: OutcomeIgnored, Confidence: confIgnored, Reason: Reason{Code: ReasonWithdrawal}}
+	}
+	if d.Amount <= 0 {
+		return Match{Outcome: OutcomeReview, Reason: Reason{Code: ReasonInvalidAmount, Text: d.Text}}
+	}
+	a := m.analyse(d.Text)
+	if len(a.hits) == 0 {
+		if res, ok := m.matchLatin(a, d); ok {
+			return res
+		}
+		return m.noName(a, d)
+	}
+	return m.decide(a, d)
+}
+
+func (m *Matcher) analyse(text string) analysis {
+	a := analysis{ct: normalizeText(text)}
+	a.truncated = m.mayBeTruncated(a.ct)
+	a.hits = m.findHits(a.ct.s)
+	s := a.ct.s
+	pos := 0
+	for i := 0; i <= len(a.hits); i++ {
+		end := len(s)
+		if i < len(a.hits) {
+			end = a.hits[i].start
+		}
+		m.trimSegment(&a, s[pos:end], end == len(s))
+		if i < len(a.hits) {
+			pos = a.hits[i].end
+		}
+	}
+	// A text cut at the bank's limit can end with a member's name that is
+	// also the start of a longer one (이민 / 이민수): both are candidates.
+	if a.truncated && len(a.hits) > 0 {
+		if last := &a.hits[len(a.hits)-1]; last.end == len(s) {
+			last.refs = m.withCut(last.key, last.refs)
+		}
+	}
+	return a
+}
+
+// trimSegment trims known words off one segment of text outside the names.
+// An unknown core at the very end of a cut-off text that starts a member's
+// name becomes a hit of its own (11월회비김민 → 김민수).
+func (m *Matcher) trimSegment(a *analysis, seg string, atEnd bool) {
+	if seg == "" {
+		return
+	}
+	removed, core := m.words.trim(seg)
+	for _, p := range removed {
+		switch p.kind {
+		case kindFamily:
+			a.family = append(a.family, p.text)
+		case kindInterest, kindRefund, kindPayService:
+			if a.doubtKind == 0 {
+				a.doubtKind = p.kind
+			}
+			a.doubt = append(a.doubt, p.text)
+		default:
+			a.removed = append(a.removed, p.text)
+		}
+	}
+	if core == "" {
+		return
+	}
+	if atEnd && a.truncated && strings.HasSuffix(seg, core) {
+		if refs := m.prefixRefs(core); len(refs) > 0 {
+			end := len(a.ct.s)
+			a.hits = append(a.hits, hit{start: end - len(core), end: end, key: core, refs: refs})
+			return
+		}
+	}
+	a.extras = append(a.extras, core)
+}
+
+// withCut adds to refs the members whose keys start with key and are
+// longer: a cut-off text may hold the start of their name.
+func (m *Matcher) withCut(key string, refs []keyRef) []keyRef {
+	more := m.prefixRefs(key)
+	if len(more) == 0 {
+		return refs
+	}
+	out := slices.Clone(refs)
+	for _, r := range more {
+		if !containsMember(out, r.member) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// prefixRefs returns the members with a key that starts with p and is
+// longer than p, marked as cut; p must be at least two runes.
+func (m *Matcher) prefixRefs(p string) []keyRef {
+	if utf8.RuneCountInString(p) < 2 {
+		return nil
+	}
+	var out []keyRef
+	for k, refs := range m.keys {
+		if len(k) > len(p) && strings.HasPrefix(k, p) {
+			for _, r := range refs {
+				if !containsMember(out, r.member) {
+					r.cut = true
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].member < out[j].member })
+	return out
+}
+
+func containsMember(refs []keyRef, member int) bool {
+	for _, r := range refs {
+		if r.member == member {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBeTruncated reports whether the bank may have cut the text at its
+// length limit.
+func (m *Matcher) mayBeTruncated(ct compactText) bool {
+	if ct.hangul > 0 {
+		return ct.rawRunes >= truncHangulRunes || ct.runes >= truncHangulRunes
+	}
+	return ct.rawRunes >= truncLatinRunes
+}
+
+// rate is member i's monthly dues.
+func (m *Matcher) rate(i int) int64 { return m.g.Rate(&m.g.Members[i]) }
+
+// fitsAmount reports whether amount is a whole number of months (1..12) of
+// member i's dues.
+func (m *Matcher) fitsAmount(i int, amount int64) bool {
+	r := m.rate(i)
+	return r > 0 && amount%r == 0 && amount/r <= maxPlausibleMo
+}
+
+// byAmount picks the one member of refs whose dues equal amount, or failing
+// that the one whose dues divide it; ok is false unless exactly one fits.
+func (m *Matcher) byAmount(refs []keyRef, amount int64) (keyRef, bool) {
+	var exact, multiple []keyRef
+	for _, r := range refs {
+		switch {
+		case m.rate(r.member) == amount:
+			exact = append(exact, r)
+		case m.fitsAmount(r.member, amount):
+			multiple = append(multiple, r)
+		}
+	}
+	if len(exact) == 1 {
+		return exact[0], true
+	}
+	if len(exact) == 0 && len(multiple) == 1 {
+		return multiple[0], true
+	}
+	return keyRef{}, false
+}
+
+// resolvedHit is a hit narrowed to one member, if possible.
+type resolvedHit struct {
+	h        hit
+	ref      keyRef
+	ok       bool
+	byAmount bool
+}
+
+func (m *Matcher) decide(a analysis, d Deposit) Match {
+	reason := Reason{Removed: a.removed, Extra: strings.Join(a.family, "")}
+	rs := make([]resolvedHit, 0, len(a.hits))
+	distinct := map[int]bool{}
+	for _, h := range a.hits {
+		r := resolvedHit{h: h}
+		switch {
+		case len(h.refs) == 1:
+			r.ref, r.ok = h.refs[0], true
+		case len(a.hits) == 1:
+			r.ref, r.ok = m.byAmount(h.refs, d.Amount)
+			r.byAmount = r.ok
+		}
+		if r.ok {
+			distinct[r.ref.member] = true
+		}
+		rs = append(rs, r)
+	}
+	candidates := m.rankHits(a.hits, d.Amount)
+	review := func(code ReasonCode, text string, conf int) Match {
+		reason.Code, reason.Text = code, text
+		return Match{Outcome: OutcomeReview, Candidates: candidates, Confidence: conf, Reason: reason}
+	}
+	allOK := true
+	keys := make([]string, 0, len(rs))
+	for _, r := range rs {
+		allOK = allOK && r.ok
+		keys = append(keys, r.h.key)
+	}
+	joinedKeys := strings.Join(keys, "+")
+
+	// Text we do not understand beside a name (점심값김민수), or a refund
+	// or interest word: the money may not be dues.
+	if extra := strings.Join(append(slices.Clone(a.doubt), a.extras...), ""); extra != "" {
+		reason.Extra = strings.Join(append(slices.Clone(a.family), extra), "")
+		return review(ReasonExtraText, joinedKeys, confExtraText)
+	}
+	if !allOK {
+		code := ReasonSameName
+		for _, r := range rs {
+			for _, ref := range r.h.refs {
+				if ref.cut {
+					code = ReasonTruncAmbig
+				}
+			}
+		}
+		return review(code, joinedKeys, confAmbiguous)
+	}
+	if len(distinct) == 1 {
+		return m.single(rs[0], d, reason, review)
+	}
+	return m.joint(rs, d, reason, review, joinedKeys)
+}
+
+// single is a deposit naming one member.
+func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(ReasonCode, string, int) Match) Match {
+	mem := &m.g.Members[r.ref.member]
+	if rate := m.rate(r.ref.member); rate > 0 && d.Amount > rate*maxPlausibleMo {
+		return review(ReasonLargeAmount, mem.Name, confExtraText)
+	}
+	code, conf, text := ReasonName, confClean, mem.Name
+	switch {
+	case r.ref.cut:
+		code, conf, text = ReasonTruncated, confTruncated, r.h.key+"→"+mem.Name
+	case r.ref.learned:
+		code, text = ReasonLearned, r.ref.display+"→"+mem.Name
+	case r.ref.alias:
+		code, text = ReasonAlias, r.ref.display+"→"+mem.Name
+	}
+	if code != ReasonTruncated && len(reason.Removed) == 0 && reason.Extra == "" {
+		conf = confExact
+	}
+	if reason.Extra != "" {
+		conf = min(conf, confFamily)
+	}
+	if r.byAmount {
+		conf = min(conf, confByAmount)
+		reason.ByAmount = true
+	}
+	reason.Code, reason.Text = code, text
+	return Match{
+		Outcome:    OutcomeMatched,
+		Shares:     []Share{{MemberID: mem.ID, Amount: d.Amount}},
+		Candidates: []Candidate{{MemberID: mem.ID, Score: conf}},
+		Confidence: conf,
+		Reason:     reason,
+	}
+}
+
+// joint is a deposit naming several members: matched when the amount is a
+// whole number of months of the sum of their dues, split in proportion to
+// their dues.
+func (m *Matcher) joint(rs []resolvedHit, d Deposit, reason Reason, review func(ReasonCode, string, int) Match, keys string) Match {
+	var idx []int
+	var sum int64
+	conf := confJoint
+	for _, r := range rs {
+		if r.ref.cut {
+			conf = confTruncated
+		}
+		if slices.Contains(idx, r.ref.member) {
+			continue
+		}
+		rate := m.rate(r.ref.member)
+		if rate == 0 {
+			return review(ReasonJointAmount, keys, confAmbiguous)
+		}
+		idx = append(idx, r.ref.member)
+		sum += rate
+	}
+	if d.Amount%sum != 0 || d.Amount/sum > maxPlausibleMo {
+		return review(ReasonJointAmount, keys, confAmbiguous)
+	}
+	if reason.Extra != "" {
+		conf = min(conf, confFamily)
+	}
+	k := d.Amount / sum
+	shares := make([]Share, 0, len(idx))
+	cands := make([]Candidate, 0, len(idx))
+	names := make([]string, 0, len(idx))
+	for _, i := range idx {
+		mem := &m.g.Members[i]
+		shares = append(shares, Share{MemberID: mem.ID, Amount: k * m.rate(i)})
+		cands = append(cands, Candidate{MemberID: mem.ID, Score: conf})
+		names = append(names, mem.Name)
+	}
+	reason.Code, reason.Text = ReasonJoint, strings.Join(names, "+")
+	return Match{Outcome: OutcomeMatched, Shares: shares, Candidates: cands, Confidence: conf, Reason: reason}
+}
+
+// rankHits lists the members of the hits as review candidates: whole names
+// before cut-off ones, members whose dues fit the amount first.
+func (m *Matcher) rankHits(hits []hit, amount int64) []Candidate {
+	var cs candidates
+	for _, h := range hits {
+		for _, r := range h.refs {
+			s := 60
+			if r.cut {
+				s -= 10
+			}
+			cs.add(r.member, s+m.amountBonus(r.member, amount))
+		}
+	}
+	return cs.list(m.g)
+}
+
+// amountBonus scores how well amount fits member i's dues.
+func (m *Matcher) amountBonus(i int, amount int64) int {
+	switch {
+	case m.rate(i) == amount:
+		return 10
+	case m.fitsAmount(i, amount):
+		return 5
+	}
+	return 0
+}
+
+// candidates collects scored members, keeping each member's best score.
+type candidates []struct{ member, score int }
+
+func (c *candidates) add(member, score int) {
+	for i := range *c {
+		if (*c)[i].member == member {
+			(*c)[i].score = max((*c)[i].score, score)
+			return
+		}
+	}
+	*c = append(*c, struct{ member, score int }{member, score})
+}
+
+// list returns the candidates best first, ties in roster order.
+func (c candidates) list(g *Group) []Candidate {
+	if len(c) == 0 {
+		return nil
+	}
+	sort.SliceStable(c, func(i, j int) bool {
+		if c[i].score != c[j].score {
+			return c[i].score > c[j].score
+		}
+		return c[i].member < c[j].member
+	})
+	out := make([]Candidate, len(c))
+	for i, x := range c {
+		out[i] = Candidate{MemberID: g.Members[x.member].ID, Score: x.score}
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrMaskedText is returned when the treasurer's decision cannot be learned
+// because the payer text is masked (김*수 fits other names too).
+var ErrMaskedText = errors.New("masked payer text cannot be learned")
+
+// LearnableAlias returns the alias that text would teach: the payer text
+// without dues words, months, bank prefixes and honorifics (11월회비김민 →
+// 김민; 점심값김민수 stays whole; 김민수엄마 keeps 엄마). Romanised texts keep
+// their words (SMITH JOHNATHA).
+func (m *Matcher) LearnableAlias(text string) (string, error) {
+	ct := normalizeText(text)
+	if ct.masked {
+		return "", fmt.Errorf("ledger: learn %q: %w", text, ErrMaskedText)
+	}
+	if ct.hangul == 0 && len(ct.latin) > 0 {
+		var words []string
+		for _, w := range ct.latin {
+			if !latinNoise[w] {
+				words = append(words, strings.ToUpper(w))
+			}
+		}
+		if len(words) > 0 {
+			return strings.Join(words, " "), nil
+		}
+	}
+	_, core := m.words.trimUntil(ct.s, kindFamily)
+	if core == "" {
+		return "", fmt.Errorf("ledger: learn %q: %w", text, ErrNothingToLearn)
+	}
+	return core, nil
+}
+
+// Learn records the treasurer's decision that a deposit with payer text
+// belongs to member id: the text's alias (see LearnableAlias) becomes a
+// learned alias of the member, so the same text matches by itself next
+// time. It returns the alias and whether it was new. It refuses, with
+// ErrAliasConflict, an alias that is already another member's name or
+// alias: learning it would take that member's deposits.
+func (g *Group) Learn(id, text string) (Alias, bool, error) {
+	mem, ok := g.Member(id)
+	if !ok {
+		return Alias{}, false, fmt.Errorf("ledger: learn %q: %w %q", text, ErrUnknownMember, id)
+	}
+	core, err := NewMatcher(g).LearnableAlias(text)
+	if err != nil {
+		return Alias{}, false, err
+	}
+	key := compactKey(core)
+	for i := range g.Members {
+		other := &g.Members[i]
+		names := []string{other.Name}
+		for _, a := range other.Aliases {
+			names = append(names, a.Text)
+		}
+		for _, n := range names {
+			if compactKey(n) != key && !latinEqual(n, core) {
+				continue
+			}
+			if other.ID == id {
+				return Alias{Text: n}, false, nil
+			}
+			return Alias{}, false, fmt.Errorf("ledger: learn %q for %q: %w %q", core, id, ErrAliasConflict, other.ID)
+		}
+	}
+	a := Alias{Text: core, Learned: true}
+	mem.Aliases = append(mem.Aliases, a)
+	return a, true, nil
+}
+
+// latinEqual reports whether two romanised names have the same words in
+// any order.
+func latinEqual(a, b string) bool {
+	wa, wb := normalizeText(a).latin, normalizeText(b).latin
+	if len(wa) == 0 || len(wa) != len(wb) {
+		return false
+	}
+	count := map[string]int{}
+	for _, w := range wa {
+		count[w]++
+	}
+	for _, w := range wb {
+		count[w]--
+		if count[w] < 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,256 @@
+package ledger
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// findHits returns the members' keys found in s: longest first, then
+// leftmost, never overlapping, in text order.
+func (m *Matcher) findHits(s string) []hit {
+	if m.maxKey == 0 || s == "" {
+		return nil
+	}
+	var offBuf [64]int
+	offs := offBuf[:0]
+	for i := range s {
+		offs = append(offs, i)
+	}
+	offs = append(offs, len(s))
+	nr := len(offs) - 1
+	var all []hit
+	for i := 0; i < nr; i++ {
+		for l := min(m.maxKey, nr-i); l >= 1; l-- {
+			key := s[offs[i]:offs[i+l]]
+			refs, ok := m.keys[key]
+			if !ok {
+				continue
+			}
+			// A one-syllable key counts only as the whole text.
+			if l == 1 && nr != 1 {
+				continue
+			}
+			all = append(all, hit{start: offs[i], end: offs[i+l], key: key, refs: refs})
+			break // the longest key at i is enough
+		}
+	}
+	if len(all) <= 1 {
+		return all
+	}
+	sort.SliceStable(all, func(a, b int) bool {
+		return all[a].end-all[a].start > all[b].end-all[b].start
+	})
+	chosen := all[:0:0]
+	for _, h := range all {
+		free := true
+		for _, c := range chosen {
+			if h.start < c.end && c.start < h.end {
+				free = false
+				break
+			}
+		}
+		if free {
+			chosen = append(chosen, h)
+		}
+	}
+	sort.Slice(chosen, func(a, b int) bool { return chosen[a].start < chosen[b].start })
+	return chosen
+}
+
+// noName handles a text in which no member's name or alias appears whole.
+func (m *Matcher) noName(a analysis, d Deposit) Match {
+	reason := Reason{Removed: a.removed, Extra: strings.Join(a.family, "")}
+	core := strings.Join(a.extras, "")
+	review := func(code ReasonCode, text string, conf int, cs []Candidate) Match {
+		reason.Code, reason.Text = code, text
+		return Match{Outcome: OutcomeReview, Candidates: cs, Confidence: conf, Reason: reason}
+	}
+	ignored := func(code ReasonCode, text string) Match {
+		reason.Code, reason.Text = code, text
+		return Match{Outcome: OutcomeIgnored, Confidence: confIgnored, Reason: reason}
+	}
+	// The group's own ignore texts.
+	for _, ig := range m.ignore {
+		if strings.Contains(a.ct.s, ig) {
+			return ignored(ReasonIgnoreText, ig)
+		}
+	}
+	// Interest and refunds, unless a name-like text stands beside them.
+	if a.doubtKind != 0 && utf8.RuneCountInString(core) <= 1 {
+		doubt := strings.Join(a.doubt, "")
+		switch a.doubtKind {
+		case kindInterest:
+			return ignored(ReasonInterest, doubt)
+		case kindRefund:
+			return ignored(ReasonRefund, doubt)
+		default:
+			return review(ReasonPayService, doubt, confNoName, m.byAmountOnly(d.Amount))
+		}
+	}
+	if core == "" {
+		return review(ReasonNoName, "", confNoName, nil)
+	}
+	if a.ct.masked {
+		var cs candidates
+		for k, refs := range m.keys {
+			if maskMatches(core, k) {
+				for _, r := range refs {
+					cs.add(r.member, 50+m.amountBonus(r.member, d.Amount))
+				}
+			}
+		}
+		return review(ReasonMasked, core, confMasked, cs.list(m.g))
+	}
+	// One jamo off a name or alias: a typo, or someone else.
+	var typo candidates
+	for k, refs := range m.keys {
+		if jamoDistance(core, k) == 1 {
+			for _, r := range refs {
+				typo.add(r.member, 55+m.amountBonus(r.member, d.Amount))
+			}
+		}
+	}
+	if len(typo) > 0 {
+		return review(ReasonTypo, core, confTypo, typo.list(m.g))
+	}
+	// Part of a name: a given name alone (민수), or its start (김민) in a
+	// text too short to have been cut.
+	if utf8.RuneCountInString(core) >= 2 {
+		var part candidates
+		for k, refs := range m.keys {
+			if len(k) > len(core) && strings.Contains(k, core) {
+				for _, r := range refs {
+					part.add(r.member, 55+m.amountBonus(r.member, d.Amount))
+				}
+			}
+		}
+		if len(part) > 0 {
+			return review(ReasonPartialName, core, confPartial, part.list(m.g))
+		}
+	}
+	return review(ReasonUnknownName, core, confNoName, nil)
+}
+
+// byAmountOnly lists the members whose dues equal amount, when there are
+// few enough for the list to help (at most 3).
+func (m *Matcher) byAmountOnly(amount int64) []Candidate {
+	var cs candidates
+	for i := range m.g.Members {
+		if m.rate(i) == amount {
+			cs.add(i, 30)
+		}
+	}
+	if len(cs) > 3 {
+		return nil
+	}
+	return cs.list(m.g)
+}
+
+// latinNoise are Latin words that carry no name: bank codes and dues words.
+var latinNoise = map[string]bool{
+	"kb": true, "nh": true, "ibk": true, "sc": true, "sh": true, "atm": true, "cd": true,
+	"dues": true, "fee": true, "fees": true, "membership": true, "mr": true, "ms": true, "mrs": true,
+}
+
+// matchLatin matches romanised names: the words in any order, the last one
+// possibly cut at the bank's 14-character limit.
+func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
+	if len(m.latin) == 0 || len(a.ct.latin) == 0 {
+		return Match{}, false
+	}
+	var words []string
+	for _, w := range a.ct.latin {
+		if !latinNoise[w] {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 {
+		return Match{}, false
+	}
+	text := strings.Join(words, "")
+	var exact, cut []keyRef
+	var partial candidates
+	for _, lk := range m.latin {
+		matched := false
+		for _, j := range lk.joined {
+			if j == text {
+				exact = appendRef(exact, lk.ref)
+				matched = true
+				break
+			}
+			if a.truncated && len(text) >= 6 && strings.HasPrefix(j, text) {
+				r := lk.ref
+				r.cut = true
+				cut = appendRef(cut, r)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			for _, w := range words {
+				for _, kw := range lk.words {
+					if len(w) >= 2 && w == kw {
+						partial.add(lk.ref.member, 50+m.amountBonus(lk.ref.member, d.Amount))
+					}
+				}
+			}
+		}
+	}
+	refs := exact
+	if len(refs) == 0 {
+		refs = cut
+	}
+	// Hangul text beside a romanised name (a purpose) makes it a review.
+	extra := strings.Join(a.extras, "")
+	for _, w := range words {
+		extra = strings.Replace(extra, w, "", 1)
+	}
+	reason := Reason{Removed: a.removed, Text: strings.ToUpper(strings.Join(words, " "))}
+	if len(refs) == 0 {
+		if len(partial) == 0 {
+			return Match{}, false
+		}
+		reason.Code = ReasonPartialName
+		return Match{Outcome: OutcomeReview, Candidates: partial.list(m.g), Confidence: confPartial, Reason: reason}, true
+	}
+	hits := []hit{{key: text, refs: refs}}
+	ref, ok := refs[0], len(refs) == 1
+	if !ok {
+		ref, ok = m.byAmount(refs, d.Amount)
+		reason.ByAmount = ok
+	}
+	if !ok || extra != "" || len(a.doubt) > 0 || (m.rate(ref.member) > 0 && d.Amount > m.rate(ref.member)*maxPlausibleMo) {
+		reason.Code = ReasonSameName
+		if extra != "" || len(a.doubt) > 0 {
+			reason.Code, reason.Extra = ReasonExtraText, extra+strings.Join(a.doubt, "")
+		} else if ok {
+			reason.Code = ReasonLargeAmount
+		}
+		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d.Amount), Confidence: confAmbiguous, Reason: reason}, true
+	}
+	conf := confLatin
+	reason.Code = ReasonLatin
+	if ref.cut {
+		conf, reason.Code = confTruncated, ReasonTruncated
+	}
+	if reason.ByAmount {
+		conf = min(conf, confByAmount)
+	}
+	mem := &m.g.Members[ref.member]
+	reason.Text += "→" + mem.Name
+	return Match{
+		Outcome:    OutcomeMatched,
+		Shares:     []Share{{MemberID: mem.ID, Amount: d.Amount}},
+		Candidates: []Candidate{{MemberID: mem.ID, Score: conf}},
+		Confidence: conf,
+		Reason:     reason,
+	}, true
+}
+
+func appendRef(refs []keyRef, r keyRef) []keyRef {
+	if containsMember(refs, r.member) {
+		return refs
+	}
+	return append(refs, r)
+}
