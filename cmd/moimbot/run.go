@@ -34,12 +34,16 @@ type command struct {
 
 // commands lists the subcommands in the order help shows them.
 func commands() []command {
-	return []command{
+	cmds := []command{
 		{"demo", "run moimbot end to end on the embedded KFTC simulator", runDemo},
-		{"testbed", "serve the KFTC Open Banking testbed simulator on a loopback address", runTestbed},
-		{"version", "print the version", runVersion},
-		{"help", "list the subcommands", nil},
+		{"reconcile", "match a group's bank transactions to members and months, offline", runReconcile},
 	}
+	cmds = append(cmds, storeCommands()...)
+	return append(cmds,
+		command{"testbed", "serve the KFTC Open Banking testbed simulator on a loopback address", runTestbed},
+		command{"version", "print the version", runVersion},
+		command{"help", "list the subcommands", nil},
+	)
 }
 
 // usageError is a mistake in how the command was called; it exits with

@@ -1,0 +1,7 @@
+package main
+
+// storeCommands returns the database subcommands (backup, restore, export,
+// rotate-key).
+func storeCommands() []command {
+	return nil
+}
