@@ -163,25 +163,19 @@ func (m *Matcher) fitsAmount(i int, amount int64) bool {
 	return r > 0 && amount%r == 0 && amount/r <= maxPlausibleMo
 }
 
-// byAmount picks the one member of refs whose dues equal amount, or failing
-// that the one whose dues divide it; ok is false unless exactly one fits.
+// byAmount picks the one member of refs whose monthly dues equal amount;
+// ok is false unless exactly one does. Multiples (two months of one, three
+// of the other) are not enough to tell members apart.
 func (m *Matcher) byAmount(refs []keyRef, amount int64) (keyRef, bool) {
-	var exact, multiple []keyRef
+	var found keyRef
+	n := 0
 	for _, r := range refs {
-		switch {
-		case m.rate(r.member) == amount:
-			exact = append(exact, r)
-		case m.fitsAmount(r.member, amount):
-			multiple = append(multiple, r)
+		if m.rate(r.member) == amount {
+			found = r
+			n++
 		}
 	}
-	if len(exact) == 1 {
-		return exact[0], true
-	}
-	if len(exact) == 0 && len(multiple) == 1 {
-		return multiple[0], true
-	}
-	return keyRef{}, false
+	return found, n == 1
 }
 
 // resolvedHit is a hit narrowed to one member, if possible.
@@ -252,6 +246,9 @@ func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(Re
 	if rate := m.rate(r.ref.member); rate > 0 && d.Amount > rate*maxPlausibleMo {
 		return review(ReasonLargeAmount, mem.Name, confExtraText)
 	}
+	if m.leftBefore(mem, d) {
+		return review(ReasonMemberLeft, mem.Name, confExtraText)
+	}
 	code, conf, text := ReasonName, confClean, mem.Name
 	switch {
 	case r.ref.cut:
@@ -281,6 +278,13 @@ func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(Re
 	}
 }
 
+// leftBefore reports whether mem had left the group before the month of d:
+// money from a former member is likely a standing order that kept running,
+// for the treasurer to refund.
+func (m *Matcher) leftBefore(mem *Member, d Deposit) bool {
+	return !mem.Left.IsZero() && !d.At.IsZero() && MonthOf(d.At.In(KST())) > mem.Left
+}
+
 // joint is a deposit naming several members: matched when the amount is a
 // whole number of months of the sum of their dues, split in proportion to
 // their dues.
@@ -298,6 +302,9 @@ func (m *Matcher) joint(rs []resolvedHit, d Deposit, reason Reason, review func(
 		rate := m.rate(r.ref.member)
 		if rate == 0 {
 			return review(ReasonJointAmount, keys, confAmbiguous)
+		}
+		if mem := &m.g.Members[r.ref.member]; m.leftBefore(mem, d) {
+			return review(ReasonMemberLeft, mem.Name, confAmbiguous)
 		}
 		idx = append(idx, r.ref.member)
 		sum += rate

@@ -127,6 +127,7 @@ const (
 	ReasonJointAmount   // several names, but the amount is not the sum of their dues
 	ReasonLargeAmount   // more than a year of dues at once
 	ReasonInvalidAmount // zero or negative amount
+	ReasonMemberLeft    // the member had left before the deposit's month
 )
 
 var reasonEnglish = map[ReasonCode]string{
@@ -152,6 +153,7 @@ var reasonEnglish = map[ReasonCode]string{
 	ReasonJointAmount:   "names %s but the amount is not the sum of their dues",
 	ReasonLargeAmount:   "name %s but the amount is more than a year of dues",
 	ReasonInvalidAmount: "amount is not positive",
+	ReasonMemberLeft:    "%s left the group before this deposit",
 }
 
 var reasonKorean = map[ReasonCode]string{
@@ -177,6 +179,7 @@ var reasonKorean = map[ReasonCode]string{
 	ReasonJointAmount:   "이름 %s, 금액이 회비 합계와 다름",
 	ReasonLargeAmount:   "이름 %s, 1년치 회비 초과 금액",
 	ReasonInvalidAmount: "금액 오류",
+	ReasonMemberLeft:    "%s: 탈퇴한 회원의 입금",
 }
 
 // Reason explains a verdict: the rule, the text it rests on, and what was

@@ -121,4 +121,3 @@ type hit struct {
 	key        string
 	refs       []keyRef
 }
-

@@ -229,6 +229,11 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		}
 		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d.Amount), Confidence: confAmbiguous, Reason: reason}, true
 	}
+	if mem := &m.g.Members[ref.member]; m.leftBefore(mem, d) {
+		reason.Code = ReasonMemberLeft
+		reason.Text = mem.Name
+		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d.Amount), Confidence: confExtraText, Reason: reason}, true
+	}
 	conf := confLatin
 	reason.Code = ReasonLatin
 	if ref.cut {

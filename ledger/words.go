@@ -34,7 +34,7 @@ const (
 var builtinWords = map[wordKind][]string{
 	kindDues: {
 		"회비", "월회비", "월회", "모임비", "모임회비", "회원비", "회원회비", "곗돈", "계돈", "계비", "계모임",
-		"정기회비", "정기", "월납", "납부", "입금", "송금", "이체", "보냄", "보내요", "입니다",
+		"정기회비", "정기", "연회비", "년회비", "반기회비", "분기회비", "월납", "납부", "입금", "송금", "이체", "보냄", "보내요", "입니다",
 		"회비입금", "회비납부", "분", "월분", "년", "dues", "fee", "fees", "membership",
 	},
 	kindChannel: {
@@ -91,15 +91,26 @@ func newWordList(extra map[string]wordKind) *wordList {
 }
 
 // groupWords turns a group's name into dues words: a text like 배드민턴비 in
-// "수요 배드민턴 클럽" reads as dues, as does 산악회비 in "한울산악회".
+// "수요 배드민턴 클럽" reads as dues, as do 민턴비 (the usual short form),
+// 산악회비 in "한울산악회" and 셀회비 in "청년부 3셀".
 func groupWords(name string) map[string]wordKind {
 	out := make(map[string]wordKind)
-	suffixes := []string{"산악회", "동호회", "동창회", "동문회", "친목회", "모임", "클럽", "스터디", "소모임", "계", "회"}
-	var words []string
+	suffixes := []string{"산악회", "동호회", "동창회", "동문회", "친목회", "소모임", "모임", "클럽", "스터디", "계", "회"}
+	var words, short []string
 	for _, w := range strings.Fields(name) {
-		w = compactKey(w)
-		if utf8.RuneCountInString(w) < 2 {
+		w = strings.TrimLeft(compactKey(w), "0123456789")
+		switch n := utf8.RuneCountInString(w); {
+		case n == 0:
 			continue
+		case n == 1:
+			// 셀 in "3셀": only with 비 or 회비 after it.
+			short = append(short, w)
+			continue
+		case n >= 3:
+			// The last two syllables are the everyday short form: 배드민턴 →
+			// 민턴.
+			r := []rune(w)
+			short = append(short, string(r[n-2:]))
 		}
 		words = append(words, w)
 		for _, s := range suffixes {
@@ -119,6 +130,10 @@ func groupWords(name string) map[string]wordKind {
 			out[stem+"회비"] = kindDues
 		}
 	}
+	for _, w := range short {
+		out[w+"비"] = kindDues
+		out[w+"회비"] = kindDues
+	}
 	return out
 }
 
@@ -129,8 +144,9 @@ type piece struct {
 }
 
 // numberUnits are the units that follow a number: 11월, 11월분, 2026년,
-// 3개월, 25일, 2차. Longer units first.
-var numberUnits = []string{"개월분", "개월", "월분", "월", "년", "일", "분", "회", "차", "번"}
+// 3개월, 25일, 2차. Longer units first. 회 is not one: 2026회비 is a year
+// and a dues word.
+var numberUnits = []string{"개월분", "개월", "월분", "월", "년", "일", "분", "차", "번"}
 
 // trim removes known words and numbers (with their unit) from both ends of
 // seg, outside in, and returns them with the core left between. Words are

@@ -142,6 +142,16 @@ func runDemo(ctx context.Context, e env, args []string) error {
 // padRight pads s with spaces to n terminal columns, counting East Asian wide
 // characters (Hangul, full-width Latin) as two columns.
 func padRight(s string, n int) string {
+	cols := columns(s)
+	if cols >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-cols)
+}
+
+// columns counts the terminal columns of s, East Asian wide characters as
+// two.
+func columns(s string) int {
 	cols := 0
 	for _, r := range s {
 		switch width.LookupRune(r).Kind() {
@@ -151,10 +161,7 @@ func padRight(s string, n int) string {
 			cols++
 		}
 	}
-	if cols >= n {
-		return s
-	}
-	return s + strings.Repeat(" ", n-cols)
+	return cols
 }
 
 func abs(v int64) int64 {

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/moimbot/moimbot/ledger"
+)
+
+// reconcileWords are the text report's words in each language.
+type reconcileWords struct {
+	asOf, dues, monthly, name, balance, legend, prepaid      string
+	summary, review, candidates, noCandidates, ignoredHeader string
+	paid, unpaid, exempt, notOwed, credit                    string
+	reason                                                   func(ledger.Reason) string
+}
+
+var reconcileLang = map[string]reconcileWords{
+	"ko": {
+		asOf: "%s 기준", dues: "회비 %s, 매월 %d일", name: "이름", balance: "잔액",
+		legend:  "표기: ✓ 완납 · 금액 부분 납부 · ✗ 미납 · 면제 · - 해당 없음",
+		prepaid: "선납", summary: "거래 %d건: 자동 확인 %d · 확인 필요 %d · 제외 %d",
+		review: "확인 필요", candidates: "후보", noCandidates: "후보 없음", ignoredHeader: "제외",
+		paid: "✓", unpaid: "✗", exempt: "면제", notOwed: "-", credit: "선납",
+		reason: ledger.Reason.Korean,
+	},
+	"en": {
+		asOf: "as of %s", dues: "dues %s, due on day %d", name: "Name", balance: "Balance",
+		legend:  "Key: ✓ paid · amount partly paid · ✗ unpaid · exempt · - not owed",
+		prepaid: "Prepaid", summary: "%d transactions: %d matched · %d to review · %d ignored",
+		review: "To review", candidates: "candidates", noCandidates: "no candidates", ignoredHeader: "Ignored",
+		paid: "✓", unpaid: "✗", exempt: "exempt", notOwed: "-", credit: "prepaid",
+		reason: ledger.Reason.String,
+	},
+}
+
+// writeReconcileText prints the human report: a members × months table,
+// prepayments, then the deposits that need the treasurer.
+func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang string) error {
+	w := bufio.NewWriter(out)
+	lw := reconcileLang[lang]
+	fmt.Fprintf(w, "%s — %s (%s)\n\n", g.Name, fmt.Sprintf(lw.asOf, rep.AsOf.Format("2006-01-02")),
+		fmt.Sprintf(lw.dues, won(g.Dues.Amount), g.Dues.Day))
+
+	asOf := ledger.MonthOf(rep.AsOf)
+	nameCol := len(lw.name) + 2
+	for _, ms := range rep.Members {
+		nameCol = max(nameCol, columns(ms.Name)+2)
+	}
+	const cell = 10
+	fmt.Fprint(w, padRight(lw.name, nameCol))
+	for p := g.Dues.Start; p <= asOf; p++ {
+		fmt.Fprint(w, padRight(p.String(), cell))
+	}
+	fmt.Fprintln(w, lw.balance)
+	var prepaid []string
+	for _, ms := range rep.Members {
+		fmt.Fprint(w, padRight(ms.Name, nameCol))
+		var ahead []string
+		for _, ps := range ms.Periods {
+			if ps.Period > asOf {
+				ahead = append(ahead, ps.Period.String())
+				continue
+			}
+			fmt.Fprint(w, padRight(periodCell(ps, lw), cell))
+		}
+		fmt.Fprintln(w, won(ms.Balance))
+		if len(ahead) > 0 {
+			prepaid = append(prepaid, fmt.Sprintf("%s %s", ms.Name, strings.Join(ahead, ", ")))
+		}
+	}
+	fmt.Fprintln(w, "\n"+lw.legend)
+	if len(prepaid) > 0 {
+		fmt.Fprintf(w, "%s: %s\n", lw.prepaid, strings.Join(prepaid, " · "))
+	}
+
+	var matched, review, ignored int
+	for _, l := range rep.Transactions {
+		switch l.Match.Outcome {
+		case ledger.OutcomeMatched:
+			matched++
+		case ledger.OutcomeReview:
+			review++
+		default:
+			ignored++
+		}
+	}
+	fmt.Fprintf(w, "\n"+lw.summary+"\n", len(rep.Transactions), matched, review, ignored)
+	if review > 0 {
+		fmt.Fprintf(w, "\n%s\n", lw.review)
+		for _, l := range rep.Transactions {
+			if l.Match.Outcome != ledger.OutcomeReview {
+				continue
+			}
+			t := l.Transaction
+			fmt.Fprintf(w, "  #%d %s %s  %s  %s — %s", l.Index, t.At.Format("2006-01-02"), t.At.Format("15:04"),
+				padRight(t.PrintContent, 16), won(t.Amount), lw.reason(l.Match.Reason))
+			if len(l.Match.Candidates) == 0 {
+				fmt.Fprintf(w, " (%s)\n", lw.noCandidates)
+				continue
+			}
+			var names []string
+			for _, c := range l.Match.Candidates {
+				if m, ok := g.Member(c.MemberID); ok {
+					names = append(names, fmt.Sprintf("%s(%s)", m.Name, m.ID))
+				}
+			}
+			fmt.Fprintf(w, " → %s: %s\n", lw.candidates, strings.Join(names, ", "))
+		}
+	}
+	return w.Flush()
+}
+
+func periodCell(ps ledger.PeriodStatus, lw reconcileWords) string {
+	switch ps.Status {
+	case ledger.StatusPaid:
+		return lw.paid
+	case ledger.StatusPartial:
+		return strings.TrimSuffix(won(ps.Paid), "원")
+	case ledger.StatusExempt:
+		return lw.exempt
+	case ledger.StatusNotOwed:
+		return lw.notOwed
+	case ledger.StatusCredit:
+		return lw.credit
+	}
+	return lw.unpaid
+}

@@ -1,0 +1,228 @@
+package ledger
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// testGroup is a roster with every hard case: aliases (nickname, parent,
+// romanised), a same-name pair with equal dues and one with different
+// dues, a prefix pair, different dues, an exempt member and a foreign
+// member with a romanised name.
+func testGroup() *Group {
+	return &Group{
+		Name: "수요 배드민턴 클럽",
+		Dues: DuesRule{Amount: 30000, Day: 25, Start: NewPeriod(2026, 9)},
+		Members: []Member{
+			{ID: "m01", Name: "김민수", Aliases: []Alias{{Text: "민수"}, {Text: "김민수엄마"}, {Text: "KIM MINSU"}}},
+			{ID: "m02", Name: "이지은"},
+			{ID: "m03", Name: "이민"},
+			{ID: "m04", Name: "이민수", Dues: 20000},
+			{ID: "m05", Name: "박서준"},
+			{ID: "m06", Name: "박서준", Dues: 50000},
+			{ID: "m07", Name: "DANIEL PARK"},
+			{ID: "m08", Name: "이수진"},
+			{ID: "m09", Name: "정하늘"},
+			{ID: "m10", Name: "정하늘"},
+			{ID: "m11", Name: "최유리", Exempt: true},
+			{ID: "m12", Name: "JOHNATHAN SMITH"},
+			{ID: "m13", Name: "한가람", Aliases: []Alias{{Text: "가람이네", Learned: true}}},
+		},
+		Ignore: []string{"결산"},
+	}
+}
+
+func TestMatch(t *testing.T) {
+	m := NewMatcher(testGroup())
+	type want struct {
+		outcome    Outcome
+		members    string // matched members, "m01" or "m01+m02"
+		candidates string // first candidates for review, comma-separated
+		code       ReasonCode
+	}
+	matched := func(members string, code ReasonCode) want { return want{OutcomeMatched, members, "", code} }
+	review := func(cands string, code ReasonCode) want { return want{OutcomeReview, "", cands, code} }
+	ignored := func(code ReasonCode) want { return want{OutcomeIgnored, "", "", code} }
+	tests := []struct {
+		name   string
+		text   string
+		amount int64
+		want   want
+	}{
+		// Names and what surrounds them.
+		{"ExactName", "김민수", 30000, matched("m01", ReasonName)},
+		{"DuesSuffix", "김민수회비", 30000, matched("m01", ReasonName)},
+		{"DuesPrefix", "회비김민수", 30000, matched("m01", ReasonName)},
+		{"MonthAndDuesPrefix", "11월회비김민수", 30000, matched("m01", ReasonName)},
+		{"Spaced", "김 민수", 30000, matched("m01", ReasonName)},
+		{"ParenthesisedMonth", "김민수(11월)", 30000, matched("m01", ReasonName)},
+		{"MonthRange", "9-10월회비이지은", 60000, matched("m02", ReasonName)},
+		{"MonthWithBun", "이지은11월분", 30000, matched("m02", ReasonName)},
+		{"Year", "2026회비이지은", 30000, matched("m02", ReasonName)},
+		{"BankPrefix", "카뱅 이지은", 30000, matched("m02", ReasonName)},
+		{"LatinBankCode", "KB이지은", 30000, matched("m02", ReasonName)},
+		{"Honorific", "이지은님", 30000, matched("m02", ReasonName)},
+		{"MeetingWord", "모임비이지은", 30000, matched("m02", ReasonName)},
+		{"GroupWord", "배드민턴비이수진", 30000, matched("m08", ReasonName)},
+		{"FamilyUnregistered", "이지은엄마", 30000, matched("m02", ReasonName)},
+		// Aliases.
+		{"NicknameAlias", "민수", 30000, matched("m01", ReasonAlias)},
+		{"ParentAlias", "김민수엄마", 30000, matched("m01", ReasonAlias)},
+		{"LearnedAlias", "가람이네", 30000, matched("m13", ReasonLearned)},
+		{"LearnedAliasWithMonth", "12월가람이네", 30000, matched("m13", ReasonLearned)},
+		// Truncation at 7 Hangul.
+		{"TruncatedName", "11월회비김민", 30000, matched("m01", ReasonTruncated)},
+		{"ShortPrefixIsNotTruncation", "회비김민", 30000, review("m01", ReasonPartialName)},
+		{"TruncatedPrefixPairByAmount", "11월회비이민", 20000, matched("m04", ReasonTruncated)},
+		{"TruncatedPrefixPairExactByAmount", "11월회비이민", 30000, matched("m03", ReasonName)},
+		{"TruncatedPrefixPairUnclear", "11월회비이민", 100000, review("m03", ReasonTruncAmbig)},
+		// Prefix pair without truncation: longest name wins.
+		{"PrefixPairShort", "이민", 30000, matched("m03", ReasonName)},
+		{"PrefixPairLong", "이민수", 20000, matched("m04", ReasonName)},
+		{"PrefixPairShortWithDues", "이민회비", 30000, matched("m03", ReasonName)},
+		{"PrefixPairLongWithDues", "이민수회비", 20000, matched("m04", ReasonName)},
+		// Romanised names.
+		{"LatinAlias", "KIM MINSU", 30000, matched("m01", ReasonLatin)},
+		{"LatinReversed", "MINSU KIM", 30000, matched("m01", ReasonLatin)},
+		{"LatinName", "DANIEL PARK", 30000, matched("m07", ReasonLatin)},
+		{"LatinNameReversed", "PARK DANIEL", 30000, matched("m07", ReasonLatin)},
+		{"FullWidthLatin", "ＫＩＭ ＭＩＮＳＵ", 30000, matched("m01", ReasonLatin)},
+		{"LatinLowerCase", "daniel park", 30000, matched("m07", ReasonLatin)},
+		{"LatinTruncatedAt14", "SMITH JOHNATHA", 30000, matched("m12", ReasonTruncated)},
+		{"LatinGivenNameOnly", "DANIEL", 30000, review("m07", ReasonPartialName)},
+		{"LatinUnknown", "JOHN DOE", 30000, review("", ReasonUnknownName)},
+		// Joint deposits.
+		{"JointSumOfDues", "김민수이지은", 60000, matched("m01+m02", ReasonJoint)},
+		{"JointDifferentDues", "이지은이민수", 50000, matched("m02+m04", ReasonJoint)},
+		{"JointTwoMonths", "김민수이지은", 120000, matched("m01+m02", ReasonJoint)},
+		{"JointWrongAmount", "김민수이지은", 30000, review("m01", ReasonJointAmount)},
+		// Same name.
+		{"SameNameEqualDues", "정하늘", 30000, review("m09", ReasonSameName)},
+		{"SameNameDifferentDues", "박서준", 50000, matched("m06", ReasonName)},
+		{"SameNameDifferentDuesOther", "박서준", 30000, matched("m05", ReasonName)},
+		{"SameNameAmountFitsBoth", "박서준", 150000, review("m05", ReasonSameName)},
+		// Doubt.
+		{"Typo", "김민슈", 30000, review("m01", ReasonTypo)},
+		{"TypoWithDues", "11월회비김민슈", 30000, review("m01", ReasonTypo)},
+		{"Masked", "김*수", 30000, review("m01", ReasonMasked)},
+		{"MaskedFitsSeveral", "이*수", 20000, review("m04", ReasonMasked)},
+		{"PurposeText", "점심값김민수", 30000, review("m01", ReasonExtraText)},
+		{"NameInsideStrangerName", "이민호", 30000, review("m03", ReasonExtraText)},
+		{"GivenNameOnly", "지은", 30000, review("m02", ReasonPartialName)},
+		{"Stranger", "홍길동", 30000, review("", ReasonUnknownName)},
+		{"DuesWordsOnly", "11월회비", 30000, review("", ReasonNoName)},
+		{"Empty", "", 30000, review("", ReasonNoName)},
+		{"LargeAmount", "김민수", 3000000, review("m01", ReasonLargeAmount)},
+		{"ZeroAmount", "김민수", 0, review("", ReasonInvalidAmount)},
+		{"PayService", "카카오페이", 30000, review("", ReasonPayService)},
+		{"NameWithRefundWord", "김민수환불", 30000, review("m01", ReasonExtraText)},
+		// Exempt members still pay sometimes: their money is theirs.
+		{"ExemptMember", "최유리", 30000, matched("m11", ReasonName)},
+		// Not dues.
+		{"Interest", "이자", 123, ignored(ReasonInterest)},
+		{"SettlementInterest", "결산이자", 412, ignored(ReasonIgnoreText)},
+		{"DepositInterest", "예금이자", 412, ignored(ReasonInterest)},
+		{"TossPaymentsRefund", "토스페이맨", 12000, ignored(ReasonRefund)},
+		{"Refund", "환불", 12000, ignored(ReasonRefund)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
+			var members []string
+			var sum int64
+			for _, s := range got.Shares {
+				members = append(members, s.MemberID)
+				sum += s.Amount
+			}
+			if got.Outcome != tt.want.outcome || strings.Join(members, "+") != tt.want.members || got.Reason.Code != tt.want.code {
+				t.Fatalf("Match(%q, %d) = %v %v %v (%s), want %v %q code %v",
+					tt.text, tt.amount, got.Outcome, members, got.Reason.Code, got.Reason, tt.want.outcome, tt.want.members, tt.want.code)
+			}
+			if got.Outcome == OutcomeMatched {
+				if sum != tt.amount {
+					t.Errorf("shares add up to %d, want %d", sum, tt.amount)
+				}
+				if got.Confidence < MatchThreshold {
+					t.Errorf("confidence %d below the threshold %d", got.Confidence, MatchThreshold)
+				}
+			}
+			if got.Outcome == OutcomeReview {
+				if got.Confidence >= MatchThreshold {
+					t.Errorf("review with confidence %d at or above the threshold", got.Confidence)
+				}
+				var first string
+				if len(got.Candidates) > 0 {
+					first = got.Candidates[0].MemberID
+				}
+				if first != tt.want.candidates {
+					t.Errorf("first candidate = %q, want %q (all %v)", first, tt.want.candidates, got.Candidates)
+				}
+			}
+			if got.Reason.String() == "" || got.Reason.Korean() == "" {
+				t.Errorf("reason %v renders empty", got.Reason.Code)
+			}
+		})
+	}
+}
+
+func TestMatchWithdrawalIgnored(t *testing.T) {
+	m := NewMatcher(testGroup())
+	got := m.Match(Deposit{Direction: Out, Text: "김민수", Amount: 30000})
+	if got.Outcome != OutcomeIgnored || got.Reason.Code != ReasonWithdrawal {
+		t.Errorf("withdrawal = %v %v, want ignored withdrawal", got.Outcome, got.Reason.Code)
+	}
+}
+
+func TestMatchJointSplitsInProportion(t *testing.T) {
+	m := NewMatcher(testGroup())
+	got := m.Match(Deposit{Direction: In, Text: "이지은이민수", Amount: 100000})
+	want := []Share{{"m02", 60000}, {"m04", 40000}}
+	if !slices.Equal(got.Shares, want) {
+		t.Errorf("shares = %v, want %v", got.Shares, want)
+	}
+}
+
+func TestReasonRendering(t *testing.T) {
+	m := NewMatcher(testGroup())
+	tests := []struct {
+		text        string
+		wantEnglish string
+		wantKorean  string
+	}{
+		{"김민수회비", "name 김민수 after removing 회비", "이름 김민수 (회비 제거)"},
+		{"11월회비김민수", "name 김민수 after removing 11월, 회비", "이름 김민수 (11월·회비 제거)"},
+		{"김민수", "name 김민수", "이름 김민수"},
+		{"11월회비김민", "name cut off as 김민→김민수 after removing 11월, 회비", "잘린 이름 김민→김민수 (11월·회비 제거)"},
+		{"김민슈", "김민슈 is one letter off a member's name", "김민슈: 이름과 한 글자 다름"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			r := m.Match(Deposit{Direction: In, Text: tt.text, Amount: 30000}).Reason
+			if got := r.String(); got != tt.wantEnglish {
+				t.Errorf("String() = %q, want %q", got, tt.wantEnglish)
+			}
+			if got := r.Korean(); got != tt.wantKorean {
+				t.Errorf("Korean() = %q, want %q", got, tt.wantKorean)
+			}
+		})
+	}
+}
+
+// TestMatchDeterministic runs the same deposits through two matchers built
+// from the same group: map iteration must not leak into verdicts.
+func TestMatchDeterministic(t *testing.T) {
+	texts := []string{"김*수", "이*수", "11월회비이민", "정하늘", "김민슈", "지은", "박서준", "KIM MINSU"}
+	for _, text := range texts {
+		var first string
+		for i := 0; i < 20; i++ {
+			got := fmt.Sprintf("%+v", NewMatcher(testGroup()).Match(Deposit{Direction: In, Text: text, Amount: 30000}))
+			if i == 0 {
+				first = got
+			} else if got != first {
+				t.Fatalf("Match(%q) differs between runs:\n%s\n%s", text, first, got)
+			}
+		}
+	}
+}
