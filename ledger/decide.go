@@ -43,15 +43,17 @@ func (m *Matcher) analyse(text string) analysis {
 	a.truncated = m.mayBeTruncated(a.ct)
 	a.hits = m.findHits(a.ct.s)
 	s := a.ct.s
-	pos := 0
-	for i := 0; i <= len(a.hits); i++ {
+	pos, prevKey := 0, 0
+	n := len(a.hits)
+	for i := 0; i <= n; i++ {
 		end := len(s)
-		if i < len(a.hits) {
+		if i < n {
 			end = a.hits[i].start
 		}
-		m.trimSegment(&a, s[pos:end], end == len(s))
-		if i < len(a.hits) {
+		m.trimSegment(&a, s[pos:end], end == len(s), prevKey)
+		if i < n {
 			pos = a.hits[i].end
+			prevKey = utf8.RuneCountInString(a.hits[i].key)
 		}
 	}
 	// A text cut at the bank's limit can end with a member's name that is
@@ -66,10 +68,25 @@ func (m *Matcher) analyse(text string) analysis {
 
 // trimSegment trims known words off one segment of text outside the names.
 // An unknown core at the very end of a cut-off text that starts a member's
-// name becomes a hit of its own (11월회비김민 → 김민수).
-func (m *Matcher) trimSegment(a *analysis, seg string, atEnd bool) {
+// name becomes a hit of its own (11월회비김민 → 김민수). prevKey is the
+// length in runes of the name just before the segment (0 for none).
+func (m *Matcher) trimSegment(a *analysis, seg string, atEnd bool, prevKey int) {
 	if seg == "" {
 		return
+	}
+	// After a two-syllable name, a one-syllable word may be the rest of a
+	// stranger's name: 김민 + 형 is 김민형, not 김민's brother; 김옥 + 분 is
+	// 김옥분. Keep that syllable as unknown text.
+	if prevKey == 2 {
+		if r, size := utf8.DecodeRuneInString(seg); isHangulSyllable(r) {
+			if n, _ := m.words.prefix(seg); n == size {
+				a.extras = append(a.extras, seg[:size])
+				seg = seg[size:]
+				if seg == "" {
+					return
+				}
+			}
+		}
 	}
 	removed, core := m.words.trim(seg)
 	for _, p := range removed {

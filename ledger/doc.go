@@ -2,8 +2,72 @@
 // the matcher that turns a deposit's payer text into a member (or a review
 // item for the treasurer), and the allocation of money to months. It imports
 // only the standard library and golang.org/x/text; every other package imports
-// it, never the reverse.
+// it, never the reverse. Everything here is a pure function of its inputs: no
+// I/O, no clock, no randomness.
 //
-// The package holds no code yet: the domain types, the matcher and the
-// allocator are the next piece of work (see README.md, Status).
+// # Matching
+//
+// A Matcher is built from a Group (NewMatcher) and decides each Deposit with
+// Match. Wrongly marking someone as paid is the worst mistake the product
+// can make, so a deposit is matched only when one reading of its text is
+// clearly right; everything else goes to review, where the treasurer decides
+// with one tap. The steps:
+//
+//  1. Normalise: NFKC (full-width Latin and digits become ASCII, decomposed
+//     or half-width Hangul composes), Latin folded to lower case, spaces and
+//     punctuation removed, mask characters (*, ＊, ○, O between Hangul) kept
+//     as '*'.
+//  2. Find names: every member's name and alias (registered or learned) that
+//     occurs in the text, longest first and never overlapping, so 이민수
+//     wins over 이민. One-syllable aliases count only as the whole text.
+//  3. Trim what surrounds them, at the edges only: months and years (11월,
+//     11월분, 9-10월, 2026), dues words (회비, 월회비, 모임비, 곗돈, 입금...),
+//     the group's own words (배드민턴비 or 민턴비 in "수요 배드민턴 클럽"),
+//     bank and channel prefixes (카뱅, 토스, KB, 타행, ATM), honorifics (님)
+//     and relatives (엄마, 아빠: a parent paying). Anything left is unknown
+//     text, such as 점심값, and makes the deposit a review.
+//  4. Decide: one member → matched. A name shared by several members is
+//     matched only when the amount equals exactly one of their monthly
+//     dues. Several members → a joint deposit, matched when the amount is a
+//     whole number of months of the sum of their dues and split in proportion.
+//     A text cut at the bank's limit (7 Hangul or 14 Latin characters) that
+//     ends with the start of exactly one member's name is matched as cut
+//     (11월회비김민 → 김민수); a name that is also the start of a longer name
+//     in such a text (이민 / 이민수) needs the amount to decide. Romanised names
+//     match registered Latin names and aliases in either word order, the last
+//     word possibly cut.
+//  5. Otherwise review, with ranked candidates: a one-jamo typo (김민슈), a
+//     masked name (김*수), a given name or the start of a name alone, an
+//     unregistered romanisation of a Hangul name (KIM MINSU), a former member
+//     (money after their last month is usually a standing order that kept
+//     running), more than a year of dues at once, and a text with no name at all.
+//     Withdrawals, the group's ignore texts, bank interest (이자, 결산이자) and
+//     merchant refunds (토스페이맨, 환불) are ignored. A payment service's name
+//     alone (카카오페이) is a review.
+//
+// Every verdict carries a Reason (rule, name, removed words) that the bot
+// renders in Korean or English, and a confidence. Matches are at or above
+// MatchThreshold; reviews are below it.
+//
+// # Learning
+//
+// When the treasurer assigns a review deposit to a member, Group.Learn turns
+// the payer text into a learned alias of that member, so the same text
+// matches by itself next time. It refuses aliases that would take another
+// member's deposits, and masked texts.
+//
+// # Allocation
+//
+// A Book applies payments (matched shares, assigned reviews, cash) in time
+// order. A member's money pays the oldest month they still owe, then the
+// current month, then up to PrepayMonths later months; what is left is
+// credit. Exempt members and months before joining or after leaving owe
+// nothing. The same payments in the same order always give the same
+// allocations, so a book can be rebuilt from stored payments.
+//
+// # Offline reconciliation
+//
+// ReadGroup, ReadTransactions and Reconcile implement `moimbot reconcile`
+// (docs/reconcile.md): the same matcher and allocator over a group file and
+// a CSV or KFTC JSON export.
 package ledger

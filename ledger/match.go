@@ -128,6 +128,7 @@ const (
 	ReasonLargeAmount   // more than a year of dues at once
 	ReasonInvalidAmount // zero or negative amount
 	ReasonMemberLeft    // the member had left before the deposit's month
+	ReasonRomanised     // a romanisation of a member's Hangul name, not registered
 )
 
 var reasonEnglish = map[ReasonCode]string{
@@ -154,6 +155,7 @@ var reasonEnglish = map[ReasonCode]string{
 	ReasonLargeAmount:   "name %s but the amount is more than a year of dues",
 	ReasonInvalidAmount: "amount is not positive",
 	ReasonMemberLeft:    "%s left the group before this deposit",
+	ReasonRomanised:     "%s looks like a romanised member name that is not registered",
 }
 
 var reasonKorean = map[ReasonCode]string{
@@ -180,6 +182,7 @@ var reasonKorean = map[ReasonCode]string{
 	ReasonLargeAmount:   "이름 %s, 1년치 회비 초과 금액",
 	ReasonInvalidAmount: "금액 오류",
 	ReasonMemberLeft:    "%s: 탈퇴한 회원의 입금",
+	ReasonRomanised:     "%s: 등록되지 않은 영문 이름",
 }
 
 // Reason explains a verdict: the rule, the text it rests on, and what was

@@ -38,6 +38,7 @@ type Matcher struct {
 	keys   map[string][]keyRef // compact Hangul key → members
 	maxKey int                 // longest key in runes
 	latin  []latinKey
+	roman  []romanKey
 	words  *wordList
 	ignore []string // compact ignore texts
 }
@@ -53,6 +54,9 @@ func NewMatcher(g *Group) *Matcher {
 	}
 	for i, mem := range g.Members {
 		m.addKey(mem.Name, keyRef{member: i, display: mem.Name})
+		if rk, ok := newRomanKey(i, compactKey(mem.Name)); ok {
+			m.roman = append(m.roman, rk)
+		}
 		for _, a := range mem.Aliases {
 			m.addKey(a.Text, keyRef{member: i, alias: true, learned: a.Learned, display: a.Text})
 		}

@@ -226,3 +226,58 @@ func TestMatchDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchShortNameNotPartOfLongerName(t *testing.T) {
+	m := NewMatcher(testGroup())
+	for _, text := range []string{"이민형", "이민분", "이민네", "이민맘"} {
+		t.Run(text, func(t *testing.T) {
+			got := m.Match(Deposit{Direction: In, Text: text, Amount: 30000})
+			if got.Outcome != OutcomeReview {
+				t.Errorf("Match(%q) = %v %v (%s), want review: the text may be a stranger's name", text, got.Outcome, got.Shares, got.Reason)
+			}
+		})
+	}
+	// A three-syllable name with a relative stays a match.
+	if got := m.Match(Deposit{Direction: In, Text: "이지은맘", Amount: 30000}); got.Outcome != OutcomeMatched {
+		t.Errorf("이지은맘 = %v, want matched", got.Outcome)
+	}
+}
+
+func TestMatchRomanisedUnregistered(t *testing.T) {
+	m := NewMatcher(testGroup())
+	tests := []struct {
+		text string
+		want string // first candidate
+	}{
+		{"LEE JIEUN", "m02"},
+		{"JIEUN LEE", "m02"},
+		{"YI JI EUN", "m02"},
+		{"PARK SEOJUN", "m05"},
+		{"CHUNG HANEUL", "m09"},
+		{"HAN GARAM", "m13"},
+		{"LEE SOOJIN", "m08"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: 30000})
+			if got.Outcome != OutcomeReview || got.Reason.Code != ReasonRomanised || len(got.Candidates) == 0 || got.Candidates[0].MemberID != tt.want {
+				t.Errorf("Match(%q) = %v %v %v (%s), want review with candidate %s", tt.text, got.Outcome, got.Reason.Code, got.Candidates, got.Reason, tt.want)
+			}
+		})
+	}
+}
+
+func TestRomanize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"김민수", "gimminsu"},
+		{"이지은", "ijieun"},
+		{"정하늘", "jeonghaneul"},
+		{"최유리", "choeyuri"},
+		{"한가람", "hangaram"},
+	}
+	for _, tt := range tests {
+		if got := romanize(tt.in); got != tt.want {
+			t.Errorf("romanize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

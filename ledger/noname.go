@@ -156,7 +156,7 @@ var latinNoise = map[string]bool{
 // matchLatin matches romanised names: the words in any order, the last one
 // possibly cut at the bank's 14-character limit.
 func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
-	if len(m.latin) == 0 || len(a.ct.latin) == 0 {
+	if len(a.ct.latin) == 0 {
 		return Match{}, false
 	}
 	var words []string
@@ -208,6 +208,18 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 	}
 	reason := Reason{Removed: a.removed, Text: strings.ToUpper(strings.Join(words, " "))}
 	if len(refs) == 0 {
+		// A romanisation of a member's Hangul name: a candidate, never a
+		// match.
+		var roman candidates
+		for _, rk := range m.roman {
+			if rk.matches(words, a.truncated) {
+				roman.add(rk.member, 55+m.amountBonus(rk.member, d.Amount))
+			}
+		}
+		if len(roman) > 0 {
+			reason.Code = ReasonRomanised
+			return Match{Outcome: OutcomeReview, Candidates: roman.list(m.g), Confidence: confPartial, Reason: reason}, true
+		}
 		if len(partial) == 0 {
 			return Match{}, false
 		}
