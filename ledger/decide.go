@@ -29,6 +29,9 @@ func (m *Matcher) Match(d Deposit) Match {
 		return Match{Outcome: OutcomeReview, Reason: Reason{Code: ReasonInvalidAmount, Text: d.Text}}
 	}
 	a := m.analyse(d.Text)
+	if a.ct.masked {
+		return m.maskedReview(a, d)
+	}
 	if len(a.hits) == 0 {
 		if res, ok := m.matchLatin(a, d); ok {
 			return res

@@ -92,15 +92,7 @@ func (m *Matcher) noName(a analysis, d Deposit) Match {
 		return review(ReasonNoName, "", confNoName, nil)
 	}
 	if a.ct.masked {
-		var cs candidates
-		for k, refs := range m.keys {
-			if maskMatches(core, k) {
-				for _, r := range refs {
-					cs.add(r.member, 50+m.amountBonus(r.member, d.Amount))
-				}
-			}
-		}
-		return review(ReasonMasked, core, confMasked, cs.list(m.g))
+		return m.maskedReview(a, d)
 	}
 	// One jamo off a name or alias: a typo, or someone else.
 	var typo candidates
@@ -130,6 +122,26 @@ func (m *Matcher) noName(a analysis, d Deposit) Match {
 		}
 	}
 	return review(ReasonUnknownName, core, confNoName, nil)
+}
+
+// maskedReview is the verdict on a masked text (김*수, *민수): always a
+// review, with the members whose names fit the mask.
+func (m *Matcher) maskedReview(a analysis, d Deposit) Match {
+	_, core := m.words.trimUntil(a.ct.s, kindFamily)
+	var cs candidates
+	for k, refs := range m.keys {
+		if maskMatches(core, k) {
+			for _, r := range refs {
+				cs.add(r.member, 50+m.amountBonus(r.member, d.Amount))
+			}
+		}
+	}
+	return Match{
+		Outcome:    OutcomeReview,
+		Candidates: cs.list(m.g),
+		Confidence: confMasked,
+		Reason:     Reason{Code: ReasonMasked, Text: core, Removed: a.removed},
+	}
 }
 
 // byAmountOnly lists the members whose dues equal amount, when there are
@@ -214,6 +226,12 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		for _, rk := range m.roman {
 			if rk.matches(words, a.truncated) {
 				roman.add(rk.member, 55+m.amountBonus(rk.member, d.Amount))
+			} else if len(words) == 1 {
+				if whole, part := rk.matchesOneWord(words[0]); whole {
+					roman.add(rk.member, 55+m.amountBonus(rk.member, d.Amount))
+				} else if part {
+					roman.add(rk.member, 45+m.amountBonus(rk.member, d.Amount))
+				}
 			}
 		}
 		if len(roman) > 0 {

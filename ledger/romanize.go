@@ -128,3 +128,15 @@ func (k romanKey) matches(words []string, cut bool) bool {
 	}
 	return try(words[0], words[1:]) || try(words[len(words)-1], words[:len(words)-1])
 }
+
+// matchesOneWord reports whether a single Latin word spells the whole name
+// (KIMMINSU, MINSUKIM) or, with partial set, only the given name (MINSU).
+func (k romanKey) matchesOneWord(word string) (whole, partial bool) {
+	w := skeleton(word)
+	for _, s := range k.surnames {
+		if w == s+k.given || w == k.given+s {
+			return true, false
+		}
+	}
+	return false, len(k.given) >= 3 && w == k.given
+}
