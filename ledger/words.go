@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -256,16 +255,4 @@ func (wl *wordList) longestAt(s string) (int, wordKind) {
 		}
 	}
 	return 0, 0
-}
-
-// sortedWords returns the words of kind k, for documentation and tests.
-func (wl *wordList) sortedWords(k wordKind) []string {
-	var out []string
-	for w, kk := range wl.words {
-		if kk == k {
-			out = append(out, w)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
