@@ -289,9 +289,14 @@ func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(Re
 		reason.ByAmount = true
 	}
 	reason.Code, reason.Text = code, text
+	return matchedOne(mem, d.Amount, conf, reason)
+}
+
+// matchedOne is the verdict that the whole amount is mem's.
+func matchedOne(mem *Member, amount int64, conf int, reason Reason) Match {
 	return Match{
 		Outcome:    OutcomeMatched,
-		Shares:     []Share{{MemberID: mem.ID, Amount: d.Amount}},
+		Shares:     []Share{{MemberID: mem.ID, Amount: amount}},
 		Candidates: []Candidate{{MemberID: mem.ID, Score: conf}},
 		Confidence: conf,
 		Reason:     reason,

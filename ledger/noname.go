@@ -274,13 +274,7 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 	}
 	mem := &m.g.Members[ref.member]
 	reason.Text += "→" + mem.Name
-	return Match{
-		Outcome:    OutcomeMatched,
-		Shares:     []Share{{MemberID: mem.ID, Amount: d.Amount}},
-		Candidates: []Candidate{{MemberID: mem.ID, Score: conf}},
-		Confidence: conf,
-		Reason:     reason,
-	}, true
+	return matchedOne(mem, d.Amount, conf, reason), true
 }
 
 func appendRef(refs []keyRef, r keyRef) []keyRef {
