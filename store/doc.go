@@ -1,6 +1,133 @@
-// Package store persists everything moimbot knows in one bbolt file: groups,
-// members, deposits (deduplicated), matches, encrypted tokens, the outbox of
-// notices, sync cursors and the audit log.
+// Package store keeps everything moimbot knows in one bbolt file: groups
+// and their members, linked bank accounts, the bank's transactions
+// (deduplicated), the decision on each and the allocations of the money to
+// members' months, the review queue, manual payments, chat-user links, an
+// audit log of every treasurer action, sync cursors, the daily
+// bank_tran_id sequence, encrypted bank tokens, and an outbox of chat
+// messages.
 //
-// The package holds no code yet (see README.md, Status).
+// # Opening
+//
+// Open is the only step that does I/O to set up: it takes bbolt's file
+// lock with a timeout (DefaultTimeout, 2 s), so a second moimbot gets
+// ErrLocked ("database is in use by another moimbot process") instead of
+// hanging; creates the file with mode 0600 (and narrows a wider one);
+// creates every bucket in one transaction; migrates an older schema one
+// step per transaction (see SchemaVersion); and checks the secret key.
+// Every method takes a context, checks it before starting, and runs in one
+// bbolt transaction; no transaction is held between calls, no Update runs
+// inside a View, and no byte slice from bbolt outlives its transaction.
+//
+// # Buckets and keys
+//
+// Integers in keys are big-endian fixed width, so keys sort numerically.
+// Values are JSON unless noted.
+//
+//	meta                  schema_version → u64; key_check → sealed constant; created_at
+//	groups                <group id> → Group (ledger.Group + GroupSettings)
+//	group_names           <name> → group id
+//	accounts              <account id> → Account (masked number only)
+//	cursors               <account id> → Cursor
+//	txs/<account id>/     <u64 seq> → the transaction as fetched, id "<account id>/<seq>"
+//	txtime/<account id>/  <u64 unix second><u64 seq> → u32 position in the second, direction,
+//	                      amount, balance after, text (binary; what deduplication compares)
+//	matches               <deposit id> → MatchRecord (the decision, its payments)
+//	payments/<group id>/  <u64 seq> → PaymentRecord (payment, source, allocations, void)
+//	review                <deposit id> → ReviewItem
+//	chat_links            <group id> NUL <platform:user> → member id
+//	secrets               token/<name>, secret/<name> → sealed value
+//	outbox                <u64 id> → Message
+//	outbox_keys           <idempotency key> → u64 id
+//	outbox_open           <u64 id> → chat, for pending and sending messages only
+//	audit                 <u64 seq> → AuditEntry (append-only)
+//	tran_seq              <YYYYMMDD> → u64 last bank_tran_id number of the day
+//
+// Schema 1 stored member aliases as plain strings and had no group_names
+// index; schema 2 stores {text, learned} and builds the index.
+//
+// # Deduplicating transactions
+//
+// KFTC rows have no id, and overlapping polls return the same rows again.
+// A row is known by its second, direction, amount, text and balance after
+// it. Two deposits of the same amount from the same person in the same
+// second still differ in that balance; rows identical in every field
+// exist only when money went in, out and in again within one second.
+//
+// Ingest takes one fetch: a contiguous run of the account's rows in time
+// order, such as every page of one transaction_list query. Every second
+// strictly inside a fetch is shown whole; the first and last seconds may be
+// cut (a page boundary, or rows still arriving in the current second).
+// Each second of the fetch is merged with what is stored for that second:
+//
+//   - a second shown whole replaces the stored order with the fetch's,
+//     matching stored rows to fetched rows of the same key in order, and
+//     adds the rest;
+//   - a cut second is merged into the shortest common sequence of the
+//     stored and fetched rows (a fetched row equal to a stored row at a
+//     compatible position is that row); ties follow the balance chain (a
+//     row's balance before it equals the previous row's balance after),
+//     then the cut (a prefix goes first, a suffix last); and no key ends
+//     up with more rows than the larger of the stored count and the
+//     fetch's count.
+//
+// So a row is stored as many times as the largest number of copies of it
+// that one fetch showed, and never more: an overlapping, repeated or
+// reordered fetch adds nothing it already had. New rows get the next
+// sequence number; stored rows keep theirs, so ids never change.
+//
+// The limitation: when identical rows (in, out, in of the same amount and
+// texts within one second) are only ever seen in pieces, in different
+// fetches each cutting that second, the store cannot tell a, b, a from
+// a, b, a, b, a and keeps the fewer; it loses a row rather than double
+// one. A later fetch showing the second whole restores it. This never
+// happens when each Ingest gets a whole query (from_date to to_date, all
+// pages): only the latest second can then be cut, always as a prefix,
+// and prefixes merge exactly.
+//
+// # Atomic ingest
+//
+// Ingest stores the new rows, runs the matcher on each, records the
+// decision, applies matched shares as payments to the group's book and
+// stores their allocations, queues review items, enqueues the messages the
+// caller's NotifyFunc builds, and advances the cursor, all in one bbolt
+// transaction: after a crash all of it happened or none did, and
+// re-fetching is harmless. Allocations are reproducible: a group's book is
+// its payments applied in sequence order to ledger.NewBook, and every
+// change that could move money between months (a voided payment, an
+// unassigned deposit, a changed dues rule) replays the book and rewrites
+// the allocations that changed. Check verifies this.
+//
+// # Secrets
+//
+// Tokens and other credentials are sealed with AES-256-GCM under the key
+// from MOIMBOT_SECRET_KEY or MOIMBOT_SECRET_KEY_FILE (base64 of 32 bytes),
+// with a random 12-byte nonce per value and the record's name as
+// additional data. meta holds a sealed constant, so Open with a wrong key
+// fails with ErrWrongKey before any secret is read; without a key the
+// database opens and secret operations fail with ErrNoKey. RotateKey
+// re-seals everything in one transaction. Secrets never appear in errors,
+// audit entries or String output.
+//
+// # Outbox
+//
+// A message is pending, then sending once claimed, then sent; a failed
+// attempt makes it pending again after a backoff, and dead after
+// MaxAttempts attempts (Requeue revives it). Idempotency keys are unique:
+// enqueueing a key again stores nothing, so re-ingesting can never double
+// a notice. Claim takes only each chat's oldest open message, so a chat's
+// messages go out in order.
+//
+// The one crash window: a message is delivered to the chat and the process
+// dies before MarkSent commits. It is still sending, and once its lease
+// runs out it is claimed and delivered again: delivery is at least once.
+// Nothing else a crash can interrupt is lost or doubled.
+//
+// # Backups and compaction
+//
+// DB.Backup copies the live database with bbolt's Tx.WriteTo in a read
+// transaction, not blocking writers; BackupFile writes to a temporary file,
+// syncs, renames and verifies the copy. Restore and Compact work on a
+// database no process holds. bbolt never shrinks its file: Usage reports
+// the free space, and Usage.ShouldCompact says when compacting pays (a file
+// of at least 1 MiB more than half free).
 package store

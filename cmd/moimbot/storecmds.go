@@ -1,7 +1,373 @@
 package main
 
-// storeCommands returns the database subcommands (backup, restore, export,
-// rotate-key).
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/store"
+)
+
+// Environment variables of the database commands.
+const (
+	envDB           = "MOIMBOT_DB"
+	envNewSecretKey = "MOIMBOT_NEW_SECRET_KEY"
+)
+
+// storeCommands returns the database subcommands.
 func storeCommands() []command {
+	return []command{
+		{"backup", "copy the database to a file, consistently", runBackup},
+		{"restore", "replace the database with a backup (bot stopped)", runRestore},
+		{"export", "write a group's dues status and deposits as CSV or JSON", runExport},
+		{"compact", "rewrite the database without its free space (bot stopped)", runCompact},
+		{"rotate-key", "re-encrypt the stored bank tokens under a new secret key", runRotateKey},
+		{"check", "check the database's consistency", runCheck},
+	}
+}
+
+// dbFlag adds --db, defaulting to $MOIMBOT_DB or ./moimbot.db.
+func dbFlag(e env, fs *flag.FlagSet) *string {
+	def := e.getenv(envDB)
+	if def == "" {
+		def = "moimbot.db"
+	}
+	return fs.String("db", def, "database `file` ($"+envDB+", else ./moimbot.db)")
+}
+
+// openDB opens the database and turns the errors a person can fix into
+// one-line messages.
+func openDB(ctx context.Context, path string, opts store.Options) (*store.DB, error) {
+	db, err := store.Open(ctx, path, opts)
+	if err == nil {
+		return db, nil
+	}
+	return nil, dbError(path, err)
+}
+
+func dbError(path string, err error) error {
+	cause := strings.TrimPrefix(err.Error(), "store: open "+path+": ")
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return usagef("--db %s: no such file", path)
+	case errors.Is(err, store.ErrSchema):
+		return usagef("--db %s: %s", path, cause)
+	case errors.Is(err, store.ErrWrongKey):
+		return usagef("%s: not the key of %s", store.EnvSecretKey, path)
+	case errors.Is(err, store.ErrLocked):
+		return fmt.Errorf("%s: %w: stop the bot first", path, store.ErrLocked)
+	}
+	return err
+}
+
+func runBackup(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("backup")
+	dbPath := dbFlag(e, fs)
+	out := fs.String("out", "", "write the copy to `FILE` (required)")
+	force := fs.Bool("force", false, "replace FILE if it exists")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *out == "":
+		return usagef("--out is required")
+	case *out == *dbPath:
+		return usagef("--out %s is the database itself", *out)
+	}
+	if _, err := os.Stat(*out); err == nil && !*force {
+		return usagef("--out %s: file exists (add --force to replace it)", *out)
+	}
+	db, err := store.Open(ctx, *dbPath, store.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	if errors.Is(err, store.ErrLocked) {
+		// TODO(issue 5): the running bot serves backups itself (admin
+		// socket calling DB.BackupFile); point there once it exists.
+		return fmt.Errorf("%s: %w: a running bot cannot be copied from outside yet; stop it and run backup again", *dbPath, store.ErrLocked)
+	}
+	if err != nil {
+		return dbError(*dbPath, err)
+	}
+	defer db.Close()
+	n, err := db.BackupFile(ctx, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "backed up %s to %s (%d bytes)\n", *dbPath, *out, n)
 	return nil
+}
+
+func runRestore(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("restore")
+	dbPath := dbFlag(e, fs)
+	from := fs.String("from", "", "the backup `FILE` to restore (required)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *from == "" {
+		return usagef("--from is required")
+	}
+	if _, err := store.Verify(ctx, *from); err != nil {
+		cause := strings.TrimPrefix(err.Error(), "store: verify "+*from+": ")
+		if errors.Is(err, os.ErrNotExist) {
+			cause = "no such file"
+		}
+		return usagef("--from %s: %s", *from, cause)
+	}
+	kept, err := store.Restore(ctx, *from, *dbPath, time.Now())
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%s: %w: stop the bot first", *dbPath, store.ErrLocked)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "restored %s from %s\n", *dbPath, *from)
+	if kept != "" {
+		fmt.Fprintf(e.stdout, "the previous database is kept as %s\n", kept)
+	}
+	return nil
+}
+
+func runCompact(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("compact")
+	dbPath := dbFlag(e, fs)
+	ifNeeded := fs.Bool("if-needed", false, "compact only when more than half of a file of 1 MiB or more is free")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *ifNeeded {
+		db, err := openDB(ctx, *dbPath, store.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+		if err != nil {
+			return err
+		}
+		u, err := db.Usage(ctx)
+		db.Close()
+		if err != nil {
+			return err
+		}
+		if !u.ShouldCompact() {
+			fmt.Fprintf(e.stdout, "%s: %d of %d bytes free; compaction not needed\n", *dbPath, u.FreeBytes, u.FileSize)
+			return nil
+		}
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		return usagef("--db %s: no such file", *dbPath)
+	}
+	res, err := store.Compact(ctx, *dbPath)
+	if err != nil {
+		return dbError(*dbPath, err)
+	}
+	fmt.Fprintf(e.stdout, "compacted %s: %d → %d bytes\n", *dbPath, res.Before, res.After)
+	return nil
+}
+
+func runRotateKey(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("rotate-key")
+	dbPath := dbFlag(e, fs)
+	newFile := fs.String("new-key-file", "", "`file` holding the new key (base64 of 32 bytes); else $"+envNewSecretKey)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	cur, err := store.KeyFromEnv(e.getenv)
+	if err != nil {
+		return usagef("current key: %s", strings.TrimPrefix(err.Error(), "store: secret key: "))
+	}
+	var next *store.Cipher
+	switch {
+	case *newFile != "" && e.getenv(envNewSecretKey) != "":
+		return usagef("give the new key with --new-key-file or %s, not both", envNewSecretKey)
+	case *newFile != "":
+		if next, err = store.KeyFromFile(*newFile); err != nil {
+			return usagef("--new-key-file %s: %s", *newFile, keyProblem(err))
+		}
+	default:
+		next, err = store.KeyFromVars(e.getenv, envNewSecretKey, "")
+		if errors.Is(err, store.ErrNoKey) {
+			return usagef("give the new key with --new-key-file FILE or %s", envNewSecretKey)
+		}
+		if err != nil {
+			return usagef("%s: %s", envNewSecretKey, keyProblem(err))
+		}
+	}
+	db, err := openDB(ctx, *dbPath, store.Options{Cipher: cur})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.RotateKey(ctx, store.ActorCLI, next)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "re-encrypted %d secrets in %s under the new key\n", n, *dbPath)
+	fmt.Fprintf(e.stdout, "set %s (or %s) to the new key before starting moimbot\n", store.EnvSecretKey, store.EnvSecretKeyFile)
+	return nil
+}
+
+// keyProblem is what is wrong with a key, without the store's prefixes.
+func keyProblem(err error) string {
+	switch {
+	case errors.Is(err, store.ErrBadKey):
+		return store.ErrBadKey.Error()
+	case errors.Is(err, os.ErrNotExist):
+		return "no such file"
+	}
+	return err.Error()
+}
+
+func runCheck(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("check")
+	dbPath := dbFlag(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dbPath, store.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Check(ctx); err != nil {
+		return err
+	}
+	u, err := db.Usage(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s: consistent, schema %d, %d bytes (%d free)\n", *dbPath, store.SchemaVersion, u.FileSize, u.FreeBytes)
+	return nil
+}
+
+func runExport(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("export")
+	dbPath := dbFlag(e, fs)
+	group := fs.String("group", "", "the group's `name` (or id) (required)")
+	format := fs.String("format", "csv", "csv or json")
+	asOfFlag := fs.String("as-of", "", "last month of the status, `YYYY-MM` (default: this month)")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if *group == "" {
+		return usagef("--group is required")
+	}
+	if *format != "csv" && *format != "json" {
+		return usagef("--format %q is not csv or json", *format)
+	}
+	asOf := ledger.MonthOf(time.Now().In(ledger.KST()))
+	if *asOfFlag != "" {
+		p, err := ledger.ParsePeriod(*asOfFlag)
+		if err != nil || p.IsZero() {
+			return usagef("--as-of %q is not YYYY-MM", *asOfFlag)
+		}
+		asOf = p
+	}
+	db, err := openDB(ctx, *dbPath, store.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	g, err := db.GroupByName(ctx, *group)
+	if errors.Is(err, store.ErrNotFound) {
+		g, err = db.Group(ctx, *group)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return usagef("--group %q: no such group", *group)
+	}
+	if err != nil {
+		return err
+	}
+	ex, err := db.Export(ctx, g.ID, asOf)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ex)
+	}
+	return writeExportCSV(e.stdout, ex)
+}
+
+// writeExportCSV writes three tables separated by empty lines: members ×
+// months (each cell a status), every transaction with its decision, and
+// the manual payments.
+func writeExportCSV(w io.Writer, ex store.Export) error {
+	cw := csv.NewWriter(w)
+	var periods []ledger.Period
+	for _, st := range ex.Statuses {
+		for _, p := range st.Periods {
+			if !slices.Contains(periods, p.Period) {
+				periods = append(periods, p.Period)
+			}
+		}
+	}
+	slices.Sort(periods)
+	head := []string{"member_id", "name"}
+	for _, p := range periods {
+		head = append(head, p.String())
+	}
+	cw.Write(append(head, "balance", "credit"))
+	for _, st := range ex.Statuses {
+		row := []string{cell(st.MemberID), cell(st.Name)}
+		for _, p := range periods {
+			s := ""
+			if i := slices.IndexFunc(st.Periods, func(ps ledger.PeriodStatus) bool { return ps.Period == p }); i >= 0 {
+				s = st.Periods[i].Status.String()
+			}
+			row = append(row, s)
+		}
+		cw.Write(append(row, strconv.FormatInt(st.Balance, 10), strconv.FormatInt(st.Credit, 10)))
+	}
+	cw.Write(nil)
+	cw.Write([]string{"deposit_id", "account", "time", "direction", "text", "amount", "balance", "outcome", "members", "decided_by", "allocations", "reason"})
+	for _, d := range ex.Deposits {
+		var members []string
+		for _, s := range d.Decision.Match.Shares {
+			members = append(members, s.MemberID)
+		}
+		cw.Write([]string{
+			d.Deposit.ID, d.AccountID, d.Deposit.At.In(ledger.KST()).Format(time.DateTime), d.Deposit.Direction.String(),
+			cell(d.Deposit.Text), strconv.FormatInt(d.Deposit.Amount, 10), strconv.FormatInt(d.Deposit.Balance, 10),
+			d.Decision.Match.Outcome.String(), strings.Join(members, " "), cell(d.Decision.By),
+			allocationsCell(d.Allocations), cell(d.Decision.Match.Reason.String()),
+		})
+	}
+	cw.Write(nil)
+	cw.Write([]string{"payment", "member_id", "time", "amount", "by", "note", "voided", "allocations"})
+	for _, p := range ex.Manual {
+		cw.Write([]string{
+			p.Payment.Ref, p.Payment.MemberID, p.Payment.At.In(ledger.KST()).Format(time.DateTime),
+			strconv.FormatInt(p.Payment.Amount, 10), cell(p.By), cell(p.Note), strconv.FormatBool(p.Voided),
+			allocationsCell(p.Allocations),
+		})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func allocationsCell(as []ledger.Allocation) string {
+	var parts []string
+	for _, a := range as {
+		p := a.Period.String()
+		if a.Credit() {
+			p = "credit"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %d", a.MemberID, p, a.Amount))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// cell defuses text that a spreadsheet would run as a formula: anyone can
+// put "=..." in a transfer's memo.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/openbanking"
+	"github.com/moimbot/moimbot/store"
+)
+
+// The store's persistent sequence is what the KFTC client needs.
+var _ openbanking.SequenceSource = (*store.DB)(nil)
+
+var (
+	oldKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	newKey = base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+)
+
+const secretAccess = "ACCESS-TOKEN-do-not-print-7f3a"
+
+// storeFixture writes a database with a group, an account, three
+// transactions (one a spreadsheet formula), a manual payment and a token
+// sealed under oldKey, and returns its path.
+func storeFixture(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "moimbot.db")
+	c, err := store.ParseKey(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), path, store.Options{NoSync: true, Cipher: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	g, err := db.PutGroup(ctx, "cli", store.Group{Group: ledger.Group{
+		Name: "독서모임",
+		Dues: ledger.DuesRule{Amount: 30000, Day: 10, Start: ledger.NewPeriod(2024, time.January)},
+		Members: []ledger.Member{
+			{ID: "m1", Name: "김민수"},
+			{ID: "m2", Name: "이영희"},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.PutAccount(ctx, "cli", store.Account{GroupID: g.ID, FintechUseNum: "199000000000000000000001", Masked: "3333-**-***1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 3, 10, 9, 0, 0, 0, ledger.KST())
+	rows := []ledger.Deposit{
+		{At: at, Direction: ledger.In, Text: "김민수", Amount: 60000, Balance: 160000},
+		{At: at.Add(time.Minute), Direction: ledger.In, Text: "=HYPERLINK(\"x\")", Amount: 30000, Balance: 190000},
+		{At: at.Add(2 * time.Minute), Direction: ledger.Out, Text: "출금", Amount: 10000, Balance: 180000},
+	}
+	if _, err := db.Ingest(ctx, a.ID, rows, store.Cursor{}, store.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddManualPayment(ctx, "cli", g.ID, ledger.Payment{MemberID: "m2", Amount: 30000, At: at}, "cash"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutToken(ctx, "1100000001", store.Token{AccessToken: secretAccess, RefreshToken: "REFRESH-do-not-print"}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runEnv(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return vars[k] }, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestStoreCommandsUsage(t *testing.T) {
+	path := storeFixture(t)
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "exists.db")
+	os.WriteFile(existing, []byte("x"), 0o600)
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, bytes.Repeat([]byte("junk"), 2048), 0o600)
+	missing := filepath.Join(dir, "missing.db")
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"BackupNoOut", nil, []string{"backup", "--db", path}, "moimbot backup: --out is required"},
+		{"BackupOutExists", nil, []string{"backup", "--db", path, "--out", existing}, "file exists"},
+		{"BackupOutIsDB", nil, []string{"backup", "--db", path, "--out", path}, "is the database itself"},
+		{"BackupNoDB", nil, []string{"backup", "--db", missing, "--out", filepath.Join(dir, "b")}, "--db " + missing + ": no such file"},
+		{"BackupNotMoimbot", nil, []string{"backup", "--db", junk, "--out", filepath.Join(dir, "b")}, "--db " + junk},
+		{"RestoreNoFrom", nil, []string{"restore", "--db", path}, "--from is required"},
+		{"RestoreFromMissing", nil, []string{"restore", "--db", path, "--from", missing}, "--from " + missing + ": no such file"},
+		{"RestoreFromJunk", nil, []string{"restore", "--db", path, "--from", junk}, "--from " + junk},
+		{"ExportNoGroup", nil, []string{"export", "--db", path}, "--group is required"},
+		{"ExportBadFormat", nil, []string{"export", "--db", path, "--group", "독서모임", "--format", "xml"}, `--format "xml" is not csv or json`},
+		{"ExportBadMonth", nil, []string{"export", "--db", path, "--group", "독서모임", "--as-of", "March"}, `--as-of "March"`},
+		{"ExportUnknownGroup", nil, []string{"export", "--db", path, "--group", "없는모임"}, `--group "없는모임": no such group`},
+		{"RotateNoCurrentKey", map[string]string{envNewSecretKey: newKey}, []string{"rotate-key", "--db", path}, "current key: no secret key configured"},
+		{"RotateNoNewKey", map[string]string{store.EnvSecretKey: oldKey}, []string{"rotate-key", "--db", path}, "--new-key-file FILE or MOIMBOT_NEW_SECRET_KEY"},
+		{"RotateBadNewKey", map[string]string{store.EnvSecretKey: oldKey, envNewSecretKey: "c2hvcnQ="}, []string{"rotate-key", "--db", path}, "MOIMBOT_NEW_SECRET_KEY: secret key is not base64 of 32 bytes"},
+		{"RotateNewKeyFileMissing", map[string]string{store.EnvSecretKey: oldKey}, []string{"rotate-key", "--db", path, "--new-key-file", missing}, "--new-key-file " + missing + ": no such file"},
+		{"RotateWrongCurrentKey", map[string]string{store.EnvSecretKey: newKey, envNewSecretKey: oldKey}, []string{"rotate-key", "--db", path}, "MOIMBOT_SECRET_KEY: not the key of"},
+		{"CheckNoDB", nil, []string{"check", "--db", missing}, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runEnv(t, tt.env, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, exitUsage, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("usage error spans several lines: %q", stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			for _, secret := range []string{oldKey, newKey, secretAccess} {
+				if strings.Contains(stderr, secret) {
+					t.Errorf("stderr shows a secret: %q", stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestBackupAndRestoreCommands(t *testing.T) {
+	path := storeFixture(t)
+	out := filepath.Join(t.TempDir(), "backup.db")
+	code, stdout, stderr := runEnv(t, nil, "backup", "--db", path, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "backed up") {
+		t.Fatalf("backup: %d %q %q", code, stdout, stderr)
+	}
+	if info, err := store.Verify(context.Background(), out); err != nil || info.Transactions != 3 {
+		t.Fatalf("backup copy: %+v, %v", info, err)
+	}
+	if code, _, stderr := runEnv(t, nil, "backup", "--db", path, "--out", out, "--force"); code != exitOK {
+		t.Errorf("backup --force: %d %q", code, stderr)
+	}
+
+	// $MOIMBOT_DB names the database when --db is absent.
+	code, stdout, stderr = runEnv(t, map[string]string{envDB: path}, "restore", "--from", out)
+	if code != exitOK || !strings.Contains(stdout, ".before-restore-") {
+		t.Fatalf("restore: %d %q %q", code, stdout, stderr)
+	}
+	matches, _ := filepath.Glob(path + ".before-restore-*")
+	if len(matches) != 1 {
+		t.Errorf("kept files = %v, want one", matches)
+	}
+
+	t.Run("WhileTheBotRuns", func(t *testing.T) {
+		db, err := store.Open(context.Background(), path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, args := range [][]string{
+			{"backup", "--db", path, "--out", filepath.Join(t.TempDir(), "x.db")},
+			{"restore", "--db", path, "--from", out},
+			{"compact", "--db", path},
+			{"export", "--db", path, "--group", "독서모임"},
+		} {
+			code, _, stderr := runEnv(t, nil, args...)
+			if code != exitError || !strings.Contains(stderr, "in use by another moimbot process") {
+				t.Errorf("%s: %d %q, want exit 1 saying the database is in use", args[0], code, stderr)
+			}
+		}
+	})
+}
+
+func TestExportCommand(t *testing.T) {
+	path := storeFixture(t)
+	t.Run("JSON", func(t *testing.T) {
+		code, stdout, stderr := runEnv(t, nil, "export", "--db", path, "--group", "독서모임", "--format", "json", "--as-of", "2024-03")
+		if code != exitOK {
+			t.Fatalf("%d %q", code, stderr)
+		}
+		var ex store.Export
+		if err := json.Unmarshal([]byte(stdout), &ex); err != nil {
+			t.Fatal(err)
+		}
+		if len(ex.Statuses) != 2 || len(ex.Deposits) != 3 || len(ex.Manual) != 1 {
+			t.Fatalf("export = %d statuses, %d deposits, %d manual", len(ex.Statuses), len(ex.Deposits), len(ex.Manual))
+		}
+		if got := ex.Statuses[0].Periods[1].Status; got != ledger.StatusPaid {
+			t.Errorf("m1 February = %v, want paid", got)
+		}
+		if strings.Contains(stdout, secretAccess) || strings.Contains(stdout, "199000000000000000000001") {
+			t.Error("the export holds a token or a fintech_use_num")
+		}
+	})
+	t.Run("CSV", func(t *testing.T) {
+		code, stdout, stderr := runEnv(t, nil, "export", "--db", path, "--group", "g1", "--as-of", "2024-03")
+		if code != exitOK {
+			t.Fatalf("%d %q", code, stderr)
+		}
+		r := csv.NewReader(strings.NewReader(stdout))
+		r.FieldsPerRecord = -1
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Join(recs[0], ","), "member_id,name,2024-01,2024-02,2024-03,balance,credit"; got != want {
+			t.Errorf("header = %q, want %q", got, want)
+		}
+		if got, want := strings.Join(recs[1], ","), "m1,김민수,paid,paid,unpaid,-30000,0"; got != want {
+			t.Errorf("m1 = %q, want %q", got, want)
+		}
+		if !strings.Contains(stdout, "deposit_id,account,time") || !strings.Contains(stdout, "m1 2024-01 30000; m1 2024-02 30000") {
+			t.Errorf("deposits table missing:\n%s", stdout)
+		}
+		if !strings.Contains(stdout, `'=HYPERLINK`) {
+			t.Errorf("a formula in a memo is not defused:\n%s", stdout)
+		}
+		if !strings.Contains(stdout, "manual/2,m2") {
+			t.Errorf("manual payments missing:\n%s", stdout)
+		}
+	})
+}
+
+func TestCompactAndCheckCommands(t *testing.T) {
+	path := storeFixture(t)
+	code, stdout, stderr := runEnv(t, nil, "compact", "--db", path, "--if-needed")
+	if code != exitOK || !strings.Contains(stdout, "not needed") {
+		t.Errorf("compact --if-needed: %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = runEnv(t, nil, "compact", "--db", path)
+	if code != exitOK || !strings.Contains(stdout, "compacted") {
+		t.Errorf("compact: %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, stderr = runEnv(t, nil, "check", "--db", path)
+	if code != exitOK || !strings.Contains(stdout, "consistent") {
+		t.Errorf("check: %d %q %q", code, stdout, stderr)
+	}
+}
+
+func TestRotateKeyCommand(t *testing.T) {
+	path := storeFixture(t)
+	keyFile := filepath.Join(t.TempDir(), "new.key")
+	os.WriteFile(keyFile, []byte(newKey+"\n"), 0o600)
+	code, stdout, stderr := runEnv(t, map[string]string{store.EnvSecretKey: oldKey}, "rotate-key", "--db", path, "--new-key-file", keyFile)
+	if code != exitOK || !strings.Contains(stdout, "re-encrypted 1 secrets") {
+		t.Fatalf("rotate-key: %d %q %q", code, stdout, stderr)
+	}
+	for _, secret := range []string{oldKey, newKey, secretAccess} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("output shows a secret: %q", stdout+stderr)
+		}
+	}
+	next, _ := store.ParseKey(newKey)
+	db, err := store.Open(context.Background(), path, store.Options{Cipher: next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := db.Token(context.Background(), "1100000001")
+	db.Close()
+	if err != nil || tok.AccessToken != secretAccess {
+		t.Errorf("token under the new key: %v", err)
+	}
+	// And back, with the new key from the environment.
+	code, _, stderr = runEnv(t, map[string]string{store.EnvSecretKeyFile: keyFile, envNewSecretKey: oldKey}, "rotate-key", "--db", path)
+	if code != exitOK {
+		t.Errorf("rotate back: %d %q", code, stderr)
+	}
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Account is a bank account linked to a group: the group's 모임통장 as the
+// KFTC account list describes it. The full account number is never stored:
+// Masked is KFTC's account_num_masked.
+type Account struct {
+	ID      string `json:"id"`
+	GroupID string `json:"group"`
+	// FintechUseNum is KFTC's handle for the account (fintech_use_num).
+	FintechUseNum string `json:"fintech_use_num"`
+	BankCode      string `json:"bank_code,omitempty"`
+	BankName      string `json:"bank_name,omitempty"`
+	// Masked is the masked account number (account_num_masked).
+	Masked string `json:"masked,omitempty"`
+	// TokenName names the stored token pair that can read the account
+	// (the owner's user_seq_no).
+	TokenName string    `json:"token,omitempty"`
+	Added     time.Time `json:"added"`
+}
+
+// Cursor is how far an account's transactions have been synced.
+type Cursor struct {
+	// Through is the instant up to which the bank has been asked; the next
+	// poll may start from its day. It only moves forward.
+	Through time.Time `json:"through,omitzero"`
+	// FetchedAt is when the last fetch was stored.
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
+	// Rows is how many transactions of the account were stored when the
+	// cursor was written, and LastAt the time of the latest of them; Check
+	// compares both with the stored rows.
+	Rows   int64     `json:"rows"`
+	LastAt time.Time `json:"last_at,omitzero"`
+}
+
+// PutAccount links (or updates) a bank account. An empty ID gets a new one
+// ("a1", "a2", ...). The group must exist, and a fintech_use_num belongs to
+// one account only. The change is audited.
+func (db *DB) PutAccount(ctx context.Context, actor string, a Account) (Account, error) {
+	err := db.update(ctx, "put account", func(tx *bolt.Tx) error {
+		if _, err := getGroup(tx, a.GroupID); err != nil {
+			return err
+		}
+		if a.FintechUseNum == "" {
+			return fmt.Errorf("%w: account has no fintech_use_num", ErrInvalid)
+		}
+		b := tx.Bucket(bucketAccounts)
+		if a.ID == "" {
+			for a.ID == "" || b.Get([]byte(a.ID)) != nil {
+				seq, err := b.NextSequence()
+				if err != nil {
+					return err
+				}
+				a.ID = fmt.Sprintf("a%d", seq)
+			}
+		}
+		if !validID(a.ID) {
+			return fmt.Errorf("%w: account id %q", ErrInvalid, a.ID)
+		}
+		var before *Account
+		var clash error
+		err := b.ForEach(func(k, v []byte) error {
+			var o Account
+			if _, err := getJSON(b, k, &o); err != nil {
+				return err
+			}
+			switch {
+			case o.ID == a.ID:
+				before = &o
+			case o.FintechUseNum == a.FintechUseNum:
+				clash = fmt.Errorf("%w: the bank account is already linked as %q", ErrExists, o.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if clash != nil {
+			return clash
+		}
+		if a.Added.IsZero() {
+			if before != nil {
+				a.Added = before.Added
+			} else {
+				a.Added = db.now()
+			}
+		}
+		if err := putJSON(b, []byte(a.ID), a); err != nil {
+			return err
+		}
+		e := AuditEntry{Actor: actor, Action: ActionAccountPut, GroupID: a.GroupID, Target: a.ID, After: rawJSON(a)}
+		if before != nil {
+			e.Before = rawJSON(before)
+		}
+		return db.audit(tx, e)
+	})
+	return a, err
+}
+
+func getAccount(tx *bolt.Tx, id string) (Account, error) {
+	var a Account
+	ok, err := getJSON(tx.Bucket(bucketAccounts), []byte(id), &a)
+	if err == nil && !ok {
+		err = fmt.Errorf("account %q: %w", id, ErrNotFound)
+	}
+	return a, err
+}
+
+// Account returns the account with id.
+func (db *DB) Account(ctx context.Context, id string) (Account, error) {
+	var a Account
+	err := db.view(ctx, "account", func(tx *bolt.Tx) error {
+		var err error
+		a, err = getAccount(tx, id)
+		return err
+	})
+	return a, err
+}
+
+// Accounts returns a group's accounts (all accounts when groupID is
+// empty), ordered by id.
+func (db *DB) Accounts(ctx context.Context, groupID string) ([]Account, error) {
+	var out []Account
+	err := db.view(ctx, "accounts", func(tx *bolt.Tx) error {
+		var err error
+		out, err = accountsTx(tx, groupID)
+		return err
+	})
+	return out, err
+}
+
+func accountsTx(tx *bolt.Tx, groupID string) ([]Account, error) {
+	var out []Account
+	b := tx.Bucket(bucketAccounts)
+	err := b.ForEach(func(k, _ []byte) error {
+		var a Account
+		if _, err := getJSON(b, k, &a); err != nil {
+			return err
+		}
+		if groupID == "" || a.GroupID == groupID {
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Cursor returns an account's sync cursor; an account never synced has the
+// zero Cursor.
+func (db *DB) Cursor(ctx context.Context, accountID string) (Cursor, error) {
+	var c Cursor
+	err := db.view(ctx, "cursor", func(tx *bolt.Tx) error {
+		if _, err := getAccount(tx, accountID); err != nil {
+			return err
+		}
+		_, err := getJSON(tx.Bucket(bucketCursors), []byte(accountID), &c)
+		return err
+	})
+	return c, err
+}

@@ -1,0 +1,107 @@
+package store_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/store"
+)
+
+// benchBatch is how many transactions one Ingest (or one raw Update)
+// stores: four pages of a KFTC transaction list.
+const benchBatch = 100
+
+// benchOverlap is how many already stored rows each fetch repeats, as
+// overlapping polls do.
+const benchOverlap = 20
+
+func benchRows(n int) []ledger.Deposit {
+	rows := make([]ledger.Deposit, n)
+	bal := int64(1_000_000)
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, ledger.KST())
+	for i := range rows {
+		at = at.Add(time.Duration(1+i%7) * time.Second)
+		bal += 30000
+		rows[i] = ledger.Deposit{At: at, Direction: ledger.In, Text: fmt.Sprintf("회원%03d", i%500), Amount: 30000, Balance: bal}
+	}
+	return rows
+}
+
+// BenchmarkIngest measures transactions stored per second through Ingest:
+// deduplication against the stored rows (each fetch repeats the last
+// benchOverlap rows), the txs and index writes, the decision record and
+// the cursor, with a matcher that decides nothing, benchBatch new rows per
+// transaction. Compare with BenchmarkRawPut.
+func BenchmarkIngest(b *testing.B) {
+	for _, sync := range []bool{true, false} {
+		b.Run(syncName(sync), func(b *testing.B) {
+			db := mustOpenAt(b, filepath.Join(b.TempDir(), "bench.db"), func(o *store.Options) { o.NoSync = !sync })
+			_, a := setup(b, db)
+			rows := benchRows((b.N + 1) * benchBatch)
+			opts := store.IngestOptions{Matcher: noMatch{}}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				lo, hi := i*benchBatch, (i+1)*benchBatch
+				res, err := db.Ingest(ctx, a.ID, rows[max(0, lo-benchOverlap):hi], store.Cursor{}, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.New) != benchBatch {
+					b.Fatalf("new = %d, want %d", len(res.New), benchBatch)
+				}
+			}
+			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkRawPut puts the same number of JSON-encoded transactions into
+// one bbolt bucket, benchBatch per Update, with nothing else: the floor
+// Ingest is measured against.
+func BenchmarkRawPut(b *testing.B) {
+	for _, sync := range []bool{true, false} {
+		b.Run(syncName(sync), func(b *testing.B) {
+			db, err := bolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bolt.Options{Timeout: time.Second, NoSync: !sync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("txs")); return err })
+			rows := benchRows((b.N + 1) * benchBatch)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				err := db.Update(func(tx *bolt.Tx) error {
+					bk := tx.Bucket([]byte("txs"))
+					for _, d := range rows[i*benchBatch : (i+1)*benchBatch] {
+						seq, _ := bk.NextSequence()
+						v, err := json.Marshal(d)
+						if err != nil {
+							return err
+						}
+						if err := bk.Put(be(seq), v); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+func syncName(sync bool) string {
+	if sync {
+		return "fsync"
+	}
+	return "nosync"
+}

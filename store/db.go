@@ -1,0 +1,258 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// DefaultTimeout is how long Open waits for another process to release the
+// database file before it gives up with ErrLocked.
+const DefaultTimeout = 2 * time.Second
+
+// DefaultMaxAttempts is how many delivery attempts an outbox message gets
+// before it is dead.
+const DefaultMaxAttempts = 10
+
+// DefaultLease is how long a claimed outbox message stays claimed: a
+// message still "sending" after its lease (the process died mid-send) is
+// claimed again.
+const DefaultLease = 2 * time.Minute
+
+// Options configure Open. The zero value opens read-write with a 2 s lock
+// timeout, real fsyncs, the wall clock and no secret key.
+type Options struct {
+	// Timeout is how long to wait for the file lock; zero means
+	// DefaultTimeout. bbolt itself would wait forever.
+	Timeout time.Duration
+	// ReadOnly opens the file with a shared lock and no writes: several
+	// read-only openers may share it, but not with a read-write one. A
+	// read-only open does not migrate an older schema.
+	ReadOnly bool
+	// NoSync skips fsync on commit. Only for tests and benchmarks: a crash
+	// can then lose committed transactions.
+	NoSync bool
+	// Cipher encrypts and decrypts secrets (bank tokens). Without one the
+	// database opens, but secret operations fail with ErrNoKey. With one,
+	// Open fails with ErrWrongKey when the database's secrets were written
+	// under another key.
+	Cipher *Cipher
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxAttempts is how many delivery attempts an outbox message gets;
+	// zero means DefaultMaxAttempts.
+	MaxAttempts int
+	// Lease is how long a claimed outbox message stays claimed; zero means
+	// DefaultLease.
+	Lease time.Duration
+}
+
+// DB is moimbot's database: one bbolt file. It is safe for concurrent use.
+// Every method runs in one bbolt transaction of its own; none holds a
+// transaction open between calls, and no byte slice from bbolt outlives the
+// transaction that produced it.
+type DB struct {
+	bolt        *bolt.DB
+	path        string
+	readOnly    bool
+	now         func() time.Time
+	maxAttempts int
+	lease       time.Duration
+	cipher      atomic.Pointer[Cipher]
+}
+
+// Open opens (creating if need be, with mode 0600) the database at path,
+// creates its buckets, migrates an older schema and checks the secret key.
+// A second process opening the same file gets ErrLocked after
+// opts.Timeout instead of waiting forever.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := &DB{
+		path:        path,
+		readOnly:    opts.ReadOnly,
+		now:         opts.Now,
+		maxAttempts: opts.MaxAttempts,
+		lease:       opts.Lease,
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.maxAttempts <= 0 {
+		db.maxAttempts = DefaultMaxAttempts
+	}
+	if db.lease <= 0 {
+		db.lease = DefaultLease
+	}
+	db.cipher.Store(opts.Cipher)
+	b, err := openBolt(path, opts.Timeout, opts.ReadOnly, opts.NoSync)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.bolt = b
+	if !opts.ReadOnly {
+		// bbolt applies the mode only when it creates the file; an older
+		// or copied file may be wider.
+		if err := os.Chmod(path, 0o600); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+	if err := db.init(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// openBolt opens the file with a lock timeout and maps bbolt's timeout to
+// ErrLocked.
+func openBolt(path string, timeout time.Duration, readOnly, noSync bool) (*bolt.DB, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if readOnly {
+		// bbolt would create a missing file even read-only; say clearly
+		// that it is missing instead.
+		if _, err := os.Stat(path); err != nil {
+			return nil, err
+		}
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:  timeout,
+		ReadOnly: readOnly,
+		NoSync:   noSync,
+		// Read-only opens skip the freelist otherwise, and Usage needs it.
+		PreLoadFreelist: readOnly,
+	})
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, ErrLocked
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+		return nil, fmt.Errorf("%w: not a moimbot database (%w)", ErrSchema, err)
+	}
+	return b, err
+}
+
+// Close closes the database file and releases its lock. Closing twice is
+// harmless.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Path returns the file the database was opened from.
+func (db *DB) Path() string { return db.path }
+
+// update runs fn in a read-write transaction after checking ctx; errors are
+// wrapped as "store: op: ...".
+func (db *DB) update(ctx context.Context, op string, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if db.readOnly {
+		return fmt.Errorf("store: %s: %w", op, ErrReadOnly)
+	}
+	if err := db.bolt.Update(fn); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	return nil
+}
+
+// view runs fn in a read-only transaction after checking ctx.
+func (db *DB) view(ctx context.Context, op string, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if err := db.bolt.View(fn); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	return nil
+}
+
+// Bucket names. Every top-level bucket is created once, at Open.
+var (
+	bucketMeta       = []byte("meta")
+	bucketGroups     = []byte("groups")
+	bucketGroupNames = []byte("group_names")
+	bucketAccounts   = []byte("accounts")
+	bucketCursors    = []byte("cursors")
+	bucketTxs        = []byte("txs")
+	bucketTxTime     = []byte("txtime")
+	bucketMatches    = []byte("matches")
+	bucketPayments   = []byte("payments")
+	bucketReview     = []byte("review")
+	bucketChatLinks  = []byte("chat_links")
+	bucketSecrets    = []byte("secrets")
+	bucketOutbox     = []byte("outbox")
+	bucketOutboxKeys = []byte("outbox_keys")
+	bucketOutboxOpen = []byte("outbox_open")
+	bucketAudit      = []byte("audit")
+	bucketTranSeq    = []byte("tran_seq")
+)
+
+// allBuckets are the top-level buckets of the current schema.
+var allBuckets = [][]byte{
+	bucketMeta, bucketGroups, bucketGroupNames, bucketAccounts, bucketCursors,
+	bucketTxs, bucketTxTime, bucketMatches, bucketPayments, bucketReview,
+	bucketChatLinks, bucketSecrets, bucketOutbox, bucketOutboxKeys,
+	bucketOutboxOpen, bucketAudit, bucketTranSeq,
+}
+
+// Keys of the meta bucket.
+var (
+	keySchemaVersion = []byte("schema_version")
+	keyCheckKey      = []byte("key_check")
+	keyCreatedAt     = []byte("created_at")
+)
+
+func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return true, fmt.Errorf("decode %q: %w", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %q: %w", key, err)
+	}
+	return b.Put(key, raw)
+}
+
+// hasPrefix is bytes.HasPrefix, named for cursor loops.
+func hasPrefix(k, prefix []byte) bool { return bytes.HasPrefix(k, prefix) }
+
+// validID reports whether s can serve as a record id: non-empty, at most 64
+// bytes, no '/', no NUL and no spaces.
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '/', c == 0, c <= ' ', c == 0x7f:
+			return false
+		}
+	}
+	return true
+}

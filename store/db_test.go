@@ -1,0 +1,161 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/moimbot/moimbot/store"
+)
+
+func TestOpen(t *testing.T) {
+	t.Run("CreatesFileWithMode0600", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "m.db")
+		mustOpenAt(t, path)
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fi.Mode().Perm(), os.FileMode(0o600); got != want {
+			t.Errorf("mode = %v, want %v", got, want)
+		}
+	})
+	t.Run("NarrowsWiderMode", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "m.db")
+		db := mustOpenAt(t, path)
+		db.Close()
+		if err := os.Chmod(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mustOpenAt(t, path)
+		fi, _ := os.Stat(path)
+		if got, want := fi.Mode().Perm(), os.FileMode(0o600); got != want {
+			t.Errorf("mode = %v, want %v", got, want)
+		}
+	})
+	t.Run("ErrLocked", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "m.db")
+		mustOpenAt(t, path)
+		start := time.Now()
+		_, err := store.Open(ctx, path, store.Options{Timeout: 150 * time.Millisecond})
+		if !errors.Is(err, store.ErrLocked) {
+			t.Fatalf("second open: err = %v, want ErrLocked", err)
+		}
+		if !strings.Contains(err.Error(), "database is in use by another moimbot process") {
+			t.Errorf("error %q does not say the database is in use", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("second open took %v, want about the timeout", d)
+		}
+		_, err = store.Open(ctx, path, store.Options{ReadOnly: true, Timeout: 100 * time.Millisecond})
+		if !errors.Is(err, store.ErrLocked) {
+			t.Errorf("read-only open beside a writer: err = %v, want ErrLocked", err)
+		}
+	})
+	t.Run("ReadOnlySharesAndRefusesWrites", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "m.db")
+		db := mustOpenAt(t, path)
+		setup(t, db)
+		db.Close()
+		ro1 := mustOpenAt(t, path, func(o *store.Options) { o.ReadOnly = true })
+		ro2 := mustOpenAt(t, path, func(o *store.Options) { o.ReadOnly = true })
+		if _, err := ro2.GroupByName(ctx, "독서모임"); err != nil {
+			t.Errorf("read: %v", err)
+		}
+		_, err := ro1.PutGroup(ctx, "cli", testGroup())
+		if !errors.Is(err, store.ErrReadOnly) {
+			t.Errorf("write: err = %v, want ErrReadOnly", err)
+		}
+	})
+	t.Run("ReadOnlyMissingFile", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "none.db")
+		_, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+		if !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("err = %v, want ErrNotExist", err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("read-only open created the file")
+		}
+	})
+	t.Run("NotMoimbot", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "other.db")
+		b, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("stuff")); return err })
+		b.Close()
+		_, err = store.Open(ctx, path, store.Options{})
+		if !errors.Is(err, store.ErrSchema) {
+			t.Errorf("err = %v, want ErrSchema", err)
+		}
+	})
+	t.Run("NewerSchema", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "new.db")
+		db := mustOpenAt(t, path)
+		db.Close()
+		setRawSchema(t, path, store.SchemaVersion+1)
+		_, err := store.Open(ctx, path, store.Options{})
+		if !errors.Is(err, store.ErrSchema) || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("err = %v, want ErrSchema saying newer", err)
+		}
+	})
+	t.Run("CanceledContext", func(t *testing.T) {
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := store.Open(c, filepath.Join(t.TempDir(), "m.db"), store.Options{})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	})
+	t.Run("ReopenKeepsData", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "m.db")
+		db := mustOpenAt(t, path)
+		g, _ := setup(t, db)
+		db.Close()
+		db = mustOpenAt(t, path)
+		got, err := db.Group(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != g.Name {
+			t.Errorf("name = %q, want %q", got.Name, g.Name)
+		}
+	})
+	t.Run("MethodsCheckContext", func(t *testing.T) {
+		db := mustOpen(t)
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := db.PutGroup(c, "cli", testGroup()); !errors.Is(err, context.Canceled) {
+			t.Errorf("put group: err = %v, want context.Canceled", err)
+		}
+		if _, err := db.Groups(c); !errors.Is(err, context.Canceled) {
+			t.Errorf("groups: err = %v, want context.Canceled", err)
+		}
+	})
+}
+
+func setRawSchema(t *testing.T, path string, v uint64) {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = b.Update(func(tx *bolt.Tx) error {
+		var buf [8]byte
+		for i := range 8 {
+			buf[7-i] = byte(v >> (8 * i))
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), buf[:])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,225 @@
+package store_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/moimbot/moimbot/store"
+)
+
+var chatA, chatB = store.ChatRef{Platform: "telegram", ID: "-100A"}, store.ChatRef{Platform: "slack", ID: "CB"}
+
+func TestOutboxStateMachine(t *testing.T) {
+	type step struct {
+		op      string // claim, sent, fail, requeue, wait
+		d       time.Duration
+		err     error
+		claimed int // for claim
+		state   store.MessageState
+		tries   int
+	}
+	const lease = time.Minute
+	tests := []struct {
+		name      string
+		notBefore time.Duration
+		steps     []step
+	}{
+		{"Delivered", 0, []step{
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 1},
+			{op: "sent", state: store.StateSent, tries: 1},
+			{op: "claim", claimed: 0, state: store.StateSent, tries: 1},
+		}},
+		{"RetriedAfterFailure", 0, []step{
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 1},
+			{op: "fail", d: 5 * time.Minute, state: store.StatePending, tries: 1},
+			{op: "claim", claimed: 0, state: store.StatePending, tries: 1},
+			{op: "wait", d: 5 * time.Minute},
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 2},
+			{op: "sent", state: store.StateSent, tries: 2},
+		}},
+		{"DefaultBackoff", 0, []step{
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 1},
+			{op: "fail", state: store.StatePending, tries: 1},
+			{op: "wait", d: 29 * time.Second},
+			{op: "claim", claimed: 0, state: store.StatePending, tries: 1},
+			{op: "wait", d: time.Second},
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 2},
+			{op: "fail", state: store.StatePending, tries: 2},
+			{op: "wait", d: 59 * time.Second},
+			{op: "claim", claimed: 0, state: store.StatePending, tries: 2},
+		}},
+		{"DeadAfterMaxAttempts", 0, []step{
+			{op: "claim", claimed: 1}, {op: "fail", d: time.Second, state: store.StatePending},
+			{op: "wait", d: time.Second},
+			{op: "claim", claimed: 1}, {op: "fail", d: time.Second, state: store.StatePending},
+			{op: "wait", d: time.Second},
+			{op: "claim", claimed: 1}, {op: "fail", d: time.Second, state: store.StateDead, tries: 3},
+			{op: "wait", d: time.Hour},
+			{op: "claim", claimed: 0, state: store.StateDead},
+			{op: "requeue", state: store.StatePending, tries: 0},
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 1},
+		}},
+		{"LeaseExpires", 0, []step{
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 1},
+			{op: "wait", d: lease - time.Second},
+			{op: "claim", claimed: 0, state: store.StateSending, tries: 1},
+			{op: "wait", d: time.Second},
+			{op: "claim", claimed: 1, state: store.StateSending, tries: 2},
+			{op: "sent", state: store.StateSent},
+		}},
+		{"NotBefore", 10 * time.Minute, []step{
+			{op: "claim", claimed: 0, state: store.StatePending},
+			{op: "wait", d: 10 * time.Minute},
+			{op: "claim", claimed: 1, state: store.StateSending},
+		}},
+		{"SentWhilePending", 0, []step{{op: "sent", err: store.ErrState, state: store.StatePending}}},
+		{"FailedWhilePending", 0, []step{{op: "fail", err: store.ErrState, state: store.StatePending}}},
+		{"SentTwice", 0, []step{{op: "claim", claimed: 1}, {op: "sent"}, {op: "sent", state: store.StateSent}}},
+		{"FailedAfterSent", 0, []step{{op: "claim", claimed: 1}, {op: "sent"}, {op: "fail", err: store.ErrState, state: store.StateSent}}},
+		{"RequeueNotDead", 0, []step{{op: "requeue", err: store.ErrState, state: store.StatePending}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClock()
+			db := mustOpen(t, withClock(c), func(o *store.Options) { o.MaxAttempts = 3; o.Lease = lease })
+			ids, err := db.Enqueue(ctx, store.OutboxMessage{Key: "k", Chat: chatA, Text: "hello", NotBefore: c.Now().Add(tt.notBefore)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := ids[0]
+			for i, s := range tt.steps {
+				var err error
+				switch s.op {
+				case "claim":
+					var got []store.Message
+					got, err = db.Claim(ctx, c.Now(), 10)
+					if len(got) != s.claimed {
+						t.Fatalf("step %d: claimed %d, want %d", i+1, len(got), s.claimed)
+					}
+				case "sent":
+					err = db.MarkSent(ctx, id)
+				case "fail":
+					_, err = db.MarkFailed(ctx, id, s.d, "HTTP 502")
+				case "requeue":
+					err = db.Requeue(ctx, "telegram:42", id)
+				case "wait":
+					c.Advance(s.d)
+					continue
+				}
+				if !errors.Is(err, s.err) {
+					t.Fatalf("step %d %s: err = %v, want %v", i+1, s.op, err, s.err)
+				}
+				m, err := db.Message(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.state != 0 && m.State != s.state {
+					t.Fatalf("step %d %s: state = %s, want %s", i+1, s.op, m.State, s.state)
+				}
+				if s.tries != 0 && m.Attempts != s.tries {
+					t.Fatalf("step %d %s: attempts = %d, want %d", i+1, s.op, m.Attempts, s.tries)
+				}
+			}
+			if err := db.Check(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestClaimKeepsEachChatInOrder(t *testing.T) {
+	c := newClock()
+	db := mustOpen(t, withClock(c))
+	ids, err := db.Enqueue(ctx,
+		store.OutboxMessage{Key: "a1", Chat: chatA},
+		store.OutboxMessage{Key: "a2", Chat: chatA},
+		store.OutboxMessage{Key: "b1", Chat: chatB},
+		store.OutboxMessage{Key: "b2", Chat: chatB},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func() []string {
+		t.Helper()
+		ms, err := db.Claim(ctx, c.Now(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, m := range ms {
+			keys = append(keys, m.Key)
+		}
+		return keys
+	}
+	if got, want := claim(), []string{"a1", "b1"}; !slices.Equal(got, want) {
+		t.Errorf("first claim = %v, want %v", got, want)
+	}
+	if got := claim(); len(got) != 0 {
+		t.Errorf("claim while both chats are sending = %v, want none", got)
+	}
+	db.MarkSent(ctx, ids[0])
+	db.MarkFailed(ctx, ids[2], time.Hour, "chat unavailable")
+	// b1 failed and waits: b2 must not overtake it.
+	if got, want := claim(), []string{"a2"}; !slices.Equal(got, want) {
+		t.Errorf("claim = %v, want %v", got, want)
+	}
+	db.MarkSent(ctx, ids[1])
+	if ms, _ := db.Claim(ctx, c.Now().Add(time.Hour), 10); len(ms) != 1 || ms[0].Key != "b1" {
+		t.Errorf("claim an hour later = %+v, want b1", ms)
+	}
+}
+
+func TestEnqueue(t *testing.T) {
+	db := mustOpen(t)
+	ids, err := db.Enqueue(ctx, store.OutboxMessage{Key: "x", Chat: chatA}, store.OutboxMessage{Key: "x", Chat: chatA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := db.Enqueue(ctx, store.OutboxMessage{Key: "x", Chat: chatB, Text: "different"})
+	if ids[0] != ids[1] || again[0] != ids[0] {
+		t.Errorf("ids = %v and %v, want one id", ids, again)
+	}
+	if msgs, _ := db.Messages(ctx, 0); len(msgs) != 1 || msgs[0].Chat != chatA {
+		t.Errorf("messages = %+v, want the first only", msgs)
+	}
+	for _, tt := range []struct {
+		name string
+		m    store.OutboxMessage
+	}{
+		{"NoKey", store.OutboxMessage{Chat: chatA}},
+		{"NoChat", store.OutboxMessage{Key: "y"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.Enqueue(ctx, tt.m); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("err = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func TestPruneOutbox(t *testing.T) {
+	c := newClock()
+	db := mustOpen(t, withClock(c))
+	ids, _ := db.Enqueue(ctx, store.OutboxMessage{Key: "old", Chat: chatA}, store.OutboxMessage{Key: "open", Chat: chatB})
+	db.Claim(ctx, c.Now(), 10)
+	db.MarkSent(ctx, ids[0])
+	c.Advance(48 * time.Hour)
+	n, err := db.PruneOutbox(ctx, c.Now().Add(-24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	if _, err := db.Message(ctx, ids[0]); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("pruned message: err = %v", err)
+	}
+	if _, err := db.Message(ctx, ids[1]); err != nil {
+		t.Errorf("open message pruned: %v", err)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
+	}
+	if got, want := store.StateDead.String(), "dead"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+}

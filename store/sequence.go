@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// tranSeqDays is how many days of bank_tran_id sequences are kept.
+const tranSeqDays = 7
+
+// Next returns the next number of day's bank_tran_id sequence (day is
+// YYYYMMDD, KST), starting at 1. Each call commits before it returns, so a
+// number is never handed out twice, even across restarts; a crash may skip
+// numbers. It implements openbanking.SequenceSource. Days older than a
+// week are dropped.
+func (db *DB) Next(ctx context.Context, day string) (uint64, error) {
+	if _, err := time.Parse("20060102", day); err != nil {
+		return 0, fmt.Errorf("store: next bank_tran_id: %w: day %q is not YYYYMMDD", ErrInvalid, day)
+	}
+	var n uint64
+	err := db.update(ctx, "next bank_tran_id", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketTranSeq)
+		if v := b.Get([]byte(day)); len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		} else {
+			// A new day: drop old ones. Keys are YYYYMMDD, so they sort by
+			// date.
+			var old [][]byte
+			c := b.Cursor()
+			for k, _ := c.First(); k != nil; k, _ = c.Next() {
+				old = append(old, append([]byte(nil), k...))
+			}
+			if len(old) >= tranSeqDays {
+				for _, k := range old[:len(old)-tranSeqDays+1] {
+					if string(k) < day {
+						if err := b.Delete(k); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+		n++
+		return b.Put([]byte(day), be64(n))
+	})
+	return n, err
+}
