@@ -67,6 +67,8 @@ func TestMatch(t *testing.T) {
 		{"MeetingWord", "모임비이지은", 30000, matched("m02", ReasonName)},
 		{"GroupWord", "배드민턴비이수진", 30000, matched("m08", ReasonName)},
 		{"FamilyUnregistered", "이지은엄마", 30000, matched("m02", ReasonName)},
+		{"RestOfPartial", "이지은 나머지", 15000, matched("m02", ReasonName)},
+		{"MonthsWord", "이지은 3개월", 90000, matched("m02", ReasonName)},
 		// Aliases.
 		{"NicknameAlias", "민수", 30000, matched("m01", ReasonAlias)},
 		{"ParentAlias", "김민수엄마", 30000, matched("m01", ReasonAlias)},
