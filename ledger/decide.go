@@ -243,6 +243,14 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 		reason.Extra = strings.Join(append(slices.Clone(a.family), extra), "")
 		return review(ReasonExtraText, joinedKeys, confExtraText)
 	}
+	// An alias shared by several members (a parent registered for two
+	// children) with a whole number of months of all their dues pays for
+	// all of them.
+	if len(rs) == 1 && !allOK {
+		if joint, ok := m.sharedAlias(rs[0].h, d.Amount); ok {
+			return m.joint(joint, d, reason, review, joinedKeys)
+		}
+	}
 	if !allOK {
 		code := ReasonSameName
 		for _, r := range rs {
@@ -260,6 +268,37 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 	return m.joint(rs, d, reason, review, joinedKeys)
 }
 
+// sharedAlias splits a hit whose key is an alias of every member it names
+// (never a name: two people called 김민지 are not one payer) into one
+// resolved hit a member, when amount is a whole number of months of the
+// sum of their dues.
+func (m *Matcher) sharedAlias(h hit, amount int64) ([]resolvedHit, bool) {
+	var sum int64
+	for _, r := range h.refs {
+		rate := m.rate(r.member)
+		if !r.alias || r.cut || rate == 0 {
+			return nil, false
+		}
+		sum += rate
+	}
+	if amount%sum != 0 || amount/sum > maxPlausibleMo {
+		return nil, false
+	}
+	out := make([]resolvedHit, len(h.refs))
+	for i, r := range h.refs {
+		out[i] = resolvedHit{h: h, ref: r, ok: true}
+	}
+	return out, true
+}
+
+// everyday reports whether key is also an everyday word the matcher knows
+// (우리 and 하나 are banks, 나래 is not): a member known by such a word is
+// matched only on exactly one month's dues.
+func (m *Matcher) everyday(key string) bool {
+	_, ok := m.words.words[key]
+	return ok
+}
+
 // single is a deposit naming one member.
 func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(ReasonCode, string, int) Match) Match {
 	mem := &m.g.Members[r.ref.member]
@@ -268,6 +307,9 @@ func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(Re
 	}
 	if m.leftBefore(mem, d) {
 		return review(ReasonMemberLeft, mem.Name, confExtraText)
+	}
+	if m.everyday(r.h.key) && d.Amount != m.rate(r.ref.member) {
+		return review(ReasonEverydayWord, r.h.key, confExtraText)
 	}
 	code, conf, text := ReasonName, confClean, mem.Name
 	switch {

@@ -129,6 +129,7 @@ const (
 	ReasonInvalidAmount // zero or negative amount
 	ReasonMemberLeft    // the member had left before the deposit's month
 	ReasonRomanised     // a romanisation of a member's Hangul name, not registered
+	ReasonEverydayWord  // a name that is also an everyday word, and not one month's dues
 )
 
 var reasonEnglish = map[ReasonCode]string{
@@ -156,6 +157,7 @@ var reasonEnglish = map[ReasonCode]string{
 	ReasonInvalidAmount: "amount is not positive",
 	ReasonMemberLeft:    "%s left the group before this deposit",
 	ReasonRomanised:     "%s looks like a romanised member name that is not registered",
+	ReasonEverydayWord:  "%s is also an everyday word and the amount is not one month's dues",
 }
 
 var reasonKorean = map[ReasonCode]string{
@@ -183,6 +185,7 @@ var reasonKorean = map[ReasonCode]string{
 	ReasonInvalidAmount: "금액 오류",
 	ReasonMemberLeft:    "%s: 탈퇴한 회원의 입금",
 	ReasonRomanised:     "%s: 등록되지 않은 영문 이름",
+	ReasonEverydayWord:  "%s: 일상어와 같은 이름, 금액이 한 달 회비와 다름",
 }
 
 // Reason explains a verdict: the rule, the text it rests on, and what was

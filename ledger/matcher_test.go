@@ -283,3 +283,51 @@ func TestRomanize(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchRosterQuirks covers rosters where names and aliases overlap:
+// a parent registered for two children, a child's name inside the
+// parent's alias, and aliases that are everyday words.
+func TestMatchRosterQuirks(t *testing.T) {
+	g := &Group{
+		Name: "FC새싹 학부모회",
+		Dues: DuesRule{Amount: 30000, Day: 10, Start: NewPeriod(2026, 3)},
+		Members: []Member{
+			{ID: "k1", Name: "김지호", Aliases: []Alias{{Text: "김태성"}}},
+			{ID: "k2", Name: "김지안", Aliases: []Alias{{Text: "김태성"}}},
+			{ID: "k3", Name: "이준서", Aliases: []Alias{{Text: "준서아빠"}}},
+			{ID: "k4", Name: "정우리", Aliases: []Alias{{Text: "우리"}}},
+			{ID: "k5", Name: "김민지"},
+			{ID: "k6", Name: "김민지"},
+		},
+	}
+	m := NewMatcher(g)
+	tests := []struct {
+		name    string
+		text    string
+		amount  int64
+		want    Outcome
+		members string
+	}{
+		{"SharedParentAliasPaysBoth", "김태성", 60000, OutcomeMatched, "k1+k2"},
+		{"SharedParentAliasTwoMonthsEach", "김태성", 120000, OutcomeMatched, "k1+k2"},
+		{"SharedParentAliasOneChild", "김태성", 30000, OutcomeReview, ""},
+		{"SameNameIsNotSharedAlias", "김민지", 60000, OutcomeReview, ""},
+		{"NameInsideAlias", "이준서아빠", 30000, OutcomeMatched, "k3"},
+		{"EverydayWordOneMonth", "우리회비", 30000, OutcomeMatched, "k4"},
+		{"EverydayWordOtherAmount", "우리회비", 60000, OutcomeReview, ""},
+		{"FullNameOtherAmount", "정우리", 60000, OutcomeMatched, "k4"},
+		{"MonthWorth", "11월치정우리", 30000, OutcomeMatched, "k4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
+			var members []string
+			for _, s := range got.Shares {
+				members = append(members, s.MemberID)
+			}
+			if got.Outcome != tt.want || strings.Join(members, "+") != tt.members {
+				t.Errorf("Match(%q, %d) = %v %v (%s), want %v %q", tt.text, tt.amount, got.Outcome, members, got.Reason, tt.want, tt.members)
+			}
+		})
+	}
+}

@@ -54,6 +54,29 @@ func (m *Matcher) findHits(s string) []hit {
 			chosen = append(chosen, h)
 		}
 	}
+	// Overlapping keys of the same member are one name: 이준서아빠 holds
+	// the name 이준서 and the alias 준서아빠.
+	for _, h := range all {
+		if len(h.refs) != 1 {
+			continue
+		}
+		for i := range chosen {
+			c := &chosen[i]
+			if len(c.refs) != 1 || c.refs[0].member != h.refs[0].member || h.start >= c.end || c.start >= h.end {
+				continue
+			}
+			start, end := min(c.start, h.start), max(c.end, h.end)
+			free := true
+			for j, o := range chosen {
+				if j != i && start < o.end && o.start < end {
+					free = false
+				}
+			}
+			if free {
+				c.start, c.end, c.key = start, end, s[start:end]
+			}
+		}
+	}
 	sort.Slice(chosen, func(a, b int) bool { return chosen[a].start < chosen[b].start })
 	return chosen
 }
