@@ -35,7 +35,11 @@
 //     (11월회비김민 → 김민수); a name that is also the start of a longer name
 //     in such a text (이민 / 이민수) needs the amount to decide. Romanised names
 //     match registered Latin names and aliases in either word order, the last
-//     word possibly cut.
+//     word possibly cut. An alias registered for several members (a parent
+//     paying for two children) pays for all of them when the amount is a
+//     whole number of months of their dues together. A name or alias that is
+//     also an everyday word (우리, 하나) is matched only on exactly one
+//     month's dues.
 //  5. Otherwise review, with ranked candidates: a one-jamo typo (김민슈), a
 //     masked name (김*수), a given name or the start of a name alone, an
 //     unregistered romanisation of a Hangul name (KIM MINSU), a former member
