@@ -25,16 +25,39 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	return n, err
 }
 
+// BackupSized is Backup for writers that need the copy's size before its
+// first byte (an HTTP response's Content-Length): it calls start with the
+// size of the snapshot, then writes exactly that many bytes to the writer
+// start returns.
+func (db *DB) BackupSized(ctx context.Context, start func(size int64) io.Writer) (int64, error) {
+	var n int64
+	err := db.view(ctx, "backup", func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(start(tx.Size()))
+		return err
+	})
+	return n, err
+}
+
 // BackupFile writes a consistent copy of the database to path: to
 // path.tmp first, synced, then renamed into place, then checked by opening
 // it read-only. An existing file at path is replaced.
 func (db *DB) BackupFile(ctx context.Context, path string) (int64, error) {
+	return SaveBackup(ctx, path, func(w io.Writer) (int64, error) { return db.Backup(ctx, w) })
+}
+
+// SaveBackup writes the backup that write produces to path without ever
+// leaving a partial file there: it writes path.tmp (mode 0600), syncs it,
+// renames it over path, syncs the directory, and verifies the copy by
+// opening it read-only. BackupFile uses it for a local copy; `moimbot
+// backup` uses it for a copy streamed from the running bot.
+func SaveBackup(ctx context.Context, path string, write func(io.Writer) (int64, error)) (int64, error) {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("store: backup: %w", err)
 	}
-	n, err := db.Backup(ctx, f)
+	n, err := write(f)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -125,8 +125,11 @@
 // # Backups and compaction
 //
 // DB.Backup copies the live database with bbolt's Tx.WriteTo in a read
-// transaction, not blocking writers; BackupFile writes to a temporary file,
-// syncs, renames and verifies the copy. Restore and Compact work on a
+// transaction, not blocking writers (BackupSized also gives the size
+// first, for a Content-Length); SaveBackup and BackupFile write to a
+// temporary file, sync, rename and verify the copy. The process that holds
+// the database serves such copies to `moimbot backup` over a control
+// socket (cmd/moimbot). Restore and Compact work on a
 // database no process holds. bbolt never shrinks its file: Usage reports
 // the free space, and Usage.ShouldCompact says when compacting pays (a file
 // of at least 1 MiB more than half free).

@@ -89,9 +89,17 @@ func runBackup(ctx context.Context, e env, args []string) error {
 	}
 	db, err := store.Open(ctx, *dbPath, store.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
-		// TODO(issue 5): the running bot serves backups itself (admin
-		// socket calling DB.BackupFile); point there once it exists.
-		return fmt.Errorf("%s: %w: a running bot cannot be copied from outside yet; stop it and run backup again", *dbPath, store.ErrLocked)
+		// The bot holds the file: it serves a hot copy on its control
+		// socket.
+		n, err := backupFromAdmin(ctx, adminSocket(*dbPath), *out)
+		if errors.Is(err, errNoAdmin) {
+			return fmt.Errorf("%s: %w, and %v at %s", *dbPath, store.ErrLocked, errNoAdmin, adminSocket(*dbPath))
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "backed up %s from the running bot to %s (%d bytes)\n", *dbPath, *out, n)
+		return nil
 	}
 	if err != nil {
 		return dbError(*dbPath, err)

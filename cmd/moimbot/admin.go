@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/moimbot/moimbot/store"
+)
+
+// The control socket. The process that holds the database (the bot) serves
+// it next to the database file, so that commands run beside it can reach
+// what only the lock holder can do: a hot backup. It is a Unix socket with
+// mode 0600, so only the bot's user can use it; the protocol is HTTP.
+//
+//	GET /backup   a consistent copy of the database (bbolt Tx.WriteTo)
+
+// adminSocket returns the control socket path of the database at dbPath.
+func adminSocket(dbPath string) string { return dbPath + ".sock" }
+
+// serveAdmin serves the control socket for db at path until ctx is done.
+// The long-running bot starts it beside its main loop (the main-loop issue);
+// today only the tests hold the database that long.
+// The caller must hold db open read-write: bbolt's lock makes it the only
+// process that can, so a socket file left by a crashed bot is stale and is
+// replaced.
+func serveAdmin(ctx context.Context, db *store.DB, path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "unix", path)
+	if err != nil {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	defer os.Remove(path)
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+		started := false
+		_, err := db.BackupSized(r.Context(), func(size int64) io.Writer {
+			started = true
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+			return w
+		})
+		// An error after the first byte can only cut the body short, which
+		// the client sees as missing bytes.
+		if err != nil && !started {
+			http.Error(w, "backup failed", http.StatusInternalServerError)
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	err = srv.Serve(ln)
+	<-stopped
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("admin socket: %w", err)
+}
+
+// errNoAdmin means no running process answers on the control socket.
+var errNoAdmin = errors.New("no running moimbot answers on the control socket")
+
+// backupFromAdmin asks the process serving the control socket at sock for a
+// backup and saves it to out (see store.SaveBackup).
+func backupFromAdmin(ctx context.Context, sock, out string) (int64, error) {
+	if _, err := os.Stat(sock); err != nil {
+		return 0, errNoAdmin
+	}
+	hc := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://moimbot/backup", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			return 0, errNoAdmin
+		}
+		return 0, fmt.Errorf("backup from the running bot: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("backup from the running bot: %s", resp.Status)
+	}
+	return store.SaveBackup(ctx, out, func(w io.Writer) (int64, error) {
+		n, err := io.Copy(w, resp.Body)
+		if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+			err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
+		}
+		return n, err
+	})
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moimbot/moimbot/store"
+)
+
+// TestBackupFromRunningBot holds the database open read-write, as the bot
+// does, serves the control socket, and runs `moimbot backup` beside it: the
+// copy comes hot from the running process.
+func TestBackupFromRunningBot(t *testing.T) {
+	path := storeFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := store.Open(ctx, path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sock := adminSocket(path)
+	// A socket file left by a crashed bot is replaced.
+	if err := os.WriteFile(sock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- serveAdmin(ctx, db, sock) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serveAdmin: %v", err)
+		}
+		if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("socket left behind after stop: %v", err)
+		}
+	}()
+	waitForSocket(t, sock)
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+
+	out := filepath.Join(t.TempDir(), "hot.db")
+	code, stdout, stderr := runEnv(t, nil, "backup", "--db", path, "--out", out)
+	if code != exitOK || !strings.Contains(stdout, "from the running bot") {
+		t.Fatalf("backup: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	info, err := store.Verify(context.Background(), out)
+	if err != nil || info.Transactions != 3 {
+		t.Fatalf("hot copy: %+v, %v; want 3 transactions", info, err)
+	}
+}
+
+// TestBackupWithoutBot covers a locked database with nobody on the socket:
+// a stale socket file, or none at all.
+func TestBackupWithoutBot(t *testing.T) {
+	path := storeFixture(t)
+	db, err := store.Open(context.Background(), path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := filepath.Join(t.TempDir(), "x.db")
+	for _, stale := range []bool{false, true} {
+		if stale {
+			ln, err := net.Listen("unix", adminSocket(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln.(*net.UnixListener).SetUnlinkOnClose(false)
+			ln.Close()
+		}
+		code, _, stderr := runEnv(t, nil, "backup", "--db", path, "--out", out)
+		if code != exitError || !strings.Contains(stderr, "in use by another moimbot process") || !strings.Contains(stderr, "no running moimbot answers") {
+			t.Errorf("stale=%v: exit %d, stderr %q", stale, code, stderr)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("stale=%v: a failed backup left %s", stale, out)
+		}
+	}
+}
+
+func waitForSocket(t *testing.T, sock string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("control socket %s did not come up", sock)
+}
