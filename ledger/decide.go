@@ -14,7 +14,7 @@ type analysis struct {
 	removed   []string // dues words, months, bank prefixes, honorifics
 	family    []string // 엄마, 아빠 ...
 	doubt     []string // interest, refund or payment-service words
-	doubtKind wordKind // the kind of the first doubt word
+	doubtKind wordKind // the strongest kind of doubt word: interest, refund, then payment service
 	extras    []string // unknown text, in order
 	truncated bool     // the bank may have cut the text
 }
@@ -97,7 +97,9 @@ func (m *Matcher) trimSegment(a *analysis, seg string, atEnd bool, prevKey int) 
 		case kindFamily:
 			a.family = append(a.family, p.text)
 		case kindInterest, kindRefund, kindPayService:
-			if a.doubtKind == 0 {
+			// kindInterest < kindRefund < kindPayService: a refund through a
+			// payment service (네이버페이환불) is a refund.
+			if a.doubtKind == 0 || p.kind < a.doubtKind {
 				a.doubtKind = p.kind
 			}
 			a.doubt = append(a.doubt, p.text)

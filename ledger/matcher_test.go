@@ -128,6 +128,9 @@ func TestMatch(t *testing.T) {
 		{"DepositInterest", "예금이자", 412, ignored(ReasonInterest)},
 		{"TossPaymentsRefund", "토스페이맨", 12000, ignored(ReasonRefund)},
 		{"Refund", "환불", 12000, ignored(ReasonRefund)},
+		{"QuarterlyInterest", "3분기이자", 1200, ignored(ReasonInterest)},
+		{"PayServiceRefund", "네이버페이환불", 8900, ignored(ReasonRefund)},
+		{"IgnoreTextBesideUnknownText", "결산엉", 30000, review("", ReasonUnknownName)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -93,14 +93,18 @@ func (m *Matcher) noName(a analysis, d Deposit) Match {
 		reason.Code, reason.Text = code, text
 		return Match{Outcome: OutcomeIgnored, Confidence: confIgnored, Reason: reason}
 	}
-	// The group's own ignore texts.
+	// The group's own ignore texts, when nothing but known words and
+	// numbers stands beside them: a member's money is never ignored, so
+	// 이자엉 (a typo of 이자영) is a review even where 이자 is ignored.
 	for _, ig := range m.ignore {
-		if strings.Contains(a.ct.s, ig) {
-			return ignored(ReasonIgnoreText, ig)
+		if i := strings.Index(a.ct.s, ig); i >= 0 {
+			if _, rest := m.words.trim(a.ct.s[:i] + a.ct.s[i+len(ig):]); rest == "" {
+				return ignored(ReasonIgnoreText, ig)
+			}
 		}
 	}
-	// Interest and refunds, unless a name-like text stands beside them.
-	if a.doubtKind != 0 && utf8.RuneCountInString(core) <= 1 {
+	// Interest and refunds, likewise only on their own.
+	if a.doubtKind != 0 && core == "" {
 		doubt := strings.Join(a.doubt, "")
 		switch a.doubtKind {
 		case kindInterest:

@@ -146,7 +146,7 @@ type piece struct {
 // numberUnits are the units that follow a number: 11월, 11월분, 2026년,
 // 3개월, 11월치, 25일, 2차. Longer units first. 회 is not one: 2026회비 is a year
 // and a dues word.
-var numberUnits = []string{"개월분", "개월치", "개월", "월분", "월치", "월", "년", "일", "분", "차", "번"}
+var numberUnits = []string{"개월분", "개월치", "개월", "월분", "월치", "분기", "월", "년", "일", "분", "차", "번"}
 
 // trim removes known words and numbers (with their unit) from both ends of
 // seg, outside in, and returns them with the core left between. Words are
