@@ -49,6 +49,14 @@ func FuzzMatch(f *testing.F) {
 			if len(got.Shares) != 0 || got.Confidence >= MatchThreshold {
 				t.Fatalf("review with shares %v, confidence %d", got.Shares, got.Confidence)
 			}
+		case OutcomeIgnored:
+			// A deposit naming a member is never ignored.
+			c := normalizeText(text).s
+			for _, mem := range testGroup().Members {
+				if k := compactKey(mem.Name); utf8.RuneCountInString(k) >= 2 && strings.Contains(c, k) {
+					t.Fatalf("Match(%q) ignored a deposit naming %s", text, mem.Name)
+				}
+			}
 		}
 		if r := got.Reason.String(); !utf8.ValidString(r) && utf8.ValidString(text) {
 			t.Fatalf("reason %q is not valid UTF-8", r)
