@@ -111,8 +111,7 @@ func permute(words []string, f func([]string)) {
 			words[k], words[i] = words[i], words[k]
 		}
 	}
-	p := slices.Clone(words)
-	words = p
+	words = slices.Clone(words) // rec swaps in place
 	rec(0)
 }
 
