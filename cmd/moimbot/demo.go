@@ -4,25 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/text/width"
 
+	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/openbanking"
 	"github.com/moimbot/moimbot/openbanking/testbed"
+	"github.com/moimbot/moimbot/store"
 )
 
 // runDemo runs what moimbot can do so far end to end on the embedded KFTC
 // simulator, with no configuration: it serves the simulator on a loopback port,
 // links the demo account through the real OAuth code flow (the consent page's
-// form submitted by script), and reads the account list, the balance and every
-// page of the transaction list through the real client.
+// form submitted by script), reads the account list, the balance and every
+// page of the transaction list through the real client, stores the rows in a
+// temporary database (matched, allocated, and deduplicated against an
+// overlapping second read), and prints who has paid for which month.
 //
-// Matching deposits to members, the notices and reminders, and the chat
-// adapters arrive with later issues; the demo grows with them.
+// The polling loop, the notices and reminders, and the chat adapters arrive
+// with later issues; the demo grows with them.
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo")
 	days := fs.Int("days", 90, "how many days of transactions to read")
@@ -114,11 +121,8 @@ func runDemo(ctx context.Context, e env, args []string) error {
 
 	// 2. Read the transactions, page by page.
 	now := sim.Clock().Now()
-	list, err := session.Transactions(ctx, openbanking.TransactionQuery{
-		FintechUseNum: acct.FintechUseNum,
-		From:          now.AddDate(0, 0, -*days),
-		To:            now,
-	})
+	query := openbanking.TransactionQuery{FintechUseNum: acct.FintechUseNum, From: now.AddDate(0, 0, -*days), To: now}
+	list, err := session.Transactions(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -135,8 +139,136 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(w, "  %s  %s %s%11s  %s  잔액 %11s\n", t.At.Format("01-02 15:04"), t.InoutType, sign, won(abs(t.Amount)), padRight(t.PrintContent, 20), won(t.AfterBalance))
 	}
 	fmt.Fprintf(w, "\n▶ 입금 합계 %s, 출금 합계 %s\n", won(deposits), won(withdrawals))
-	fmt.Fprintln(w, "▶ 입금자 매칭, 회비 현황, 알림과 채팅 연동은 다음 단계에서 이 데모에 더해집니다.")
+
+	// 3. Sync the group's months into a database (deduplicated) and match
+	// them, as the bot will: from the first whole month read.
+	from := now.AddDate(0, 0, -*days)
+	start := ledger.MonthOf(from)
+	if from.Day() != 1 || from.Hour() != 0 {
+		start++
+	}
+	group := demoGroup(start)
+	synced, err := session.Transactions(ctx, openbanking.TransactionQuery{FintechUseNum: acct.FintechUseNum, From: start.Start(openbanking.KST()), To: now})
+	if err != nil {
+		return err
+	}
+	if err := demoStore(ctx, w, group, acct, synced.Rows, func() ([]openbanking.Transaction, error) {
+		again, err := session.Transactions(ctx, openbanking.TransactionQuery{FintechUseNum: acct.FintechUseNum, From: now.AddDate(0, 0, -7), To: now})
+		return again.Rows, err
+	}); err != nil {
+		return err
+	}
+
+	// 4. Who has paid for which month: the same report as `moimbot reconcile`.
+	rep, err := ledger.Reconcile(&ledger.GroupDefinition{Group: group}, bankTransactions(synced.Rows), now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n▶ 회비 현황")
+	if err := writeReconcileText(w, group, rep, "ko"); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n▶ 입금 알림, 리마인더, 텔레그램·슬랙 연동은 다음 단계에서 이 데모에 더해집니다.")
 	return nil
+}
+
+// demoGroup is the 독서모임 whose dues the simulator's demo account holds:
+// eight members at 30,000원 on the 25th from month start, one of them
+// registered with a romanised alias.
+func demoGroup(start ledger.Period) *ledger.Group {
+	g := &ledger.Group{
+		ID:   "demo",
+		Name: "독서모임",
+		Dues: ledger.DuesRule{Amount: 30000, Day: 25, Start: start},
+	}
+	for i, name := range []string{"김민수", "이지은", "박서준", "최유나", "정하늘", "강도윤", "윤서연", "한지호"} {
+		g.Members = append(g.Members, ledger.Member{ID: fmt.Sprintf("m%02d", i+1), Name: name})
+	}
+	g.Members[0].Aliases = []ledger.Alias{{Text: "KIM MINSU"}}
+	return g
+}
+
+// bankTransactions converts the client's rows to the ledger's.
+func bankTransactions(rows []openbanking.Transaction) []ledger.BankTransaction {
+	out := make([]ledger.BankTransaction, 0, len(rows))
+	for _, t := range rows {
+		inout := "출금"
+		if t.IsDeposit() {
+			inout = "입금"
+		}
+		out = append(out, ledger.BankTransaction{
+			Date: t.Date, Time: t.Time, InoutType: inout, PrintContent: t.PrintContent,
+			Amount: abs(t.Amount), AfterBalance: t.AfterBalance, At: t.At,
+		})
+	}
+	return out
+}
+
+// demoStore ingests rows into a temporary database the way the bot will,
+// then ingests a second, overlapping read to show that nothing is stored
+// twice. The database is removed afterwards.
+func demoStore(ctx context.Context, w io.Writer, g *ledger.Group, acct openbanking.Account, rows []openbanking.Transaction, reread func() ([]openbanking.Transaction, error)) error {
+	dir, err := os.MkdirTemp("", "moimbot-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	db, err := store.Open(ctx, filepath.Join(dir, "moimbot.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sg, err := db.PutGroup(ctx, "demo", store.Group{Group: *g})
+	if err != nil {
+		return err
+	}
+	a, err := db.PutAccount(ctx, "demo", store.Account{GroupID: sg.ID, FintechUseNum: acct.FintechUseNum, BankName: acct.BankName, Masked: acct.AccountNumMasked})
+	if err != nil {
+		return err
+	}
+	res, err := db.Ingest(ctx, a.ID, deposits(rows), store.Cursor{}, store.IngestOptions{})
+	if err != nil {
+		return err
+	}
+	var matched, review, ignored int
+	for _, in := range res.New {
+		switch in.Match.Outcome {
+		case ledger.OutcomeMatched:
+			matched++
+		case ledger.OutcomeReview:
+			review++
+		default:
+			ignored++
+		}
+	}
+	fmt.Fprintf(w, "▶ %s부터의 거래 %d건을 임시 데이터베이스에 저장: 자동 확인 %d · 확인 필요 %d · 제외 %d\n",
+		g.Dues.Start, len(res.New), matched, review, ignored)
+	again, err := reread()
+	if err != nil {
+		return err
+	}
+	res, err = db.Ingest(ctx, a.ID, deposits(again), store.Cursor{}, store.IngestOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "▶ 최근 7일을 다시 조회: %d건 중 새 거래 %d건 (겹치는 거래는 한 번만 저장)\n", len(again), len(res.New))
+	items, err := db.Review(ctx, sg.ID)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		fmt.Fprintf(w, "  확인 필요: %s %s %s — %s\n", it.Deposit.At.Format("01-02 15:04"), padRight(it.Deposit.Text, 16), won(it.Deposit.Amount), it.Match.Reason.Korean())
+	}
+	return nil
+}
+
+// deposits converts the client's rows to the store's input.
+func deposits(rows []openbanking.Transaction) []ledger.Deposit {
+	out := make([]ledger.Deposit, 0, len(rows))
+	for _, t := range bankTransactions(rows) {
+		out = append(out, t.Deposit(""))
+	}
+	return out
 }
 
 // padRight pads s with spaces to n terminal columns, counting East Asian wide

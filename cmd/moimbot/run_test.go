@@ -182,7 +182,7 @@ func TestDemo(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo exit code = %d\nstderr: %s\nstdout: %s", code, stderr, stdout)
 	}
-	for _, want := range []string{"동의", "거래내역", "페이지", "원"} {
+	for _, want := range []string{"동의", "거래내역", "페이지", "원", "자동 확인", "새 거래 0건", "회비 현황", "김민수  ✓"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
