@@ -14,24 +14,6 @@ import (
 	"github.com/moimbot/moimbot/store"
 )
 
-// toDeposits converts the client's rows to the ledger's deposits, as the
-// sync loop will.
-func toDeposits(rows []openbanking.Transaction) []ledger.Deposit {
-	out := make([]ledger.Deposit, 0, len(rows))
-	for _, t := range rows {
-		dir := ledger.Out
-		if t.IsDeposit() {
-			dir = ledger.In
-		}
-		amt := t.Amount
-		if amt < 0 {
-			amt = -amt
-		}
-		out = append(out, ledger.Deposit{At: t.At, Direction: dir, Text: t.PrintContent, Amount: amt, Balance: t.AfterBalance})
-	}
-	return out
-}
-
 // TestSimulatorToStore runs the real parts together: the KFTC client reads
 // the simulator over loopback in overlapping, repeated windows in both
 // orders, the store ingests every fetch into a real bbolt file with the
@@ -121,7 +103,7 @@ func TestSimulatorToStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ds := toDeposits(res.Rows)
+		ds := deposits(res.Rows)
 		if _, err := db.Ingest(ctx, acct.ID, ds, store.Cursor{Through: to}, store.IngestOptions{Descending: desc}); err != nil {
 			t.Fatal(err)
 		}
