@@ -49,6 +49,7 @@ func TestCorpus(t *testing.T) {
 		// The same figures without the routine deposits (pattern
 		// "routine"): the hard cases alone.
 		hardBelonging, hardCorrect int
+		ignoredMembers             int
 	)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -108,6 +109,7 @@ func TestCorpus(t *testing.T) {
 				}
 			case OutcomeIgnored:
 				if len(want) > 0 {
+					ignoredMembers++
 					t.Errorf("member's money ignored: %s belongs to %v (%s)", label, want, got.Reason)
 				}
 			case OutcomeReview:
@@ -121,8 +123,8 @@ func TestCorpus(t *testing.T) {
 	precision := float64(correct) / float64(max(auto, 1))
 	coverage := float64(correct) / float64(max(belonging, 1))
 	t.Logf("corpus: %d groups, %d deposits, %d belong to members", groups, total, belonging)
-	t.Logf("precision %.2f%% (%d/%d), coverage %.2f%% (%d/%d), ignored member deposits: see errors above",
-		100*precision, correct, auto, 100*coverage, correct, belonging)
+	t.Logf("precision %.2f%% (%d/%d), coverage %.2f%% (%d/%d), member deposits ignored: %d",
+		100*precision, correct, auto, 100*coverage, correct, belonging, ignoredMembers)
 	t.Logf("without routine deposits: coverage %.2f%% (%d/%d)", 100*float64(hardCorrect)/float64(max(hardBelonging, 1)), hardCorrect, hardBelonging)
 	t.Logf("matched where the label says review: %d; review where the label says match: %d", guessed, missed)
 	if groups < 8 || total < 250 {
