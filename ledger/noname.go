@@ -236,9 +236,11 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 			}
 		}
 	}
+	// A text at the bank's limit that spells one member's whole name can
+	// still be the start of another's (NGUYEN THI LAN / NGUYEN THI LANH).
 	refs := exact
-	if len(refs) == 0 {
-		refs = cut
+	for _, r := range cut {
+		refs = appendRef(refs, r)
 	}
 	// Hangul text beside a romanised name (a purpose) makes it a review.
 	extra := strings.Join(a.extras, "")
@@ -279,6 +281,9 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 	}
 	if !ok || extra != "" || len(a.doubt) > 0 || (m.rate(ref.member) > 0 && d.Amount > m.rate(ref.member)*maxPlausibleMo) {
 		reason.Code = ReasonSameName
+		if len(cut) > 0 && len(refs) > 1 {
+			reason.Code = ReasonTruncAmbig
+		}
 		if extra != "" || len(a.doubt) > 0 {
 			reason.Code, reason.Extra = ReasonExtraText, extra+strings.Join(a.doubt, "")
 		} else if ok {

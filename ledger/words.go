@@ -42,9 +42,11 @@ var builtinWords = map[wordKind][]string{
 		"신한", "신한은행", "우리", "우리은행", "하나", "하나은행", "농협", "기업", "기업은행", "씨티",
 		"새마을", "새마을금고", "우체국", "수협", "신협", "부산", "대구", "경남", "광주", "전북", "제주",
 		"산업", "타행", "당행", "인뱅", "인터넷", "모바일", "스뱅", "폰뱅", "텔레", "자동", "자동이체",
-		"오픈뱅킹", "펌뱅킹", "창구", "현금", "대체", "atm", "cd", "kb", "nh", "ibk", "sc", "sh", "ibs",
+		"오픈뱅킹", "펌뱅킹", "창구", "현금", "대체", "무통장", "무통장입금", "atm", "cd", "kb", "nh", "ibk", "sc", "sh", "ibs",
 	},
-	kindPolite: {"님", "드림", "올림", "씨", "입니다", "합니다", "드립니다", "보내요", "이에요", "예요", "감사합니다", "감사"},
+	kindPolite: {"님", "드림", "올림", "씨", "입니다", "합니다", "드립니다", "보내요", "이에요", "예요", "감사합니다", "감사",
+		// A member's business account: 김민수상회, 주식회사 김민수.
+		"상회", "상사", "주식회사", "유한회사", "컴퍼니"},
 	kindFamily: {
 		"엄마", "아빠", "맘", "어머니", "아버지", "모친", "부친", "부모", "할머니", "할아버지", "할매",
 		"누나", "언니", "오빠", "형", "동생", "남편", "아내", "와이프", "네", "母", "父",
@@ -144,9 +146,10 @@ type piece struct {
 }
 
 // numberUnits are the units that follow a number: 11월, 11월분, 2026년,
-// 3개월, 11월치, 25일, 2차. Longer units first. 회 is not one: 2026회비 is a year
+// 3개월, 11월치, 25일, 2차, 28세손 (a clan generation). Longer units
+// first. 회 is not one: 2026회비 is a year
 // and a dues word.
-var numberUnits = []string{"개월분", "개월치", "개월", "월분", "월치", "분기", "월", "년", "일", "분", "차", "번"}
+var numberUnits = []string{"개월분", "개월치", "개월", "월분", "월치", "분기", "세손", "월", "년", "일", "분", "차", "번", "세"}
 
 // trim removes known words and numbers (with their unit) from both ends of
 // seg, outside in, and returns them with the core left between. Words are
