@@ -334,3 +334,44 @@ func TestMatchRosterQuirks(t *testing.T) {
 		})
 	}
 }
+
+func TestMatchLatinCutAmbiguity(t *testing.T) {
+	g := &Group{
+		Name: "무지개 모임",
+		Dues: DuesRule{Amount: 20000, Day: 15, Start: NewPeriod(2026, 8)},
+		Members: []Member{
+			{ID: "a", Name: "NGUYEN THI LAN"},
+			{ID: "b", Name: "NGUYEN THI LANH", Dues: 30000},
+			{ID: "c", Name: "김민수상회장"},
+			{ID: "d", Name: "박종민"},
+		},
+	}
+	m := NewMatcher(g)
+	tests := []struct {
+		text    string
+		amount  int64
+		want    Outcome
+		members string
+	}{
+		{"NGUYEN THI LAN", 20000, OutcomeMatched, "a"}, // the amount decides
+		{"NGUYEN THI LAN", 30000, OutcomeMatched, "b"},
+		{"NGUYEN THI LAN", 60000, OutcomeReview, ""},
+		{"NGUYEN LAN", 20000, OutcomeReview, ""}, // not at the limit, not a whole name
+		{"박종민상회", 20000, OutcomeMatched, "d"},
+		{"주식회사박종민", 20000, OutcomeMatched, "d"},
+		{"28세손박종민", 20000, OutcomeMatched, "d"},
+		{"무통장박종민", 20000, OutcomeMatched, "d"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", tt.text, tt.amount), func(t *testing.T) {
+			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
+			var members []string
+			for _, s := range got.Shares {
+				members = append(members, s.MemberID)
+			}
+			if got.Outcome != tt.want || strings.Join(members, "+") != tt.members {
+				t.Errorf("Match(%q, %d) = %v %v (%s), want %v %q", tt.text, tt.amount, got.Outcome, members, got.Reason, tt.want, tt.members)
+			}
+		})
+	}
+}
