@@ -54,9 +54,6 @@ func NewBook(g *Group) *Book {
 	return &Book{g: g.Clone(), paid: make(map[string]map[Period]int64), credit: make(map[string]int64)}
 }
 
-// Group returns the book's copy of the group.
-func (b *Book) Group() *Group { return b.g }
-
 // Apply allocates p: first the oldest month the member still owes money
 // for (arrears), then the current month, then later months as prepayment
 // (at most PrepayMonths after p's month), each month up to its dues; a

@@ -158,3 +158,45 @@ func TestHeldOut(t *testing.T) {
 		t.Errorf("precision %.4f below 0.99", e.precision())
 	}
 }
+
+// TestCutNamesNeverIgnored takes every member of every corpus and held-out
+// roster and cuts "N월회비" + their name at 7 characters, the way banks do:
+// whatever the cut leaves (배민 of 배민수, 이자 of 이자영), the deposit is a
+// member's money and must never be ignored.
+func TestCutNamesNeverIgnored(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"corpus", "heldout"} {
+		fs, _ := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
+		files = append(files, fs...)
+	}
+	checked := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cf corpusFile
+		if err := json.Unmarshal(data, &cf); err != nil {
+			t.Fatal(err)
+		}
+		def, err := ReadGroup(bytes.NewReader(cf.Group))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewMatcher(def.Group)
+		for _, mem := range def.Group.Members {
+			for month := 1; month <= 12; month++ {
+				text := []rune(fmt.Sprintf("%d월회비%s", month, mem.Name))
+				if len(text) > 7 {
+					text = text[:7]
+				}
+				got := m.Match(Deposit{Direction: In, Text: string(text), Amount: def.Group.Dues.Amount})
+				checked++
+				if got.Outcome == OutcomeIgnored {
+					t.Errorf("%s: %q (from %s) ignored: %s", filepath.Base(f), string(text), mem.Name, got.Reason)
+				}
+			}
+		}
+	}
+	t.Logf("%d cut texts checked", checked)
+}

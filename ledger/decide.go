@@ -53,7 +53,7 @@ func (m *Matcher) analyse(text string) analysis {
 		if i < n {
 			end = a.hits[i].start
 		}
-		m.trimSegment(&a, s[pos:end], end == len(s), prevKey)
+		m.trimSegment(&a, pos, s[pos:end], end == len(s), prevKey)
 		if i < n {
 			pos = a.hits[i].end
 			prevKey = utf8.RuneCountInString(a.hits[i].key)
@@ -71,24 +71,38 @@ func (m *Matcher) analyse(text string) analysis {
 
 // trimSegment trims known words off one segment of text outside the names.
 // An unknown core at the very end of a cut-off text that starts a member's
-// name becomes a hit of its own (11월회비김민 → 김민수). prevKey is the
-// length in runes of the name just before the segment (0 for none).
-func (m *Matcher) trimSegment(a *analysis, seg string, atEnd bool, prevKey int) {
+// name becomes a hit of its own (11월회비김민 → 김민수). at is the
+// segment's byte offset in the compact text; prevKey is the length in runes
+// of the name just before the segment (0 for none).
+func (m *Matcher) trimSegment(a *analysis, at int, seg string, atEnd bool, prevKey int) {
 	if seg == "" {
 		return
 	}
-	// After a two-syllable name, a one-syllable word may be the rest of a
+	// After a two-syllable name, the next syllable may be the rest of a
 	// stranger's name: 김민 + 형 is 김민형, not 김민's brother; 김옥 + 분 is
-	// 김옥분. Keep that syllable as unknown text.
-	if prevKey == 2 {
+	// 김옥분; 안나 + 연회비 may be 안나연 + 회비. When a word starts right
+	// there and is one syllable, or one syllable and another word, keep
+	// that syllable as unknown text, unless a space kept them apart.
+	if prevKey == 2 && !a.ct.brokenAt(at) {
 		if r, size := utf8.DecodeRuneInString(seg); isHangulSyllable(r) {
-			if n, _ := m.words.prefix(seg); n == size {
+			if n, _ := m.words.prefix(seg); n == size || n > size && m.words.words[seg[size:n]] != 0 {
 				a.extras = append(a.extras, seg[:size])
 				seg = seg[size:]
 				if seg == "" {
 					return
 				}
 			}
+		}
+	}
+	// The end of a text cut at the bank's limit may be the start of a
+	// member's name, even where it spells a word: 11월회비배민 is 배민수 cut,
+	// not a 배민 refund. The longest such ending is a hit of its own.
+	if atEnd && a.truncated {
+		if cut, refs := m.cutEnding(seg); cut > 0 {
+			end := len(a.ct.s)
+			m.trimSegment(a, at, seg[:len(seg)-cut], false, prevKey)
+			a.hits = append(a.hits, hit{start: end - cut, end: end, key: seg[len(seg)-cut:], refs: refs})
+			return
 		}
 	}
 	removed, core := m.words.trim(seg)
@@ -107,17 +121,30 @@ func (m *Matcher) trimSegment(a *analysis, seg string, atEnd bool, prevKey int) 
 			a.removed = append(a.removed, p.text)
 		}
 	}
-	if core == "" {
-		return
+	if core != "" {
+		a.extras = append(a.extras, core)
 	}
-	if atEnd && a.truncated && strings.HasSuffix(seg, core) {
-		if refs := m.prefixRefs(core); len(refs) > 0 {
-			end := len(a.ct.s)
-			a.hits = append(a.hits, hit{start: end - len(core), end: end, key: core, refs: refs})
-			return
+}
+
+// cutEnding returns the byte length of the longest ending of seg (two
+// syllables or more) that is the start of a longer name or alias, and the
+// members it fits; 0 when none is.
+func (m *Matcher) cutEnding(seg string) (int, []keyRef) {
+	n := utf8.RuneCountInString(seg)
+	start := len(seg)
+	var best int
+	var bestRefs []keyRef
+	for l := 1; l <= n && l < m.maxKey; l++ {
+		_, size := utf8.DecodeLastRuneInString(seg[:start])
+		start -= size
+		if l < 2 {
+			continue
+		}
+		if refs := m.prefixRefs(seg[start:]); len(refs) > 0 {
+			best, bestRefs = len(seg)-start, refs
 		}
 	}
-	a.extras = append(a.extras, core)
+	return best, bestRefs
 }
 
 // withCut adds to refs the members whose keys start with key and are
@@ -173,6 +200,17 @@ func (m *Matcher) mayBeTruncated(ct compactText) bool {
 		return ct.rawRunes >= truncHangulRunes || ct.runes >= truncHangulRunes
 	}
 	return ct.rawRunes >= truncLatinRunes
+}
+
+// yearOf is the most one deposit from member i may hold before it looks
+// like more than dues: a year of their dues, or of the group's default for
+// an exempt member.
+func (m *Matcher) yearOf(i int) int64 {
+	r := m.rate(i)
+	if r == 0 {
+		r = m.g.Dues.Amount
+	}
+	return r * maxPlausibleMo
 }
 
 // rate is member i's monthly dues.
@@ -267,6 +305,14 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 	if len(distinct) == 1 {
 		return m.single(rs[0], d, reason, review)
 	}
+	// 우리 김민수 may be 정우리 (alias 우리) and 김민수 together, or 김민수
+	// alone through 우리은행: a name that is also an everyday word makes a
+	// joint deposit doubtful.
+	for _, r := range rs {
+		if m.everyday(r.h.key) {
+			return review(ReasonEverydayWord, r.h.key, confAmbiguous)
+		}
+	}
 	return m.joint(rs, d, reason, review, joinedKeys)
 }
 
@@ -304,7 +350,7 @@ func (m *Matcher) everyday(key string) bool {
 // single is a deposit naming one member.
 func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(ReasonCode, string, int) Match) Match {
 	mem := &m.g.Members[r.ref.member]
-	if rate := m.rate(r.ref.member); rate > 0 && d.Amount > rate*maxPlausibleMo {
+	if d.Amount > m.yearOf(r.ref.member) {
 		return review(ReasonLargeAmount, mem.Name, confExtraText)
 	}
 	if m.leftBefore(mem, d) {

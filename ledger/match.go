@@ -132,6 +132,47 @@ const (
 	ReasonEverydayWord  // a name that is also an everyday word, and not one month's dues
 )
 
+// reasonNames are the codes' stable names, used in JSON (the store keeps
+// decisions) so that adding a code never changes a stored one.
+var reasonNames = map[ReasonCode]string{
+	ReasonNone: "none", ReasonName: "name", ReasonAlias: "alias", ReasonLearned: "learned",
+	ReasonTruncated: "truncated", ReasonLatin: "latin", ReasonJoint: "joint",
+	ReasonWithdrawal: "withdrawal", ReasonIgnoreText: "ignore_text", ReasonInterest: "interest",
+	ReasonRefund: "refund", ReasonNoName: "no_name", ReasonUnknownName: "unknown_name",
+	ReasonPayService: "pay_service", ReasonSameName: "same_name", ReasonTruncAmbig: "truncated_ambiguous",
+	ReasonTypo: "typo", ReasonMasked: "masked", ReasonPartialName: "partial_name",
+	ReasonExtraText: "extra_text", ReasonJointAmount: "joint_amount", ReasonLargeAmount: "large_amount",
+	ReasonInvalidAmount: "invalid_amount", ReasonMemberLeft: "member_left", ReasonRomanised: "romanised",
+	ReasonEverydayWord: "everyday_word",
+}
+
+// String returns the code's stable name, e.g. "truncated".
+func (c ReasonCode) String() string {
+	if n, ok := reasonNames[c]; ok {
+		return n
+	}
+	return fmt.Sprintf("reason(%d)", uint8(c))
+}
+
+// MarshalText implements encoding.TextMarshaler with the stable name.
+func (c ReasonCode) MarshalText() ([]byte, error) {
+	if _, ok := reasonNames[c]; !ok {
+		return nil, fmt.Errorf("ledger: unknown reason code %d", uint8(c))
+	}
+	return []byte(reasonNames[c]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (c *ReasonCode) UnmarshalText(b []byte) error {
+	for code, name := range reasonNames {
+		if name == string(b) {
+			*c = code
+			return nil
+		}
+	}
+	return fmt.Errorf("ledger: unknown reason code %q", b)
+}
+
 var reasonEnglish = map[ReasonCode]string{
 	ReasonName:          "name %s",
 	ReasonAlias:         "alias %s",

@@ -115,9 +115,6 @@ func permute(words []string, f func([]string)) {
 	rec(0)
 }
 
-// Group returns the matcher's copy of the group.
-func (m *Matcher) Group() *Group { return m.g }
-
 // hit is a key found in a compact text.
 type hit struct {
 	start, end int // byte offsets in the compact text

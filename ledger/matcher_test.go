@@ -375,3 +375,50 @@ func TestMatchLatinCutAmbiguity(t *testing.T) {
 		})
 	}
 }
+
+// TestMatchReviewFindings pins the cases a code review found: a cut name
+// that spells a refund or interest word, an everyday-word alias in a joint
+// deposit, a two-syllable name glued to a word whose first syllable may end
+// a longer name, Latin cut-offs that are not at the end or not at the
+// limit, and a huge amount from an exempt member.
+func TestMatchReviewFindings(t *testing.T) {
+	g := &Group{
+		Name: "모임",
+		Dues: DuesRule{Amount: 30000, Day: 25, Start: NewPeriod(2026, 1)},
+		Members: []Member{
+			{ID: "b", Name: "배민수"},
+			{ID: "k", Name: "김민수"},
+			{ID: "e", Name: "이자영"},
+			{ID: "u", Name: "정우리", Aliases: []Alias{{Text: "우리"}}},
+			{ID: "n", Name: "안나"},
+			{ID: "c", Name: "CHRISTOPHER LEE"},
+			{ID: "x", Name: "최유리", Exempt: true},
+		},
+		Ignore: []string{"이자"},
+	}
+	m := NewMatcher(g)
+	tests := []struct {
+		name   string
+		text   string
+		amount int64
+		want   Outcome
+	}{
+		{"CutNameSpellsRefundWord", "11월회비배민", 30000, OutcomeMatched},
+		{"CutNameSpellsIgnoreText", "11월회비이자", 30000, OutcomeMatched},
+		{"EverydayAliasInJoint", "우리 김민수", 60000, OutcomeReview},
+		{"GluedAnnualDuesWord", "안나연회비", 30000, OutcomeReview},
+		{"SpacedAnnualDuesWord", "안나 연회비", 360000, OutcomeMatched},
+		{"LatinNotAtEnd", "LEE CHRIS 회비", 30000, OutcomeReview},
+		{"LatinShort", "LEE CHRIS", 30000, OutcomeReview},
+		{"LatinCutAtLimit", "CHRISTOPHER LE", 30000, OutcomeMatched},
+		{"ExemptHugeAmount", "최유리", 3000000, OutcomeReview},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
+			if got.Outcome != tt.want {
+				t.Errorf("Match(%q, %d) = %v %v (%s), want %v", tt.text, tt.amount, got.Outcome, got.Shares, got.Reason, tt.want)
+			}
+		})
+	}
+}

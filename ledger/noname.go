@@ -154,7 +154,7 @@ func (m *Matcher) noName(a analysis, d Deposit) Match {
 // maskedReview is the verdict on a masked text (김*수, *민수): always a
 // review, with the members whose names fit the mask.
 func (m *Matcher) maskedReview(a analysis, d Deposit) Match {
-	_, core := m.words.trimUntil(a.ct.s, kindFamily)
+	_, core := m.words.trim(a.ct.s)
 	var cs candidates
 	for k, refs := range m.keys {
 		if maskMatches(core, k) {
@@ -218,7 +218,7 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 				matched = true
 				break
 			}
-			if a.truncated && len(text) >= 6 && strings.HasPrefix(j, text) {
+			if a.ct.latinCut() && len(text) >= 6 && strings.HasPrefix(j, text) {
 				r := lk.ref
 				r.cut = true
 				cut = appendRef(cut, r)
@@ -253,7 +253,7 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		// match.
 		var roman candidates
 		for _, rk := range m.roman {
-			if rk.matches(words, a.truncated) {
+			if rk.matches(words, a.ct.latinCut()) {
 				roman.add(rk.member, 55+m.amountBonus(rk.member, d.Amount))
 			} else if len(words) == 1 {
 				if whole, part := rk.matchesOneWord(words[0]); whole {
@@ -279,7 +279,7 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		ref, ok = m.byAmount(refs, d.Amount)
 		reason.ByAmount = ok
 	}
-	if !ok || extra != "" || len(a.doubt) > 0 || (m.rate(ref.member) > 0 && d.Amount > m.rate(ref.member)*maxPlausibleMo) {
+	if !ok || extra != "" || len(a.doubt) > 0 || d.Amount > m.yearOf(ref.member) {
 		reason.Code = ReasonSameName
 		if len(cut) > 0 && len(refs) > 1 {
 			reason.Code = ReasonTruncAmbig

@@ -31,6 +31,28 @@ type compactText struct {
 	latin []string
 	// masked reports a mask character.
 	masked bool
+	// latinLast reports that the text ends with a Latin letter.
+	latinLast bool
+	// breaks are the byte offsets in s where a space or punctuation stood
+	// in the original text, in order.
+	breaks []int
+}
+
+// brokenAt reports whether the original text had a space or punctuation
+// at byte offset i of s.
+func (ct compactText) brokenAt(i int) bool {
+	for _, b := range ct.breaks {
+		if b == i {
+			return true
+		}
+	}
+	return false
+}
+
+// latinCut reports whether a romanised name at the end of the text may
+// have been cut at the bank's 14-character limit.
+func (ct compactText) latinCut() bool {
+	return ct.latinLast && ct.rawRunes >= truncLatinRunes
 }
 
 // normalizeText applies NFKC (full-width Latin and digits become ASCII,
@@ -58,8 +80,13 @@ func normalizeText(text string) compactText {
 		}
 	}
 	runes := []rune(text)
+	gap := false
 	for i, r := range runes {
 		out.rawRunes++
+		if gap && (isHangulSyllable(r) || isMask(r) || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			out.breaks = append(out.breaks, b.Len())
+			gap = false
+		}
 		switch {
 		case isHangulSyllable(r):
 			flushWord()
@@ -68,7 +95,8 @@ func normalizeText(text string) compactText {
 			out.hangul++
 		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
 			lr := unicode.ToLower(r)
-			// An upper-case O between two Hangul syllables is a mask (김O수).
+			// An O (either case) between two Hangul syllables is a mask
+			// (김O수).
 			if (r == 'O' || r == 'o') && isHangulSyllable(prev) && i+1 < len(runes) && isHangulSyllable(runes[i+1]) {
 				flushWord()
 				b.WriteRune(maskRune)
@@ -98,9 +126,11 @@ func normalizeText(text string) compactText {
 		default:
 			// Spaces, punctuation, symbols: separators only.
 			flushWord()
+			gap = b.Len() > 0
 		}
 		prev = r
 	}
+	out.latinLast = inWord
 	flushWord()
 	out.s = b.String()
 	return out

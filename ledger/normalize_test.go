@@ -207,3 +207,23 @@ func TestPeriodArithmetic(t *testing.T) {
 		t.Errorf("due day 30 in February 2026 = %d, want %d", got, want)
 	}
 }
+
+func TestNormalizeTextBreaks(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []int // byte offsets in the compact text
+	}{
+		{"김민수", nil},
+		{"김 민수", []int{3}},
+		{"안나 연회비", []int{6}},
+		{"  (11월) 김민수 ", []int{5}},
+		{"KIM MINSU", []int{3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := normalizeText(tt.in).breaks; !slices.Equal(got, tt.want) {
+				t.Errorf("breaks of %q = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -120,7 +120,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(w, "▶ 등록 계좌: %s %s %q, 잔액 %s\n", acct.BankName, acct.AccountNumMasked, acct.AccountAlias, won(bal.BalanceAmt))
 
 	// 2. Read the transactions, page by page.
-	now := sim.Clock().Now()
+	now := sim.Clock().Now().In(ledger.KST())
 	query := openbanking.TransactionQuery{FintechUseNum: acct.FintechUseNum, From: now.AddDate(0, 0, -*days), To: now}
 	list, err := session.Transactions(ctx, query)
 	if err != nil {

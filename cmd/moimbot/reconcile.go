@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,9 +27,6 @@ func runReconcile(_ context.Context, e env, args []string) error {
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
 	switch {
 	case *groupPath == "":
 		return usagef("--group is required")
@@ -52,7 +50,7 @@ func runReconcile(_ context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	def, err := ledger.ReadGroup(strings.NewReader(string(groupData)))
+	def, err := ledger.ReadGroup(bytes.NewReader(groupData))
 	if err != nil {
 		return usagef("%s: %s", *groupPath, inputMessage(err))
 	}

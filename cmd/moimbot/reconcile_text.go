@@ -11,7 +11,7 @@ import (
 
 // reconcileWords are the text report's words in each language.
 type reconcileWords struct {
-	asOf, dues, monthly, name, balance, legend, prepaid      string
+	asOf, dues, name, balance, legend, prepaid               string
 	summary, review, candidates, noCandidates, ignoredHeader string
 	paid, unpaid, exempt, notOwed, credit                    string
 	reason                                                   func(ledger.Reason) string
@@ -45,7 +45,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 		fmt.Sprintf(lw.dues, won(g.Dues.Amount), g.Dues.Day))
 
 	asOf := ledger.MonthOf(rep.AsOf)
-	nameCol := len(lw.name) + 2
+	nameCol := columns(lw.name) + 2
 	for _, ms := range rep.Members {
 		nameCol = max(nameCol, columns(ms.Name)+2)
 	}
@@ -108,6 +108,19 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 				}
 			}
 			fmt.Fprintf(w, " → %s: %s\n", lw.candidates, strings.Join(names, ", "))
+		}
+	}
+	// Ignored deposits are listed too: what is not counted must be
+	// visible.
+	if ignored > 0 {
+		fmt.Fprintf(w, "\n%s\n", lw.ignoredHeader)
+		for _, l := range rep.Transactions {
+			if l.Match.Outcome != ledger.OutcomeIgnored {
+				continue
+			}
+			t := l.Transaction
+			fmt.Fprintf(w, "  #%d %s %s  %s  %s %s — %s\n", l.Index, t.At.Format("2006-01-02"), t.At.Format("15:04"),
+				padRight(t.PrintContent, 16), t.InoutType, won(t.Amount), lw.reason(l.Match.Reason))
 		}
 	}
 	return w.Flush()
