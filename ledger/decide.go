@@ -110,6 +110,8 @@ func (m *Matcher) trimSegment(a *analysis, at int, seg string, atEnd bool, prevK
 		switch p.kind {
 		case kindFamily:
 			a.family = append(a.family, p.text)
+		case kindRelative:
+			a.extras = append(a.extras, p.text)
 		case kindInterest, kindRefund, kindPayService:
 			// kindInterest < kindRefund < kindPayService: a refund through a
 			// payment service (네이버페이환불) is a refund.

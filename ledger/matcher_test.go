@@ -422,3 +422,22 @@ func TestMatchReviewFindings(t *testing.T) {
 		})
 	}
 }
+
+func TestMatchRelatives(t *testing.T) {
+	m := NewMatcher(testGroup())
+	tests := []struct {
+		text string
+		want Outcome
+	}{
+		{"이지은엄마", OutcomeMatched}, // a parent pays for the member
+		{"이지은아버지", OutcomeMatched},
+		{"이지은동생", OutcomeReview}, // a sibling may be a member too
+		{"이지은남편", OutcomeReview},
+		{"이지은언니", OutcomeReview},
+	}
+	for _, tt := range tests {
+		if got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: 30000}); got.Outcome != tt.want {
+			t.Errorf("Match(%q) = %v (%s), want %v", tt.text, got.Outcome, got.Reason, tt.want)
+		}
+	}
+}

@@ -19,6 +19,9 @@ const (
 	// kindFamily: a relative paying for the member (엄마, 아빠). Kept in
 	// the reason; still a confident match next to a member's name.
 	kindFamily
+	// kindRelative: a sibling or spouse (동생, 남편), who may be a member
+	// too: beside a name it makes the deposit a review.
+	kindRelative
 	// kindInterest: bank interest; never dues.
 	kindInterest
 	// kindRefund: merchant refunds and cashbacks; never dues.
@@ -49,8 +52,9 @@ var builtinWords = map[wordKind][]string{
 		"상회", "상사", "주식회사", "유한회사", "컴퍼니"},
 	kindFamily: {
 		"엄마", "아빠", "맘", "어머니", "아버지", "모친", "부친", "부모", "할머니", "할아버지", "할매",
-		"누나", "언니", "오빠", "형", "동생", "남편", "아내", "와이프", "네", "母", "父",
+		"네", "母", "父",
 	},
+	kindRelative: {"누나", "언니", "오빠", "형", "동생", "남편", "아내", "와이프", "처", "신랑"},
 	kindInterest: {"이자", "결산이자", "예금이자", "이자지급", "결산", "세금환급", "원천세", "이자입금"},
 	kindRefund: {
 		"토스페이맨", "토스페이먼", "토스페이먼츠", "환불", "환급", "캐시백", "반환", "취소", "결제취소",
