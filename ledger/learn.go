@@ -93,3 +93,21 @@ func latinEqual(a, b string) bool {
 	}
 	return true
 }
+
+// Forget removes the learned alias text from member id, undoing Learn: when
+// the treasurer takes back an assignment, the alias it taught must not keep
+// matching that text to the wrong member. Aliases the treasurer registered
+// by hand are never removed. It reports whether an alias was removed.
+func (g *Group) Forget(id, text string) bool {
+	mem, ok := g.Member(id)
+	if !ok {
+		return false
+	}
+	for i, a := range mem.Aliases {
+		if a.Learned && a.Text == text {
+			mem.Aliases = append(mem.Aliases[:i:i], mem.Aliases[i+1:]...)
+			return true
+		}
+	}
+	return false
+}

@@ -86,3 +86,22 @@ func mustMember(t *testing.T, g *Group, id string) *Member {
 	}
 	return m
 }
+
+func TestForget(t *testing.T) {
+	g := testGroup()
+	if _, _, err := g.Learn("m02", "지은이"); err != nil {
+		t.Fatal(err)
+	}
+	if g.Forget("m02", "민수") || g.Forget("m01", "민수") {
+		t.Error("Forget removed an alias that was not learned")
+	}
+	if !g.Forget("m02", "지은이") {
+		t.Error("Forget did not remove the learned alias")
+	}
+	if g.Forget("m02", "지은이") || g.Forget("m99", "x") {
+		t.Error("Forget removed something twice or for an unknown member")
+	}
+	if got := len(mustMember(t, g, "m01").Aliases); got != 3 {
+		t.Errorf("m01 keeps %d aliases, want 3", got)
+	}
+}

@@ -31,6 +31,10 @@ type MatchRecord struct {
 	// Note says why a match was turned into a review (e.g. shares naming
 	// an unknown member) or why the treasurer ignored it.
 	Note string `json:"note,omitempty"`
+	// Learned is the alias this decision taught LearnedMember, so that
+	// Unassign can take it back.
+	Learned       string `json:"learned,omitempty"`
+	LearnedMember string `json:"learned_member,omitempty"`
 }
 
 // Payment sources.
@@ -325,7 +329,16 @@ func (db *DB) Assign(ctx context.Context, actor, depositID, memberID string, opt
 			return err
 		}
 		res.Deposit, res.Allocations = d, in.Allocations
-		after, _ := getMatch(tx, depositID)
+		after, err := getMatch(tx, depositID)
+		if err != nil {
+			return err
+		}
+		if res.LearnedNew {
+			after.Learned, after.LearnedMember = res.Learned.Text, memberID
+			if err := putJSON(tx.Bucket(bucketMatches), []byte(depositID), after); err != nil {
+				return err
+			}
+		}
 		type change struct {
 			Decision    MatchRecord         `json:"decision"`
 			Allocations []ledger.Allocation `json:"allocations,omitempty"`
@@ -377,8 +390,9 @@ func (db *DB) Ignore(ctx context.Context, actor, depositID, note string) error {
 
 // Unassign takes a decided deposit (matched by the matcher or the
 // treasurer, or ignored) back to the review queue: its payments are voided
-// and the group's allocations recomputed. An alias learned from it stays.
-// The change is audited.
+// and the group's allocations recomputed. An alias the decision taught is
+// forgotten, so a wrong assignment does not come back next month. The
+// change is audited.
 func (db *DB) Unassign(ctx context.Context, actor, depositID string) error {
 	return db.update(ctx, "unassign "+depositID, func(tx *bolt.Tx) error {
 		rec, err := getMatch(tx, depositID)
@@ -397,6 +411,12 @@ func (db *DB) Unassign(ctx context.Context, actor, depositID string) error {
 			return err
 		}
 		before := rec
+		if rec.Learned != "" && g.Forget(rec.LearnedMember, rec.Learned) {
+			if err := putJSON(tx.Bucket(bucketGroups), []byte(g.ID), g); err != nil {
+				return err
+			}
+		}
+		rec.Learned, rec.LearnedMember = "", ""
 		if err := db.voidPayments(tx, g.ID, rec.Payments, actor); err != nil {
 			return err
 		}

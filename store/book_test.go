@@ -230,3 +230,43 @@ func TestPutGroupReallocates(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestUnassignForgetsLearnedAlias is the wrong assignment taken back: the
+// alias it taught must go with it, or the same text would keep matching
+// the wrong member every month.
+func TestUnassignForgetsLearnedAlias(t *testing.T) {
+	db := mustOpen(t)
+	g, a := setup(t, db)
+	if _, err := db.Ingest(ctx, a.ID, []ledger.Deposit{in(0, "김민슈", 30000, 130000)}, store.Cursor{}, store.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Assign(ctx, "telegram:42", "a1/1", "m2", store.AssignOptions{}) // the wrong member
+	if err != nil || !res.LearnedNew || res.Learned.Text != "김민슈" {
+		t.Fatalf("assign: %+v, %v", res, err)
+	}
+	if err := db.Unassign(ctx, "telegram:42", "a1/1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Group(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2, _ := got.Member("m2"); len(m2.Aliases) != 0 {
+		t.Errorf("m2 aliases after unassign = %+v, want none", m2.Aliases)
+	}
+	res, err = db.Assign(ctx, "telegram:42", "a1/1", "m1", store.AssignOptions{}) // the right one
+	if err != nil || res.LearnErr != nil || !res.LearnedNew {
+		t.Fatalf("reassign: %+v, %v", res, err)
+	}
+	// Next month the same text matches the right member by itself.
+	next, err := db.Ingest(ctx, a.ID, []ledger.Deposit{in(3600, "김민슈", 30000, 160000)}, store.Cursor{}, store.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := next.New[0].Match; m.Outcome != ledger.OutcomeMatched || m.Shares[0].MemberID != "m1" {
+		t.Errorf("next deposit = %v %v (%s), want matched to m1", m.Outcome, m.Shares, m.Reason)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
+	}
+}
