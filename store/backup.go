@@ -150,10 +150,15 @@ func Restore(ctx context.Context, from, path string, now time.Time) (string, err
 	if _, err := Verify(ctx, from); err != nil {
 		return "", fmt.Errorf("store: restore: %w", err)
 	}
-	// Hold the target's lock while swapping, so that a bot that starts
-	// meanwhile waits and a running one is refused. A damaged target
-	// (the usual reason to restore) cannot be opened to lock it; no bot
-	// can be running on it either.
+	// Hold the target's lock file while swapping, so that a bot that
+	// starts meanwhile waits and then opens the restored file, and a
+	// running one is refused. A damaged target (the usual reason to
+	// restore) cannot be opened by bbolt; no bot can be running on it.
+	lockf, err := acquireLock(path, true, 500*time.Millisecond)
+	if err != nil {
+		return "", fmt.Errorf("store: restore %s: %w", path, err)
+	}
+	defer releaseLock(lockf)
 	exists := false
 	if _, err := os.Stat(path); err == nil {
 		exists = true
@@ -255,6 +260,13 @@ func Compact(ctx context.Context, path string) (CompactResult, error) {
 	if err := ctx.Err(); err != nil {
 		return CompactResult{}, fmt.Errorf("store: compact: %w", err)
 	}
+	// The lock file is held until the compacted file is in place: a bot
+	// that starts meanwhile waits and then opens the new file.
+	lockf, err := acquireLock(path, true, 500*time.Millisecond)
+	if err != nil {
+		return CompactResult{}, fmt.Errorf("store: compact %s: %w", path, err)
+	}
+	defer releaseLock(lockf)
 	src, err := openBolt(path, 500*time.Millisecond, false, false)
 	if err != nil {
 		return CompactResult{}, fmt.Errorf("store: compact %s: %w", path, err)

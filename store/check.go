@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -17,16 +17,10 @@ import (
 const maxProblems = 20
 
 // problems collects what Check finds.
-type problems struct {
-	errs []error
-	n    int
-}
+type problems struct{ msgs []string }
 
 func (p *problems) addf(format string, args ...any) {
-	p.n++
-	if len(p.errs) < maxProblems {
-		p.errs = append(p.errs, fmt.Errorf(format, args...))
-	}
+	p.msgs = append(p.msgs, fmt.Errorf(format, args...).Error())
 }
 
 // Check verifies the database's invariants and returns every problem found
@@ -44,6 +38,9 @@ func (p *problems) addf(format string, args ...any) {
 //   - review items and decisions agree;
 //   - no idempotency key names two outbox messages, and the open-message
 //     index holds exactly the pending and sending ones.
+//
+// The problems are sorted, so the same database always gives the same
+// one-line error.
 func (db *DB) Check(ctx context.Context) error {
 	var p problems
 	if err := ctx.Err(); err != nil {
@@ -75,10 +72,16 @@ func (db *DB) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.n == 0 {
+	if len(p.msgs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("store: check: %d problems: %w", p.n, errors.Join(p.errs...))
+	slices.Sort(p.msgs)
+	shown := p.msgs[:min(len(p.msgs), maxProblems)]
+	more := ""
+	if len(p.msgs) > len(shown) {
+		more = fmt.Sprintf("; and %d more", len(p.msgs)-len(shown))
+	}
+	return fmt.Errorf("store: check: %d problems: %s%s", len(p.msgs), strings.Join(shown, "; "), more)
 }
 
 // checkTransactions checks rows, index and cursors, and returns every

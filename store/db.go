@@ -68,6 +68,7 @@ type DB struct {
 	maxAttempts int
 	lease       time.Duration
 	cipher      atomic.Pointer[Cipher]
+	lock        *os.File // the lock file (see acquireLock)
 }
 
 // Open opens (creating if need be, with mode 0600) the database at path,
@@ -95,21 +96,36 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.lease = DefaultLease
 	}
 	db.cipher.Store(opts.Cipher)
-	b, err := openBolt(path, opts.Timeout, opts.ReadOnly, opts.NoSync)
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if opts.ReadOnly {
+		// Say clearly that a file is missing before creating its lock.
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+	lock, err := acquireLock(path, !opts.ReadOnly, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db.bolt = b
+	b, err := openBolt(path, timeout, opts.ReadOnly, opts.NoSync)
+	if err != nil {
+		releaseLock(lock)
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.bolt, db.lock = b, lock
 	if !opts.ReadOnly {
 		// bbolt applies the mode only when it creates the file; an older
 		// or copied file may be wider.
 		if err := os.Chmod(path, 0o600); err != nil {
-			b.Close()
+			db.Close()
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 	}
 	if err := db.init(); err != nil {
-		b.Close()
+		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
@@ -147,7 +163,10 @@ func openBolt(path string, timeout time.Duration, readOnly, noSync bool) (*bolt.
 // Close closes the database file and releases its lock. Closing twice is
 // harmless.
 func (db *DB) Close() error {
-	if err := db.bolt.Close(); err != nil {
+	err := db.bolt.Close()
+	releaseLock(db.lock)
+	db.lock = nil
+	if err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil

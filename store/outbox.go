@@ -180,12 +180,11 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 		// are skipped without decoding them.
 		seen := make(map[string]bool)
 		c := tx.Bucket(bucketOutboxOpen).Cursor()
-		var due []Message
+		var due, dead []Message
 		for k, chat := c.First(); k != nil && len(due) < limit; k, chat = c.Next() {
 			if seen[string(chat)] {
 				continue
 			}
-			seen[string(chat)] = true
 			m, err := getMessage(tx, binary.BigEndian.Uint64(k))
 			if err != nil {
 				return err
@@ -193,10 +192,27 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 			switch {
 			case m.State == StatePending && !now.Before(m.NextAttemptAt):
 			case m.State == StateSending && !now.Before(m.LeaseUntil):
+				// The sender died mid-send. A message that has used up its
+				// attempts that way (one that crashes its sender every
+				// time) is dead, and no longer blocks its chat.
+				if m.Attempts >= db.maxAttempts {
+					dead = append(dead, m)
+					continue
+				}
 			default:
+				seen[string(chat)] = true
 				continue
 			}
+			seen[string(chat)] = true
 			due = append(due, m)
+		}
+		// Written after the walk: no cursor deletes while iterating.
+		for _, m := range dead {
+			m.State, m.LeaseUntil = StateDead, time.Time{}
+			m.LastError = fmt.Sprintf("the sender stopped during all %d attempts", m.Attempts)
+			if err := putMessage(tx, m); err != nil {
+				return err
+			}
 		}
 		for _, m := range due {
 			m.State = StateSending

@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -221,5 +223,40 @@ func TestPruneOutbox(t *testing.T) {
 	}
 	if got, want := store.StateDead.String(), "dead"; got != want {
 		t.Errorf("String = %q, want %q", got, want)
+	}
+}
+
+// TestClaimBuriesMessageThatKillsItsSender: a message whose delivery
+// crashes the process every time is re-claimed after each lease until its
+// attempts are used up; then it is dead and the chat's next message goes.
+func TestClaimBuriesMessageThatKillsItsSender(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "moimbot.db")
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, ledger.KST())
+	db, err := store.Open(ctx, path, store.Options{NoSync: true, MaxAttempts: 3, Lease: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	chat := store.ChatRef{Platform: "telegram", ID: "-1"}
+	ids, err := db.Enqueue(ctx, store.OutboxMessage{Key: "poison", Chat: chat, Text: "x"}, store.OutboxMessage{Key: "next", Chat: chat, Text: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 1; attempt <= 3; attempt++ {
+		got, err := db.Claim(ctx, now, 10)
+		if err != nil || len(got) != 1 || got[0].ID != ids[0] {
+			t.Fatalf("attempt %d: claimed %+v, %v", attempt, got, err)
+		}
+		now = now.Add(2 * time.Minute) // the sender died; the lease runs out
+	}
+	got, err := db.Claim(ctx, now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := db.Message(ctx, ids[0]); m.State != store.StateDead {
+		t.Errorf("poison message state = %v, want dead", m.State)
+	}
+	if len(got) != 1 || got[0].ID != ids[1] {
+		t.Errorf("after the poison message died, claimed %+v; want the chat's next message", got)
 	}
 }
