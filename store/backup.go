@@ -47,9 +47,9 @@ func (db *DB) BackupFile(ctx context.Context, path string) (int64, error) {
 }
 
 // SaveBackup writes the backup that write produces to path without ever
-// leaving a partial file there: it writes path.tmp (mode 0600), syncs it,
-// renames it over path, syncs the directory, and verifies the copy by
-// opening it read-only. BackupFile uses it for a local copy; `moimbot
+// leaving a partial or damaged file there: it writes path.tmp (mode 0600),
+// syncs it, verifies it by opening it read-only, renames it over path and
+// syncs the directory. BackupFile uses it for a local copy; `moimbot
 // backup` uses it for a copy streamed from the running bot.
 func SaveBackup(ctx context.Context, path string, write func(io.Writer) (int64, error)) (int64, error) {
 	tmp := path + ".tmp"
@@ -65,6 +65,13 @@ func SaveBackup(ctx context.Context, path string, write func(io.Writer) (int64, 
 		err = cerr
 	}
 	if err == nil {
+		// Verify before the rename, so that a bad copy never replaces a
+		// good older backup.
+		if _, verr := Verify(ctx, tmp); verr != nil {
+			err = fmt.Errorf("the copy does not open: %w", verr)
+		}
+	}
+	if err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
@@ -73,9 +80,6 @@ func SaveBackup(ctx context.Context, path string, write func(io.Writer) (int64, 
 	if err != nil {
 		os.Remove(tmp)
 		return 0, fmt.Errorf("store: backup: %w", err)
-	}
-	if _, err := Verify(ctx, path); err != nil {
-		return n, fmt.Errorf("store: backup: the copy does not open: %w", err)
 	}
 	return n, nil
 }

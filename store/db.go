@@ -34,6 +34,10 @@ type Options struct {
 	// Timeout is how long to wait for the file lock; zero means
 	// DefaultTimeout. bbolt itself would wait forever.
 	Timeout time.Duration
+	// AnySchema, with ReadOnly, opens a database of an older schema as it
+	// is, for a backup before it is migrated; reading records from it may
+	// fail.
+	AnySchema bool
 	// ReadOnly opens the file with a shared lock and no writes: several
 	// read-only openers may share it, but not with a read-write one. A
 	// read-only open does not migrate an older schema.
@@ -64,6 +68,7 @@ type DB struct {
 	bolt        *bolt.DB
 	path        string
 	readOnly    bool
+	anySchema   bool
 	now         func() time.Time
 	maxAttempts int
 	lease       time.Duration
@@ -82,6 +87,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db := &DB{
 		path:        path,
 		readOnly:    opts.ReadOnly,
+		anySchema:   opts.AnySchema,
 		now:         opts.Now,
 		maxAttempts: opts.MaxAttempts,
 		lease:       opts.Lease,

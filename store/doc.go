@@ -8,10 +8,12 @@
 //
 // # Opening
 //
-// Open is the only step that does I/O to set up: it takes bbolt's file
-// lock with a timeout (DefaultTimeout, 2 s), so a second moimbot gets
-// ErrLocked ("database is in use by another moimbot process") instead of
-// hanging; creates the file with mode 0600 (and narrows a wider one);
+// Open is the only step that does I/O to set up: it takes the lock file
+// beside the database (<path>.lock, never renamed, so a process waiting
+// while Compact or Restore swaps the database opens the new file) and
+// bbolt's file lock, each with a timeout (DefaultTimeout, 2 s), so a
+// second moimbot gets ErrLocked ("database is in use by another moimbot
+// process") instead of hanging; creates the file with mode 0600 (and narrows a wider one);
 // creates every bucket in one transaction; migrates an older schema one
 // step per transaction (see SchemaVersion); and checks the secret key.
 // Every method takes a context, checks it before starting, and runs in one

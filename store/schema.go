@@ -66,8 +66,8 @@ func (db *DB) init() error {
 			if err := checkVersion(v); err != nil {
 				return err
 			}
-			if v < SchemaVersion {
-				return fmt.Errorf("%w: schema version %d needs migrating to %d; open the database read-write once (start moimbot)", ErrSchema, v, SchemaVersion)
+			if v < SchemaVersion && !db.anySchema {
+				return fmt.Errorf("%w: schema version %d needs migrating to %d (back it up, then run moimbot migrate)", ErrSchema, v, SchemaVersion)
 			}
 			return db.checkKey(tx, false)
 		})

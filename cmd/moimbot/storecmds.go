@@ -33,7 +33,45 @@ func storeCommands() []command {
 		{"compact", "rewrite the database without its free space (bot stopped)", runCompact},
 		{"rotate-key", "re-encrypt the stored bank tokens under a new secret key", runRotateKey},
 		{"check", "check the database's consistency", runCheck},
+		{"migrate", "bring the database to this moimbot's schema (back it up first)", runMigrate},
 	}
+}
+
+// sameFile reports whether two paths name the same existing file, however
+// they are spelled (./moimbot.db, a symlink, an absolute path).
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// runMigrate opens the database read-write, which runs its migrations.
+func runMigrate(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("migrate")
+	dbPath := dbFlag(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		return usagef("--db %s: no such file", *dbPath)
+	}
+	before, err := store.Verify(ctx, *dbPath)
+	if err != nil {
+		return dbError(*dbPath, err)
+	}
+	db, err := openDB(ctx, *dbPath, store.Options{Timeout: 500 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	if before.Schema == store.SchemaVersion {
+		fmt.Fprintf(e.stdout, "%s: already at schema %d\n", *dbPath, store.SchemaVersion)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s: migrated from schema %d to %d\n", *dbPath, before.Schema, store.SchemaVersion)
+	return nil
 }
 
 // dbFlag adds --db, defaulting to $MOIMBOT_DB or ./moimbot.db.
@@ -78,16 +116,18 @@ func runBackup(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *out == "":
+	if *out == "" {
 		return usagef("--out is required")
-	case *out == *dbPath:
+	}
+	if sameFile(*out, *dbPath) {
 		return usagef("--out %s is the database itself", *out)
 	}
 	if _, err := os.Stat(*out); err == nil && !*force {
 		return usagef("--out %s: file exists (add --force to replace it)", *out)
 	}
-	db, err := store.Open(ctx, *dbPath, store.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
+	// AnySchema: the copy to take before a migration is the one that
+	// matters most.
+	db, err := store.Open(ctx, *dbPath, store.Options{ReadOnly: true, AnySchema: true, Timeout: 500 * time.Millisecond})
 	if errors.Is(err, store.ErrLocked) {
 		// The bot holds the file: it serves a hot copy on its control
 		// socket.
@@ -204,6 +244,11 @@ func runRotateKey(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return usagef("%s: %s", envNewSecretKey, keyProblem(err))
 		}
+	}
+	// Opening read-write would create a missing file: a mistyped --db
+	// must not "rotate" an empty new database.
+	if _, err := os.Stat(*dbPath); err != nil {
+		return usagef("--db %s: no such file", *dbPath)
 	}
 	db, err := openDB(ctx, *dbPath, store.Options{Cipher: cur})
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/openbanking"
 	"github.com/moimbot/moimbot/store"
@@ -277,5 +279,84 @@ func TestRotateKeyCommand(t *testing.T) {
 	code, _, stderr = runEnv(t, map[string]string{store.EnvSecretKeyFile: keyFile, envNewSecretKey: oldKey}, "rotate-key", "--db", path)
 	if code != exitOK {
 		t.Errorf("rotate back: %d %q", code, stderr)
+	}
+}
+
+// writeSchema1 writes a minimal database of moimbot's first schema.
+func writeSchema1(t *testing.T, path string) {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, name := range []string{"meta", "groups"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte{0, 0, 0, 0, 0, 0, 0, 1}); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("groups")).Put([]byte("g1"), []byte(`{"id":"g1","name":"산악회","dues":{"amount":20000,"day":5,"start":"2023-01"},"members":[{"id":"m1","name":"김민수","aliases":["민수"]}]}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBackupThenMigrate is the upgrade path: the old file can be backed up
+// before anything changes it, and migrate brings it to the current schema.
+func TestBackupThenMigrate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old.db")
+	writeSchema1(t, path)
+	if code, _, stderr := runEnv(t, nil, "check", "--db", path); code != exitUsage || !strings.Contains(stderr, "moimbot migrate") {
+		t.Errorf("check of schema 1: %d %q, want advice to migrate", code, stderr)
+	}
+	out := filepath.Join(dir, "before-migrate.db")
+	if code, _, stderr := runEnv(t, nil, "backup", "--db", path, "--out", out); code != exitOK {
+		t.Fatalf("backup of schema 1: %d %q", code, stderr)
+	}
+	if info, err := store.Verify(context.Background(), out); err != nil || info.Schema != 1 {
+		t.Errorf("backup copy: %+v, %v; want schema 1", info, err)
+	}
+	code, stdout, stderr := runEnv(t, nil, "migrate", "--db", path)
+	if code != exitOK || !strings.Contains(stdout, "migrated from schema 1 to") {
+		t.Fatalf("migrate: %d %q %q", code, stdout, stderr)
+	}
+	if code, stdout, _ := runEnv(t, nil, "migrate", "--db", path); code != exitOK || !strings.Contains(stdout, "already at schema") {
+		t.Errorf("migrate again: %d %q", code, stdout)
+	}
+	if code, _, stderr := runEnv(t, nil, "check", "--db", path); code != exitOK {
+		t.Errorf("check after migrate: %d %q", code, stderr)
+	}
+}
+
+func TestStoreCommandsGuards(t *testing.T) {
+	path := storeFixture(t)
+	dir := filepath.Dir(path)
+	keys := map[string]string{"MOIMBOT_SECRET_KEY": oldKey, envNewSecretKey: newKey}
+	tests := []struct {
+		name       string
+		vars       map[string]string
+		args       []string
+		wantStderr string
+	}{
+		{"BackupOntoItselfSpelledOtherwise", nil, []string{"backup", "--db", path, "--out", filepath.Join(dir, ".", "moimbot.db"), "--force"}, "is the database itself"},
+		{"RotateKeyMissingFile", keys, []string{"rotate-key", "--db", filepath.Join(dir, "typo.db")}, "typo.db: no such file"},
+		{"MigrateMissingFile", nil, []string{"migrate", "--db", filepath.Join(dir, "typo.db")}, "typo.db: no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runEnv(t, tt.vars, tt.args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.wantStderr)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo.db")); err == nil {
+		t.Error("a command created the mistyped database")
 	}
 }
