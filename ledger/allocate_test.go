@@ -198,3 +198,81 @@ func TestBookReplayDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestDuesChanges: raising dues from a month on changes that month and
+// the later ones only; a member's own change and exemption work the same.
+func TestDuesChanges(t *testing.T) {
+	g := allocGroup()
+	g.SetDues(NewPeriod(2026, 11), 35000)
+	if err := g.SetMemberDues("m02", NewPeriod(2026, 10), 0); err != nil { // exempt from October
+		t.Fatal(err)
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		member string
+		period Period
+		want   int64
+	}{
+		{"m01", NewPeriod(2026, 9), 30000},
+		{"m01", NewPeriod(2026, 10), 30000},
+		{"m01", NewPeriod(2026, 11), 35000},
+		{"m01", NewPeriod(2027, 3), 35000},
+		{"m02", NewPeriod(2026, 9), 20000},
+		{"m02", NewPeriod(2026, 10), 0},
+	}
+	for _, tt := range tests {
+		if got := g.MonthlyDues(mustMember(t, g, tt.member), tt.period); got != tt.want {
+			t.Errorf("MonthlyDues(%s, %s) = %d, want %d", tt.member, tt.period, got, tt.want)
+		}
+	}
+	// Money paid before the change keeps its months.
+	b := NewBook(g)
+	for _, p := range []Payment{
+		{MemberID: "m01", Amount: 60000, At: day(2026, 10, 20), Ref: "a"},
+		{MemberID: "m01", Amount: 35000, At: day(2026, 11, 20), Ref: "b"},
+	} {
+		if _, err := b.Apply(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := b.Status("m01", NewPeriod(2026, 11))
+	for _, ps := range st.Periods {
+		if ps.Status != StatusPaid {
+			t.Errorf("%s = %s %d/%d, want paid", ps.Period, ps.Status, ps.Paid, ps.Due)
+		}
+	}
+	// The matcher tells same-name members apart by the rate of the
+	// deposit's month.
+	g2 := &Group{Name: "모임", Dues: DuesRule{Amount: 30000, Day: 1, Start: NewPeriod(2026, 1)},
+		Members: []Member{{ID: "a", Name: "정하늘"}, {ID: "b", Name: "정하늘", Dues: 20000}}}
+	g2.SetDues(NewPeriod(2026, 6), 20000) // a's dues drop to b's: no longer tellable
+	m := NewMatcher(g2)
+	if got := m.Match(Deposit{Direction: In, Text: "정하늘", Amount: 30000, At: day(2026, 3, 1)}); got.Outcome != OutcomeMatched || got.Shares[0].MemberID != "a" {
+		t.Errorf("March deposit = %v %v, want a by amount", got.Outcome, got.Shares)
+	}
+	if got := m.Match(Deposit{Direction: In, Text: "정하늘", Amount: 20000, At: day(2026, 7, 1)}); got.Outcome != OutcomeReview {
+		t.Errorf("July deposit = %v %v, want review (equal dues)", got.Outcome, got.Shares)
+	}
+}
+
+func TestDuesChangesValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		changes []DuesChange
+	}{
+		{"NoMonth", []DuesChange{{Amount: 1}}},
+		{"OutOfOrder", []DuesChange{{From: NewPeriod(2026, 5), Amount: 1}, {From: NewPeriod(2026, 4), Amount: 1}}},
+		{"ZeroForGroup", []DuesChange{{From: NewPeriod(2026, 5), Amount: 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := allocGroup()
+			g.Dues.Changes = tt.changes
+			if err := g.Validate(); err == nil {
+				t.Error("Validate accepted bad changes")
+			}
+		})
+	}
+}

@@ -207,32 +207,41 @@ func (m *Matcher) mayBeTruncated(ct compactText) bool {
 // yearOf is the most one deposit from member i may hold before it looks
 // like more than dues: a year of their dues, or of the group's default for
 // an exempt member.
-func (m *Matcher) yearOf(i int) int64 {
-	r := m.rate(i)
+func (m *Matcher) yearOf(i int, d Deposit) int64 {
+	r := m.rate(i, d)
 	if r == 0 {
-		r = m.g.Dues.Amount
+		r, _ = amountAt(m.g.Dues.Amount, m.g.Dues.Changes, m.month(d))
 	}
 	return r * maxPlausibleMo
 }
 
 // rate is member i's monthly dues.
-func (m *Matcher) rate(i int) int64 { return m.g.Rate(&m.g.Members[i]) }
+func (m *Matcher) rate(i int, d Deposit) int64 { return m.g.RateAt(&m.g.Members[i], m.month(d)) }
+
+// month is the month whose dues rates apply to d: its own, or the latest
+// when it has no time.
+func (m *Matcher) month(d Deposit) Period {
+	if d.At.IsZero() {
+		return latest
+	}
+	return MonthOf(d.At.In(KST()))
+}
 
 // fitsAmount reports whether amount is a whole number of months (1..12) of
 // member i's dues.
-func (m *Matcher) fitsAmount(i int, amount int64) bool {
-	r := m.rate(i)
-	return r > 0 && amount%r == 0 && amount/r <= maxPlausibleMo
+func (m *Matcher) fitsAmount(i int, d Deposit) bool {
+	r := m.rate(i, d)
+	return r > 0 && d.Amount%r == 0 && d.Amount/r <= maxPlausibleMo
 }
 
 // byAmount picks the one member of refs whose monthly dues equal amount;
 // ok is false unless exactly one does. Multiples (two months of one, three
 // of the other) are not enough to tell members apart.
-func (m *Matcher) byAmount(refs []keyRef, amount int64) (keyRef, bool) {
+func (m *Matcher) byAmount(refs []keyRef, d Deposit) (keyRef, bool) {
 	var found keyRef
 	n := 0
 	for _, r := range refs {
-		if m.rate(r.member) == amount {
+		if m.rate(r.member, d) == d.Amount {
 			found = r
 			n++
 		}
@@ -258,7 +267,7 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 		case len(h.refs) == 1:
 			r.ref, r.ok = h.refs[0], true
 		case len(a.hits) == 1:
-			r.ref, r.ok = m.byAmount(h.refs, d.Amount)
+			r.ref, r.ok = m.byAmount(h.refs, d)
 			r.byAmount = r.ok
 		}
 		if r.ok {
@@ -266,7 +275,7 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 		}
 		rs = append(rs, r)
 	}
-	candidates := m.rankHits(a.hits, d.Amount)
+	candidates := m.rankHits(a.hits, d)
 	review := func(code ReasonCode, text string, conf int) Match {
 		reason.Code, reason.Text = code, text
 		return Match{Outcome: OutcomeReview, Candidates: candidates, Confidence: conf, Reason: reason}
@@ -289,7 +298,7 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 	// children) with a whole number of months of all their dues pays for
 	// all of them.
 	if len(rs) == 1 && !allOK {
-		if joint, ok := m.sharedAlias(rs[0].h, d.Amount); ok {
+		if joint, ok := m.sharedAlias(rs[0].h, d); ok {
 			return m.joint(joint, d, reason, review, joinedKeys)
 		}
 	}
@@ -322,16 +331,16 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 // (never a name: two people called 김민지 are not one payer) into one
 // resolved hit a member, when amount is a whole number of months of the
 // sum of their dues.
-func (m *Matcher) sharedAlias(h hit, amount int64) ([]resolvedHit, bool) {
+func (m *Matcher) sharedAlias(h hit, d Deposit) ([]resolvedHit, bool) {
 	var sum int64
 	for _, r := range h.refs {
-		rate := m.rate(r.member)
+		rate := m.rate(r.member, d)
 		if !r.alias || r.cut || rate == 0 {
 			return nil, false
 		}
 		sum += rate
 	}
-	if amount%sum != 0 || amount/sum > maxPlausibleMo {
+	if d.Amount%sum != 0 || d.Amount/sum > maxPlausibleMo {
 		return nil, false
 	}
 	out := make([]resolvedHit, len(h.refs))
@@ -352,13 +361,13 @@ func (m *Matcher) everyday(key string) bool {
 // single is a deposit naming one member.
 func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(ReasonCode, string, int) Match) Match {
 	mem := &m.g.Members[r.ref.member]
-	if d.Amount > m.yearOf(r.ref.member) {
+	if d.Amount > m.yearOf(r.ref.member, d) {
 		return review(ReasonLargeAmount, mem.Name, confExtraText)
 	}
 	if m.leftBefore(mem, d) {
 		return review(ReasonMemberLeft, mem.Name, confExtraText)
 	}
-	if m.everyday(r.h.key) && d.Amount != m.rate(r.ref.member) {
+	if m.everyday(r.h.key) && d.Amount != m.rate(r.ref.member, d) {
 		return review(ReasonEverydayWord, r.h.key, confExtraText)
 	}
 	code, conf, text := ReasonName, confClean, mem.Name
@@ -416,7 +425,7 @@ func (m *Matcher) joint(rs []resolvedHit, d Deposit, reason Reason, review func(
 		if slices.Contains(idx, r.ref.member) {
 			continue
 		}
-		rate := m.rate(r.ref.member)
+		rate := m.rate(r.ref.member, d)
 		if rate == 0 {
 			return review(ReasonJointAmount, keys, confAmbiguous)
 		}
@@ -438,7 +447,7 @@ func (m *Matcher) joint(rs []resolvedHit, d Deposit, reason Reason, review func(
 	names := make([]string, 0, len(idx))
 	for _, i := range idx {
 		mem := &m.g.Members[i]
-		shares = append(shares, Share{MemberID: mem.ID, Amount: k * m.rate(i)})
+		shares = append(shares, Share{MemberID: mem.ID, Amount: k * m.rate(i, d)})
 		cands = append(cands, Candidate{MemberID: mem.ID, Score: conf})
 		names = append(names, mem.Name)
 	}
@@ -448,7 +457,7 @@ func (m *Matcher) joint(rs []resolvedHit, d Deposit, reason Reason, review func(
 
 // rankHits lists the members of the hits as review candidates: whole names
 // before cut-off ones, members whose dues fit the amount first.
-func (m *Matcher) rankHits(hits []hit, amount int64) []Candidate {
+func (m *Matcher) rankHits(hits []hit, d Deposit) []Candidate {
 	var cs candidates
 	for _, h := range hits {
 		for _, r := range h.refs {
@@ -456,18 +465,18 @@ func (m *Matcher) rankHits(hits []hit, amount int64) []Candidate {
 			if r.cut {
 				s -= 10
 			}
-			cs.add(r.member, s+m.amountBonus(r.member, amount))
+			cs.add(r.member, s+m.amountBonus(r.member, d))
 		}
 	}
 	return cs.list(m.g)
 }
 
 // amountBonus scores how well amount fits member i's dues.
-func (m *Matcher) amountBonus(i int, amount int64) int {
+func (m *Matcher) amountBonus(i int, d Deposit) int {
 	switch {
-	case m.rate(i) == amount:
+	case m.rate(i, d) == d.Amount:
 		return 10
-	case m.fitsAmount(i, amount):
+	case m.fitsAmount(i, d):
 		return 5
 	}
 	return 0

@@ -23,9 +23,10 @@
 //  3. Trim what surrounds them, at the edges only: months and years (11월,
 //     11월분, 9-10월, 2026), dues words (회비, 월회비, 모임비, 곗돈, 입금...),
 //     the group's own words (배드민턴비 or 민턴비 in "수요 배드민턴 클럽"),
-//     bank and channel prefixes (카뱅, 토스, KB, 타행, ATM), honorifics (님)
-//     and relatives (엄마, 아빠: a parent paying). Anything left is unknown
-//     text, such as 점심값, and makes the deposit a review.
+//     bank and channel prefixes (카뱅, 토스, KB, 타행, ATM), honorifics (님),
+//     business words (상회, 주식회사) and parents (엄마, 아빠: a parent paying).
+//     Anything left is unknown text, such as 점심값 or a sibling or spouse
+//     (동생, 남편: they may be members too), and makes the deposit a review.
 //  4. Decide: one member → matched. A name shared by several members is
 //     matched only when the amount equals exactly one of their monthly
 //     dues. Several members → a joint deposit, matched when the amount is a
@@ -66,7 +67,9 @@
 // order. A member's money pays the oldest month they still owe, then the
 // current month, then up to PrepayMonths later months; what is left is
 // credit. Exempt members and months before joining or after leaving owe
-// nothing. The same payments in the same order always give the same
+// nothing. Dues can change from a month on (Group.SetDues,
+// Group.SetMemberDues) without touching the months before, and the matcher
+// compares amounts with the dues of the deposit's own month. The same payments in the same order always give the same
 // allocations, so a book can be rebuilt from stored payments.
 //
 // # Offline reconciliation

@@ -16,6 +16,28 @@ type DuesRule struct {
 	Day int `json:"day"`
 	// Start is the first month owed.
 	Start Period `json:"start"`
+	// Changes are later changes of the default amount, each from its month
+	// on, in month order. Changing dues never rewrites the months before.
+	Changes []DuesChange `json:"changes,omitempty"`
+}
+
+// DuesChange is a monthly amount that applies from month From on.
+type DuesChange struct {
+	From   Period `json:"from"`
+	Amount int64  `json:"amount"`
+}
+
+// amountAt returns the amount of changes in force in p, or base before the
+// first change.
+func amountAt(base int64, changes []DuesChange, p Period) (int64, bool) {
+	amount, changed := base, false
+	for _, c := range changes {
+		if c.From > p {
+			break
+		}
+		amount, changed = c.Amount, true
+	}
+	return amount, changed
 }
 
 // Alias is another text a member pays under: a nickname, a parent's name, a
@@ -38,6 +60,10 @@ type Member struct {
 	Dues int64 `json:"dues,omitempty"`
 	// Exempt members owe nothing (a group's "dues: 0").
 	Exempt bool `json:"exempt,omitempty"`
+	// DuesChanges are later changes of the member's own amount, each from
+	// its month on, in month order; an amount of 0 is exempt from then, and
+	// a change overrides Dues, Exempt and the group's amount.
+	DuesChanges []DuesChange `json:"dues_changes,omitempty"`
 	// Joined is the first month the member owes; zero means since the
 	// group's start.
 	Joined Period `json:"joined,omitempty"`
@@ -78,25 +104,58 @@ func (g *Group) Member(id string) (*Member, bool) {
 // MonthlyDues returns what m owes for period p: zero when m is exempt or p
 // is before the group's start, before m joined or after m left.
 func (g *Group) MonthlyDues(m *Member, p Period) int64 {
-	if !g.Owes(m, p) || m.Exempt {
+	if !g.Owes(m, p) {
 		return 0
 	}
-	if m.Dues > 0 {
-		return m.Dues
-	}
-	return g.Dues.Amount
+	return g.RateAt(m, p)
 }
 
-// Rate returns m's monthly dues ignoring the calendar: zero when exempt.
-func (g *Group) Rate(m *Member) int64 {
+// RateAt returns m's monthly dues in force in p, whether or not m owes p:
+// zero when exempt.
+func (g *Group) RateAt(m *Member, p Period) int64 {
+	if amount, ok := amountAt(0, m.DuesChanges, p); ok {
+		return amount
+	}
 	switch {
 	case m.Exempt:
 		return 0
 	case m.Dues > 0:
 		return m.Dues
-	default:
-		return g.Dues.Amount
 	}
+	amount, _ := amountAt(g.Dues.Amount, g.Dues.Changes, p)
+	return amount
+}
+
+// latest is a period after every change.
+const latest = Period(1<<31 - 1)
+
+// Rate returns m's monthly dues as they stand now (after every change):
+// zero when exempt.
+func (g *Group) Rate(m *Member) int64 { return g.RateAt(m, latest) }
+
+// SetDues changes the group's default amount from month from on, keeping
+// the months before as they were. A change already recorded for from is
+// replaced.
+func (g *Group) SetDues(from Period, amount int64) {
+	g.Dues.Changes = setChange(g.Dues.Changes, from, amount)
+}
+
+// SetMemberDues changes member id's own amount from month from on (0:
+// exempt from then), keeping the months before as they were.
+func (g *Group) SetMemberDues(id string, from Period, amount int64) error {
+	m, ok := g.Member(id)
+	if !ok {
+		return fmt.Errorf("ledger: set dues: %w %q", ErrUnknownMember, id)
+	}
+	m.DuesChanges = setChange(m.DuesChanges, from, amount)
+	return nil
+}
+
+func setChange(changes []DuesChange, from Period, amount int64) []DuesChange {
+	changes = slices.DeleteFunc(slices.Clone(changes), func(c DuesChange) bool { return c.From == from })
+	changes = append(changes, DuesChange{From: from, Amount: amount})
+	slices.SortFunc(changes, func(a, b DuesChange) int { return int(a.From) - int(b.From) })
+	return changes
 }
 
 // Owes reports whether p is one of m's membership months on or after the
@@ -130,6 +189,9 @@ func (g *Group) Validate() error {
 	if g.Dues.Start.IsZero() {
 		return fmt.Errorf("%w: dues start month is missing", ErrInvalidGroup)
 	}
+	if err := validChanges(g.Dues.Changes, false); err != nil {
+		return fmt.Errorf("%w: dues changes: %w", ErrInvalidGroup, err)
+	}
 	seen := make(map[string]bool, len(g.Members))
 	for i, m := range g.Members {
 		switch {
@@ -144,7 +206,26 @@ func (g *Group) Validate() error {
 		case !m.Joined.IsZero() && !m.Left.IsZero() && m.Left < m.Joined:
 			return fmt.Errorf("%w: member %q left (%s) before joining (%s)", ErrInvalidGroup, m.ID, m.Left, m.Joined)
 		}
+		if err := validChanges(m.DuesChanges, true); err != nil {
+			return fmt.Errorf("%w: member %q dues changes: %w", ErrInvalidGroup, m.ID, err)
+		}
 		seen[m.ID] = true
+	}
+	return nil
+}
+
+// validChanges checks that changes have months, come in month order
+// without repeats, and have positive amounts (or zero, when zeroOK).
+func validChanges(changes []DuesChange, zeroOK bool) error {
+	for i, c := range changes {
+		switch {
+		case c.From.IsZero():
+			return fmt.Errorf("change %d has no month", i+1)
+		case i > 0 && c.From <= changes[i-1].From:
+			return fmt.Errorf("change %d (%s) is not after the one before", i+1, c.From)
+		case c.Amount < 0 || c.Amount == 0 && !zeroOK:
+			return fmt.Errorf("change %d has amount %d", i+1, c.Amount)
+		}
 	}
 	return nil
 }
@@ -155,9 +236,11 @@ func (g *Group) Clone() *Group {
 	c.Members = make([]Member, len(g.Members))
 	for i, m := range g.Members {
 		m.Aliases = slices.Clone(m.Aliases)
+		m.DuesChanges = slices.Clone(m.DuesChanges)
 		c.Members[i] = m
 	}
 	c.Ignore = slices.Clone(g.Ignore)
+	c.Dues.Changes = slices.Clone(g.Dues.Changes)
 	return &c
 }
 

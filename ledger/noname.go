@@ -112,7 +112,7 @@ func (m *Matcher) noName(a analysis, d Deposit) Match {
 		case kindRefund:
 			return ignored(ReasonRefund, doubt)
 		default:
-			return review(ReasonPayService, doubt, confNoName, m.byAmountOnly(d.Amount))
+			return review(ReasonPayService, doubt, confNoName, m.byAmountOnly(d))
 		}
 	}
 	if core == "" {
@@ -126,7 +126,7 @@ func (m *Matcher) noName(a analysis, d Deposit) Match {
 	for k, refs := range m.keys {
 		if jamoDistance(core, k) == 1 {
 			for _, r := range refs {
-				typo.add(r.member, 55+m.amountBonus(r.member, d.Amount))
+				typo.add(r.member, 55+m.amountBonus(r.member, d))
 			}
 		}
 	}
@@ -140,7 +140,7 @@ func (m *Matcher) noName(a analysis, d Deposit) Match {
 		for k, refs := range m.keys {
 			if len(k) > len(core) && strings.Contains(k, core) {
 				for _, r := range refs {
-					part.add(r.member, 55+m.amountBonus(r.member, d.Amount))
+					part.add(r.member, 55+m.amountBonus(r.member, d))
 				}
 			}
 		}
@@ -159,7 +159,7 @@ func (m *Matcher) maskedReview(a analysis, d Deposit) Match {
 	for k, refs := range m.keys {
 		if maskMatches(core, k) {
 			for _, r := range refs {
-				cs.add(r.member, 50+m.amountBonus(r.member, d.Amount))
+				cs.add(r.member, 50+m.amountBonus(r.member, d))
 			}
 		}
 	}
@@ -173,10 +173,10 @@ func (m *Matcher) maskedReview(a analysis, d Deposit) Match {
 
 // byAmountOnly lists the members whose dues equal amount, when there are
 // few enough for the list to help (at most 3).
-func (m *Matcher) byAmountOnly(amount int64) []Candidate {
+func (m *Matcher) byAmountOnly(d Deposit) []Candidate {
 	var cs candidates
 	for i := range m.g.Members {
-		if m.rate(i) == amount {
+		if m.rate(i, d) == d.Amount {
 			cs.add(i, 30)
 		}
 	}
@@ -230,7 +230,7 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 			for _, w := range words {
 				for _, kw := range lk.words {
 					if len(w) >= 2 && w == kw {
-						partial.add(lk.ref.member, 50+m.amountBonus(lk.ref.member, d.Amount))
+						partial.add(lk.ref.member, 50+m.amountBonus(lk.ref.member, d))
 					}
 				}
 			}
@@ -254,12 +254,12 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		var roman candidates
 		for _, rk := range m.roman {
 			if rk.matches(words, a.ct.latinCut()) {
-				roman.add(rk.member, 55+m.amountBonus(rk.member, d.Amount))
+				roman.add(rk.member, 55+m.amountBonus(rk.member, d))
 			} else if len(words) == 1 {
 				if whole, part := rk.matchesOneWord(words[0]); whole {
-					roman.add(rk.member, 55+m.amountBonus(rk.member, d.Amount))
+					roman.add(rk.member, 55+m.amountBonus(rk.member, d))
 				} else if part {
-					roman.add(rk.member, 45+m.amountBonus(rk.member, d.Amount))
+					roman.add(rk.member, 45+m.amountBonus(rk.member, d))
 				}
 			}
 		}
@@ -276,10 +276,10 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 	hits := []hit{{key: text, refs: refs}}
 	ref, ok := refs[0], len(refs) == 1
 	if !ok {
-		ref, ok = m.byAmount(refs, d.Amount)
+		ref, ok = m.byAmount(refs, d)
 		reason.ByAmount = ok
 	}
-	if !ok || extra != "" || len(a.doubt) > 0 || d.Amount > m.yearOf(ref.member) {
+	if !ok || extra != "" || len(a.doubt) > 0 || d.Amount > m.yearOf(ref.member, d) {
 		reason.Code = ReasonSameName
 		if len(cut) > 0 && len(refs) > 1 {
 			reason.Code = ReasonTruncAmbig
@@ -289,12 +289,12 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		} else if ok {
 			reason.Code = ReasonLargeAmount
 		}
-		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d.Amount), Confidence: confAmbiguous, Reason: reason}, true
+		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d), Confidence: confAmbiguous, Reason: reason}, true
 	}
 	if mem := &m.g.Members[ref.member]; m.leftBefore(mem, d) {
 		reason.Code = ReasonMemberLeft
 		reason.Text = mem.Name
-		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d.Amount), Confidence: confExtraText, Reason: reason}, true
+		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d), Confidence: confExtraText, Reason: reason}, true
 	}
 	conf := confLatin
 	reason.Code = ReasonLatin

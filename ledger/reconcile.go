@@ -25,20 +25,44 @@ func inputErr(format string, args ...any) error {
 type groupFile struct {
 	Name string `json:"name"`
 	Dues *struct {
-		Amount *int64 `json:"amount"`
-		Day    int    `json:"day"`
-		Start  string `json:"start"`
+		Amount  *int64       `json:"amount"`
+		Day     int          `json:"day"`
+		Start   string       `json:"start"`
+		Changes []changeFile `json:"changes"`
 	} `json:"dues"`
 	Members []struct {
-		ID      string   `json:"id"`
-		Name    string   `json:"name"`
-		Aliases []string `json:"aliases"`
-		Dues    *int64   `json:"dues"`
-		Joined  string   `json:"joined"`
-		Left    string   `json:"left"`
+		ID          string       `json:"id"`
+		Name        string       `json:"name"`
+		Aliases     []string     `json:"aliases"`
+		Dues        *int64       `json:"dues"`
+		DuesChanges []changeFile `json:"dues_changes"`
+		Joined      string       `json:"joined"`
+		Left        string       `json:"left"`
 	} `json:"members"`
 	Ignore []string        `json:"ignore"`
 	Manual []ManualPayment `json:"manual"`
+}
+
+// changeFile is a dues change in GROUP.json: {"from": "2027-01", "amount":
+// 35000}.
+type changeFile struct {
+	From   string `json:"from"`
+	Amount *int64 `json:"amount"`
+}
+
+func readChanges(where string, in []changeFile) ([]DuesChange, error) {
+	var out []DuesChange
+	for i, c := range in {
+		from, err := ParsePeriod(c.From)
+		if err != nil || from.IsZero() {
+			return nil, inputErr("%s change %d: from %q is not YYYY-MM", where, i+1, c.From)
+		}
+		if c.Amount == nil {
+			return nil, inputErr("%s change %d: amount is missing", where, i+1)
+		}
+		out = append(out, DuesChange{From: from, Amount: *c.Amount})
+	}
+	return out, nil
 }
 
 // ManualPayment is money a member handed to the treasurer outside the bank
@@ -87,6 +111,9 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 		Dues:   DuesRule{Amount: *f.Dues.Amount, Day: f.Dues.Day, Start: start},
 		Ignore: f.Ignore,
 	}
+	if g.Dues.Changes, err = readChanges("dues", f.Dues.Changes); err != nil {
+		return nil, err
+	}
 	if g.Dues.Day == 0 {
 		return nil, inputErr("dues.day is missing")
 	}
@@ -108,6 +135,9 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 			} else {
 				m.Dues = *fm.Dues
 			}
+		}
+		if m.DuesChanges, err = readChanges(where+" dues", fm.DuesChanges); err != nil {
+			return nil, err
 		}
 		if m.Joined, err = ParsePeriod(fm.Joined); err != nil {
 			return nil, inputErr("%s: joined %q is not YYYY-MM", where, fm.Joined)

@@ -63,6 +63,10 @@ func TestReadGroupErrors(t *testing.T) {
 		{"LeftBeforeJoined", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[{"id":"a","name":"가","joined":"2026-05","left":"2026-03"}]}`, "before joining"},
 		{"ManualUnknownMember", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[{"id":"a","name":"가"}],"manual":[{"member":"zz","date":"2026-01-02","amount":5}]}`, `unknown member id "zz"`},
 		{"ManualNegative", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[{"id":"a","name":"가"}],"manual":[{"member":"a","date":"2026-01-02","amount":-5}]}`, "amount -5 is not positive"},
+		{"ChangeWithoutMonth", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01","changes":[{"amount":2}]},"members":[]}`, "dues change 1: from"},
+		{"ChangeWithoutAmount", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01","changes":[{"from":"2026-05"}]},"members":[]}`, "amount is missing"},
+		{"ChangesOutOfOrder", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01","changes":[{"from":"2026-05","amount":2},{"from":"2026-03","amount":3}]},"members":[]}`, "not after the one before"},
+		{"MemberChangeNegative", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[{"id":"a","name":"가","dues_changes":[{"from":"2026-05","amount":-1}]}]}`, "amount -1"},
 		{"TrailingData", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[]} {}`, "extra data"},
 	}
 	for _, tt := range tests {
@@ -75,6 +79,28 @@ func TestReadGroupErrors(t *testing.T) {
 				t.Errorf("error spans several lines: %q", err)
 			}
 		})
+	}
+}
+
+func TestReadGroupDuesChanges(t *testing.T) {
+	def, err := ReadGroup(strings.NewReader(`{"name":"x","dues":{"amount":30000,"day":25,"start":"2026-01",
+		"changes":[{"from":"2026-07","amount":35000}]},
+		"members":[{"id":"a","name":"가","dues_changes":[{"from":"2026-03","amount":0}]},{"id":"b","name":"나"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := def.Group
+	a, b := &g.Members[0], &g.Members[1]
+	for _, tt := range []struct {
+		m    *Member
+		p    Period
+		want int64
+	}{
+		{a, NewPeriod(2026, 2), 30000}, {a, NewPeriod(2026, 3), 0}, {b, NewPeriod(2026, 6), 30000}, {b, NewPeriod(2026, 7), 35000},
+	} {
+		if got := g.MonthlyDues(tt.m, tt.p); got != tt.want {
+			t.Errorf("%s in %s = %d, want %d", tt.m.ID, tt.p, got, tt.want)
+		}
 	}
 }
 

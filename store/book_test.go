@@ -3,8 +3,10 @@ package store_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/store"
@@ -265,6 +267,36 @@ func TestUnassignForgetsLearnedAlias(t *testing.T) {
 	}
 	if m := next.New[0].Match; m.Outcome != ledger.OutcomeMatched || m.Shares[0].MemberID != "m1" {
 		t.Errorf("next deposit = %v %v (%s), want matched to m1", m.Outcome, m.Shares, m.Reason)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestDuesChangeKeepsHistory: raising dues from a month on, through the
+// ledger's SetDues and PutGroup, leaves the months before it as paid.
+func TestDuesChangeKeepsHistory(t *testing.T) {
+	db := mustOpen(t)
+	g, a := setup(t, db)
+	if _, err := db.Ingest(ctx, a.ID, []ledger.Deposit{in(0, "김민수", 90000, 190000)}, store.Cursor{}, store.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	g.SetDues(ledger.NewPeriod(2024, time.April), 35000)
+	if _, err := db.PutGroup(ctx, "telegram:42", g); err != nil {
+		t.Fatal(err)
+	}
+	bk, err := db.Book(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := bk.Status("m1", ledger.NewPeriod(2024, time.April))
+	var got []string
+	for _, p := range st.Periods {
+		got = append(got, fmt.Sprintf("%s:%s:%d", p.Period, p.Status, p.Due))
+	}
+	want := []string{"2024-01:paid:30000", "2024-02:paid:30000", "2024-03:paid:30000", "2024-04:unpaid:35000"}
+	if !slices.Equal(got, want) {
+		t.Errorf("after raising dues from April: %v, want %v", got, want)
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Error(err)
