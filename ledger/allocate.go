@@ -56,7 +56,8 @@ func NewBook(g *Group) *Book {
 
 // Apply allocates p: first the oldest month the member still owes money
 // for (arrears), then the current month, then later months as prepayment
-// (at most PrepayMonths after p's month), each month up to its dues; a
+// (at most PrepayMonths after p's month, or after the member's first month
+// when p comes before it), each month up to its dues; a
 // remainder stays as credit. Exempt members' money and money paid after a
 // member's last month is credit.
 func (b *Book) Apply(p Payment) ([]Allocation, error) {

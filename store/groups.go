@@ -122,7 +122,10 @@ func (db *DB) PutGroup(ctx context.Context, actor string, g Group) (Group, error
 
 // PutMember adds a member to a group, or replaces the member with the same
 // ID (keeping the roster order). An empty member ID gets a new one ("m1",
-// "m2", ...). The change is audited.
+// "m2", ...). Aliases the stored member learned are kept even when m leaves
+// them out, so editing a member's dues does not silently unlearn them (a
+// learned alias goes through Unassign, or ledger.Group.Forget and
+// PutGroup). The change is audited.
 func (db *DB) PutMember(ctx context.Context, actor, groupID string, m ledger.Member) (ledger.Member, error) {
 	err := db.update(ctx, "put member", func(tx *bolt.Tx) error {
 		g, err := getGroup(tx, groupID)
@@ -133,6 +136,11 @@ func (db *DB) PutMember(ctx context.Context, actor, groupID string, m ledger.Mem
 			m.ID = nextMemberID(&g.Group)
 		}
 		if cur, ok := g.Member(m.ID); ok {
+			for _, a := range cur.Aliases {
+				if a.Learned && !slices.ContainsFunc(m.Aliases, func(b ledger.Alias) bool { return b.Text == a.Text }) {
+					m.Aliases = append(m.Aliases, a)
+				}
+			}
 			*cur = m
 		} else {
 			g.Members = append(g.Members, m)

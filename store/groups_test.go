@@ -220,3 +220,24 @@ func TestAccounts(t *testing.T) {
 		t.Errorf("cursor of unknown account: err = %v", err)
 	}
 }
+
+func TestPutMemberKeepsLearnedAliases(t *testing.T) {
+	db := mustOpen(t)
+	g := testGroup()
+	g.Members[0].Aliases = append(g.Members[0].Aliases, ledger.Alias{Text: "민수아빠", Learned: true})
+	sg, err := db.PutGroup(ctx, "cli", g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The treasurer edits 김민수's dues and sends the member back without
+	// the learned alias.
+	if _, err := db.PutMember(ctx, "telegram:42", sg.ID, ledger.Member{ID: "m1", Name: "김민수", Dues: 25000, Aliases: []ledger.Alias{{Text: "민수"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.Group(ctx, sg.ID)
+	m1, _ := got.Member("m1")
+	want := []ledger.Alias{{Text: "민수"}, {Text: "민수아빠", Learned: true}}
+	if !reflect.DeepEqual(m1.Aliases, want) || m1.Dues != 25000 {
+		t.Errorf("m1 = %+v, want dues 25000 and aliases %v", m1, want)
+	}
+}
