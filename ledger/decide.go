@@ -85,7 +85,7 @@ func (m *Matcher) trimSegment(a *analysis, at int, seg string, atEnd bool, prevK
 	// that syllable as unknown text, unless a space kept them apart.
 	if prevKey == 2 && !a.ct.brokenAt(at) {
 		if r, size := utf8.DecodeRuneInString(seg); isHangulSyllable(r) {
-			if n, _ := m.words.prefix(seg); n == size || n > size && m.words.words[seg[size:n]] != 0 {
+			if n, k := m.words.prefix(seg); (n == size && k != kindPolite) || n > size && m.words.words[seg[size:n]] != 0 {
 				a.extras = append(a.extras, seg[:size])
 				seg = seg[size:]
 				if seg == "" {
@@ -137,9 +137,10 @@ func (m *Matcher) cutEnding(seg string) (int, []keyRef) {
 	var best int
 	var bestRefs []keyRef
 	for l := 1; l <= n && l < m.maxKey; l++ {
-		_, size := utf8.DecodeLastRuneInString(seg[:start])
+		r, size := utf8.DecodeLastRuneInString(seg[:start])
 		start -= size
-		if l < 2 {
+		// A name starts with a Hangul syllable (12 of 12월분 is no name).
+		if l < 2 || !isHangulSyllable(r) {
 			continue
 		}
 		if refs := m.prefixRefs(seg[start:]); len(refs) > 0 {
@@ -171,14 +172,21 @@ func (m *Matcher) prefixRefs(p string) []keyRef {
 	if utf8.RuneCountInString(p) < 2 {
 		return nil
 	}
+	// A two-syllable surname alone (남궁 of 남궁민) is not enough of a name.
+	if _, ok := surnameSpellings[p]; ok && utf8.RuneCountInString(p) == 2 {
+		return nil
+	}
 	var out []keyRef
 	for k, refs := range m.keys {
 		if len(k) > len(p) && strings.HasPrefix(k, p) {
 			for _, r := range refs {
-				if !containsMember(out, r.member) {
-					r.cut = true
-					out = append(out, r)
+				// Learned aliases are whole texts the treasurer confirmed
+				// (간식비김민수); their starts are not names.
+				if r.learned || containsMember(out, r.member) {
+					continue
 				}
+				r.cut = true
+				out = append(out, r)
 			}
 		}
 	}
@@ -335,7 +343,9 @@ func (m *Matcher) sharedAlias(h hit, d Deposit) ([]resolvedHit, bool) {
 	var sum int64
 	for _, r := range h.refs {
 		rate := m.rate(r.member, d)
-		if !r.alias || r.cut || rate == 0 {
+		// A nickname that is part of the members' names (민지 for 김민지 and
+		// 박민지) is not one payer for both.
+		if !r.alias || r.cut || rate == 0 || strings.Contains(compactKey(m.g.Members[r.member].Name), h.key) {
 			return nil, false
 		}
 		sum += rate

@@ -35,8 +35,9 @@
 //     ends with the start of exactly one member's name is matched as cut
 //     (11월회비김민 → 김민수); a name that is also the start of a longer name
 //     in such a text (이민 / 이민수) needs the amount to decide. Romanised names
-//     match registered Latin names and aliases in either word order, the last
-//     word possibly cut. An alias registered for several members (a parent
+//     match registered Latin names and aliases in either word order, or when
+//     the whole text at the 14-character limit (two words at least) is the
+//     start of one. An alias registered for several members (a parent
 //     paying for two children) pays for all of them when the amount is a
 //     whole number of months of their dues together. A name or alias that is
 //     also an everyday word (우리, 하나) is matched only on exactly one

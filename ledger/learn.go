@@ -3,7 +3,9 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrMaskedText is returned when the treasurer's decision cannot be learned
@@ -41,18 +43,26 @@ func (m *Matcher) LearnableAlias(text string) (string, error) {
 // belongs to member id: the text's alias (see LearnableAlias) becomes a
 // learned alias of the member, so the same text matches by itself next
 // time. It returns the alias and whether it was new. It refuses, with
-// ErrAliasConflict, an alias that is already another member's name or
-// alias: learning it would take that member's deposits.
+// ErrAliasConflict, an alias that is another member's name or alias, part
+// of one (민지 of 박민지), or that contains one (김민수이지은): learning it
+// would take that member's deposits. Known words alone (엄마) teach
+// nothing (ErrNothingToLearn).
 func (g *Group) Learn(id, text string) (Alias, bool, error) {
 	mem, ok := g.Member(id)
 	if !ok {
 		return Alias{}, false, fmt.Errorf("ledger: learn %q: %w %q", text, ErrUnknownMember, id)
 	}
-	core, err := NewMatcher(g).LearnableAlias(text)
+	m := NewMatcher(g)
+	core, err := m.LearnableAlias(text)
 	if err != nil {
 		return Alias{}, false, err
 	}
+	// Known words alone (엄마, 우리) would match far more than this payer.
+	if _, rest := m.words.trim(compactKey(core)); rest == "" {
+		return Alias{}, false, fmt.Errorf("ledger: learn %q: %w", text, ErrNothingToLearn)
+	}
 	key := compactKey(core)
+	words := normalizeText(core).latin
 	for i := range g.Members {
 		other := &g.Members[i]
 		names := []string{other.Name}
@@ -60,18 +70,33 @@ func (g *Group) Learn(id, text string) (Alias, bool, error) {
 			names = append(names, a.Text)
 		}
 		for _, n := range names {
-			if compactKey(n) != key && !latinEqual(n, core) {
-				continue
+			nk := compactKey(n)
+			if nk == key || latinEqual(n, core) {
+				if other.ID == id {
+					return Alias{Text: n}, false, nil
+				}
+				return Alias{}, false, fmt.Errorf("ledger: learn %q for %q: %w %q", core, id, ErrAliasConflict, other.ID)
 			}
 			if other.ID == id {
-				return Alias{Text: n}, false, nil
+				continue
 			}
-			return Alias{}, false, fmt.Errorf("ledger: learn %q for %q: %w %q", core, id, ErrAliasConflict, other.ID)
+			// Part of another member's name (민지 of 박민지, DANIEL of
+			// DANIEL KIM), or another member's name inside the text
+			// (김민수이지은): learning it would take their deposits.
+			if strings.Contains(nk, key) || utf8.RuneCountInString(nk) >= 2 && strings.Contains(key, nk) || sharesLatinWord(words, normalizeText(n).latin) {
+				return Alias{}, false, fmt.Errorf("ledger: learn %q for %q: %w %q", core, id, ErrAliasConflict, other.ID)
+			}
 		}
 	}
 	a := Alias{Text: core, Learned: true}
 	mem.Aliases = append(mem.Aliases, a)
 	return a, true, nil
+}
+
+// sharesLatinWord reports whether a one-word romanised alias is one of a
+// romanised name's words.
+func sharesLatinWord(alias, name []string) bool {
+	return len(alias) == 1 && slices.Contains(name, alias[0])
 }
 
 // latinEqual reports whether two romanised names have the same words in

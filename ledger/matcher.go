@@ -26,8 +26,9 @@ type keyRef struct {
 type latinKey struct {
 	ref   keyRef
 	words []string
-	// joined holds the words concatenated in every order (KIM MINSU,
-	// MINSU KIM).
+	// orders holds the words in every order (KIM MINSU, MINSU KIM), and
+	// joined each order concatenated (KIMMINSU).
+	orders [][]string
 	joined []string
 }
 
@@ -77,7 +78,10 @@ func (m *Matcher) addKey(text string, ref keyRef) {
 	if ct.hangul == 0 && len(ct.latin) > 0 {
 		words := slices.Clone(ct.latin)
 		lk := latinKey{ref: ref, words: words}
-		permute(words, func(p []string) { lk.joined = append(lk.joined, strings.Join(p, "")) })
+		permute(words, func(p []string) {
+			lk.orders = append(lk.orders, slices.Clone(p))
+			lk.joined = append(lk.joined, strings.Join(p, ""))
+		})
 		m.latin = append(m.latin, lk)
 		return
 	}

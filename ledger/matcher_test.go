@@ -127,9 +127,11 @@ func TestMatch(t *testing.T) {
 		{"SettlementInterest", "결산이자", 412, ignored(ReasonIgnoreText)},
 		{"DepositInterest", "예금이자", 412, ignored(ReasonInterest)},
 		{"TossPaymentsRefund", "토스페이맨", 12000, ignored(ReasonRefund)},
-		{"Refund", "환불", 12000, ignored(ReasonRefund)},
+		{"Cashback", "캐시백", 12000, ignored(ReasonRefund)},
+		{"BareRefundWordIsReview", "환불", 12000, review("", ReasonUnknownName)},
 		{"QuarterlyInterest", "3분기이자", 1200, ignored(ReasonInterest)},
-		{"PayServiceRefund", "네이버페이환불", 8900, ignored(ReasonRefund)},
+		{"MerchantRefund", "쿠팡", 8900, ignored(ReasonRefund)},
+		{"ElevenStreetIsAWord", "11번가", 8900, ignored(ReasonRefund)},
 		{"IgnoreTextBesideUnknownText", "결산엉", 30000, review("", ReasonUnknownName)},
 	}
 	for _, tt := range tests {
@@ -439,5 +441,57 @@ func TestMatchRelatives(t *testing.T) {
 		if got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: 30000}); got.Outcome != tt.want {
 			t.Errorf("Match(%q) = %v (%s), want %v", tt.text, got.Outcome, got.Reason, tt.want)
 		}
+	}
+}
+
+// TestMatchSecondReviewFindings pins what an adversarial review found after
+// the first fixes.
+func TestMatchSecondReviewFindings(t *testing.T) {
+	g := &Group{
+		Name: "모임",
+		Dues: DuesRule{Amount: 30000, Day: 25, Start: NewPeriod(2026, 1)},
+		Members: []Member{
+			{ID: "k", Name: "김영수", Aliases: []Alias{{Text: "301호"}}},
+			{ID: "l", Name: "이영희", Aliases: []Alias{{Text: "12호"}}},
+			{ID: "n", Name: "남궁민"},
+			{ID: "v", Name: "NGUYEN THI LAN"},
+			{ID: "m", Name: "김민수", Aliases: []Alias{{Text: "간식비김민수", Learned: true}}},
+			{ID: "p", Name: "NGUYEN VAN MINH"},
+			{ID: "h", Name: "TRAN THI THU HA"},
+			{ID: "c", Name: "MARICEL DELA CRUZ"},
+		},
+	}
+	m := NewMatcher(g)
+	tests := []struct {
+		name    string
+		text    string
+		amount  int64
+		want    Outcome
+		members string
+	}{
+		{"UnitNumberInsideLongerNumber", "1301호", 30000, OutcomeReview, ""},
+		{"UnitNumberInsideLongerNumber2", "112호", 30000, OutcomeReview, ""},
+		{"UnitNumber", "301호", 30000, OutcomeMatched, "k"},
+		{"CutMonthIsNoName", "김영수님 12", 60000, OutcomeMatched, "k"},
+		{"SurnameOnlyIsNoCut", "11월회비남궁", 30000, OutcomeReview, ""},
+		{"LatinNoisePaddingIsNoCut", "IBK NGUYEN THI", 30000, OutcomeReview, ""},
+		{"LearnedAliasIsNoCutPrefix", "12월 모임 간식비", 30000, OutcomeReview, ""},
+		{"LearnedAliasWhole", "간식비김민수", 30000, OutcomeMatched, "m"},
+		{"LatinNameWithBankCodeLetters", "NGUYEN VAN MINH", 30000, OutcomeMatched, "p"},
+		{"PoliteAfterShortName", "남궁민님", 30000, OutcomeMatched, "n"},
+		{"LatinCutAtWordBoundary", "TRAN THI THU H", 30000, OutcomeMatched, "h"},
+		{"LatinCutOneLetterLeft", "MARICEL DELA C", 30000, OutcomeMatched, "c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
+			var members []string
+			for _, s := range got.Shares {
+				members = append(members, s.MemberID)
+			}
+			if got.Outcome != tt.want || strings.Join(members, "+") != tt.members {
+				t.Errorf("Match(%q, %d) = %v %v (%s), want %v %q", tt.text, tt.amount, got.Outcome, members, got.Reason, tt.want, tt.members)
+			}
+		})
 	}
 }

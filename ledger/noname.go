@@ -31,6 +31,11 @@ func (m *Matcher) findHits(s string) []hit {
 			if l == 1 && nr != 1 {
 				continue
 			}
+			// A key must not begin or end inside a number or a Latin word
+			// (301호 is not inside 1301호).
+			if gluedRun(s, offs[i], offs[i+l]) {
+				continue
+			}
 			all = append(all, hit{start: offs[i], end: offs[i+l], key: key, refs: refs})
 			break // the longest key at i is enough
 		}
@@ -79,6 +84,35 @@ func (m *Matcher) findHits(s string) []hit {
 	}
 	sort.Slice(chosen, func(a, b int) bool { return chosen[a].start < chosen[b].start })
 	return chosen
+}
+
+// gluedRun reports whether s[start:end] starts or ends in the middle of a
+// run of digits or Latin letters.
+func gluedRun(s string, start, end int) bool {
+	class := func(r rune) int {
+		switch {
+		case r >= '0' && r <= '9':
+			return 1
+		case r >= 'a' && r <= 'z':
+			return 2
+		}
+		return 0
+	}
+	if start > 0 {
+		before, _ := utf8.DecodeLastRuneInString(s[:start])
+		first, _ := utf8.DecodeRuneInString(s[start:])
+		if c := class(first); c != 0 && c == class(before) {
+			return true
+		}
+	}
+	if end < len(s) {
+		last, _ := utf8.DecodeLastRuneInString(s[:end])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		if c := class(last); c != 0 && c == class(after) {
+			return true
+		}
+	}
+	return false
 }
 
 // noName handles a text in which no member's name or alias appears whole.
@@ -212,13 +246,15 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 	var partial candidates
 	for _, lk := range m.latin {
 		matched := false
-		for _, j := range lk.joined {
+		for o, j := range lk.joined {
 			if j == text {
 				exact = appendRef(exact, lk.ref)
 				matched = true
 				break
 			}
-			if a.ct.latinCut() && len(text) >= 6 && strings.HasPrefix(j, text) {
+			// Cut at the limit: the whole text, bank codes included, is
+			// the start of the name (NGUYEN THI THU of NGUYEN THI THU HA).
+			if a.ct.latinCut() && cutWords(a.ct.latin, lk.orders[o]) {
 				r := lk.ref
 				r.cut = true
 				cut = appendRef(cut, r)
@@ -242,11 +278,14 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 	for _, r := range cut {
 		refs = appendRef(refs, r)
 	}
-	// Hangul text beside a romanised name (a purpose) makes it a review.
-	extra := strings.Join(a.extras, "")
-	for _, w := range words {
-		extra = strings.Replace(extra, w, "", 1)
-	}
+	// Hangul text beside a romanised name (a purpose) makes it a review;
+	// the Latin words themselves were read above, word by word.
+	extra := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return -1
+		}
+		return r
+	}, strings.Join(a.extras, ""))
 	reason := Reason{Removed: a.removed, Text: strings.ToUpper(strings.Join(words, " "))}
 	if len(refs) == 0 {
 		// A romanisation of a member's Hangul name: a candidate, never a
@@ -307,6 +346,18 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 	mem := &m.g.Members[ref.member]
 	reason.Text += "→" + mem.Name
 	return matchedOne(mem, d.Amount, conf, reason), true
+}
+
+// cutWords reports whether the text's words are the start of name written
+// out (words joined by spaces), cut anywhere after its first word: a cut
+// keeps at least two words of the text, so that a surname alone (NGUYEN)
+// or bank codes around one (IBK NGUYEN THI) never count.
+func cutWords(words, name []string) bool {
+	if len(words) < 2 {
+		return false
+	}
+	text, full := strings.Join(words, " "), strings.Join(name, " ")
+	return len(text) < len(full) && strings.HasPrefix(full, text)
 }
 
 func appendRef(refs []keyRef, r keyRef) []keyRef {

@@ -140,7 +140,7 @@ func isHangulSyllable(r rune) bool { return r >= 0xAC00 && r <= 0xD7A3 }
 
 func isMask(r rune) bool {
 	switch r {
-	case '*', '○', '●', '◯', '□', '■', '×', '◎', '☆', '★':
+	case '*', '○', '●', '◯', '□', '■', '×', '◎':
 		return true
 	}
 	return false

@@ -56,9 +56,10 @@ var builtinWords = map[wordKind][]string{
 	},
 	kindRelative: {"누나", "언니", "오빠", "형", "동생", "남편", "아내", "와이프", "처", "신랑"},
 	kindInterest: {"이자", "결산이자", "예금이자", "이자지급", "결산", "세금환급", "원천세", "이자입금"},
+	// Merchants' refunds only: a bare 환불, 반환 or 취소 may be a member
+	// returning money, which the treasurer must see.
 	kindRefund: {
-		"토스페이맨", "토스페이먼", "토스페이먼츠", "환불", "환급", "캐시백", "반환", "취소", "결제취소",
-		"쿠팡", "지마켓", "11번가",
+		"토스페이맨", "토스페이먼", "토스페이먼츠", "캐시백", "결제취소", "쿠팡", "지마켓", "11번가",
 	},
 	kindPayService: {"카카오페이", "네이버페이", "페이코", "토스페이", "스마일페이", "삼성페이", "페이팔", "당근페이", "페이"},
 }
@@ -191,15 +192,20 @@ func (wl *wordList) trimUntil(seg string, stop wordKind) (removed []piece, core 
 // prefix returns the byte length and kind of the known word or number at
 // the start of s, or 0.
 func (wl *wordList) prefix(s string) (int, wordKind) {
+	w, k := wl.longestAt(s) // a word may start with digits: 11번가
 	if j := digitsPrefix(s); j > 0 {
+		n := j
 		for _, unit := range numberUnits {
 			if strings.HasPrefix(s[j:], unit) {
-				return j + len(unit), kindDues
+				n += len(unit)
+				break
 			}
 		}
-		return j, kindDues
+		if n >= w {
+			return n, kindDues
+		}
 	}
-	return wl.longestAt(s)
+	return w, k
 }
 
 // suffix returns the byte length and kind of the known word or number at
