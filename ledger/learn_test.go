@@ -29,7 +29,7 @@ func TestLearn(t *testing.T) {
 		{"NothingLeft", "m01", "11월회비", "", false, ErrNothingToLearn, ""},
 		{"UnknownMember", "m99", "김민수", "", false, ErrUnknownMember, ""},
 		{"PartOfAnotherName", "m04", "11월회비이민", "", false, ErrAliasConflict, ""}, // 이민 is m03's name
-		{"GivenNamePartOfAnother", "m09", "하늘", "", false, ErrAliasConflict, ""},     // part of m10's 정하늘 too
+		{"GivenNamePartOfAnother", "m09", "하늘", "", false, ErrAliasConflict, ""}, // part of m10's 정하늘 too
 		{"ContainsAnotherName", "m01", "김민수이지은", "", false, ErrAliasConflict, ""},
 		{"KnownWordsOnly", "m01", "엄마", "", false, ErrNothingToLearn, ""},
 		{"LatinWordOfAnother", "m12", "DANIEL", "", false, ErrAliasConflict, ""},
