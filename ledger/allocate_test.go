@@ -222,6 +222,23 @@ func TestDuesChanges(t *testing.T) {
 		{"m02", NewPeriod(2026, 9), 20000},
 		{"m02", NewPeriod(2026, 10), 0},
 	}
+	// Back to the group's amount (and its later changes) from next year.
+	if err := g.SetMemberDues("m02", NewPeriod(2027, 1), GroupDues); err != nil {
+		t.Fatal(err)
+	}
+	g.SetDues(NewPeriod(2027, 6), 40000)
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, []struct {
+		member string
+		period Period
+		want   int64
+	}{
+		{"m02", NewPeriod(2026, 12), 0},
+		{"m02", NewPeriod(2027, 1), 35000},
+		{"m02", NewPeriod(2027, 6), 40000},
+	}...)
 	for _, tt := range tests {
 		if got := g.MonthlyDues(mustMember(t, g, tt.member), tt.period); got != tt.want {
 			t.Errorf("MonthlyDues(%s, %s) = %d, want %d", tt.member, tt.period, got, tt.want)

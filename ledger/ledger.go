@@ -27,6 +27,10 @@ type DuesChange struct {
 	Amount int64  `json:"amount"`
 }
 
+// GroupDues, as a member's DuesChange amount, returns the member to the
+// group's amount (and its later changes) from that month on.
+const GroupDues = -1
+
 // amountAt returns the amount of changes in force in p, or base before the
 // first change.
 func amountAt(base int64, changes []DuesChange, p Period) (int64, bool) {
@@ -61,8 +65,9 @@ type Member struct {
 	// Exempt members owe nothing (a group's "dues: 0").
 	Exempt bool `json:"exempt,omitempty"`
 	// DuesChanges are later changes of the member's own amount, each from
-	// its month on, in month order; an amount of 0 is exempt from then, and
-	// a change overrides Dues, Exempt and the group's amount.
+	// its month on, in month order; an amount of 0 is exempt from then and
+	// GroupDues returns to the group's amount. A change overrides Dues and
+	// Exempt.
 	DuesChanges []DuesChange `json:"dues_changes,omitempty"`
 	// Joined is the first month the member owes; zero means since the
 	// group's start.
@@ -113,10 +118,11 @@ func (g *Group) MonthlyDues(m *Member, p Period) int64 {
 // RateAt returns m's monthly dues in force in p, whether or not m owes p:
 // zero when exempt.
 func (g *Group) RateAt(m *Member, p Period) int64 {
-	if amount, ok := amountAt(0, m.DuesChanges, p); ok {
-		return amount
-	}
+	own, changed := amountAt(0, m.DuesChanges, p)
 	switch {
+	case changed && own != GroupDues:
+		return own
+	case changed: // back to the group's amount
 	case m.Exempt:
 		return 0
 	case m.Dues > 0:
@@ -141,7 +147,8 @@ func (g *Group) SetDues(from Period, amount int64) {
 }
 
 // SetMemberDues changes member id's own amount from month from on (0:
-// exempt from then), keeping the months before as they were.
+// exempt from then; GroupDues: back to the group's amount), keeping the
+// months before as they were.
 func (g *Group) SetMemberDues(id string, from Period, amount int64) error {
 	m, ok := g.Member(id)
 	if !ok {
@@ -223,7 +230,7 @@ func validChanges(changes []DuesChange, zeroOK bool) error {
 			return fmt.Errorf("change %d has no month", i+1)
 		case i > 0 && c.From <= changes[i-1].From:
 			return fmt.Errorf("change %d (%s) is not after the one before", i+1, c.From)
-		case c.Amount < 0 || c.Amount == 0 && !zeroOK:
+		case c.Amount < 0 && !(zeroOK && c.Amount == GroupDues) || c.Amount == 0 && !zeroOK:
 			return fmt.Errorf("change %d has amount %d", i+1, c.Amount)
 		}
 	}

@@ -459,6 +459,7 @@ func TestMatchSecondReviewFindings(t *testing.T) {
 			{ID: "p", Name: "NGUYEN VAN MINH"},
 			{ID: "h", Name: "TRAN THI THU HA"},
 			{ID: "c", Name: "MARICEL DELA CRUZ"},
+			{ID: "f", Name: "페이"},
 		},
 	}
 	m := NewMatcher(g)
@@ -481,6 +482,8 @@ func TestMatchSecondReviewFindings(t *testing.T) {
 		{"PoliteAfterShortName", "남궁민님", 30000, OutcomeMatched, "n"},
 		{"LatinCutAtWordBoundary", "TRAN THI THU H", 30000, OutcomeMatched, "h"},
 		{"LatinCutOneLetterLeft", "MARICEL DELA C", 30000, OutcomeMatched, "c"},
+		{"NameInsideKnownWord", "카카오페이", 30000, OutcomeReview, ""},
+		{"NameOnItsOwn", "페이", 30000, OutcomeMatched, "f"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

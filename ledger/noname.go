@@ -32,8 +32,9 @@ func (m *Matcher) findHits(s string) []hit {
 				continue
 			}
 			// A key must not begin or end inside a number or a Latin word
-			// (301호 is not inside 1301호).
-			if gluedRun(s, offs[i], offs[i+l]) {
+			// (301호 is not inside 1301호), nor sit inside a longer known
+			// word (페이 inside 카카오페이).
+			if gluedRun(s, offs[i], offs[i+l]) || m.insideWord(s, offs, i, i+l) {
 				continue
 			}
 			all = append(all, hit{start: offs[i], end: offs[i+l], key: key, refs: refs})
@@ -84,6 +85,17 @@ func (m *Matcher) findHits(s string) []hit {
 	}
 	sort.Slice(chosen, func(a, b int) bool { return chosen[a].start < chosen[b].start })
 	return chosen
+}
+
+// insideWord reports whether runes [from, to) of s lie inside a longer
+// known word; offs are the rune offsets of s.
+func (m *Matcher) insideWord(s string, offs []int, from, to int) bool {
+	for p := max(0, from-m.words.maxLen+1); p <= from; p++ {
+		if n, _ := m.words.longestAt(s[offs[p]:]); n > 0 && offs[p]+n >= offs[to] && n > offs[to]-offs[from] {
+			return true
+		}
+	}
+	return false
 }
 
 // gluedRun reports whether s[start:end] starts or ends in the middle of a

@@ -66,7 +66,7 @@ func TestReadGroupErrors(t *testing.T) {
 		{"ChangeWithoutMonth", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01","changes":[{"amount":2}]},"members":[]}`, "dues change 1: from"},
 		{"ChangeWithoutAmount", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01","changes":[{"from":"2026-05"}]},"members":[]}`, "amount is missing"},
 		{"ChangesOutOfOrder", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01","changes":[{"from":"2026-05","amount":2},{"from":"2026-03","amount":3}]},"members":[]}`, "not after the one before"},
-		{"MemberChangeNegative", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[{"id":"a","name":"가","dues_changes":[{"from":"2026-05","amount":-1}]}]}`, "amount -1"},
+		{"MemberChangeNegative", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[{"id":"a","name":"가","dues_changes":[{"from":"2026-05","amount":-5}]}]}`, "amount -5"},
 		{"TrailingData", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"members":[]} {}`, "extra data"},
 	}
 	for _, tt := range tests {

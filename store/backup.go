@@ -151,6 +151,7 @@ func Verify(ctx context.Context, path string) (Info, error) {
 // replaced file is kept beside it as path.before-restore-<time>, whose name
 // is returned ("" when there was none).
 func Restore(ctx context.Context, from, path string, now time.Time) (string, error) {
+	path = resolve(path)
 	if _, err := Verify(ctx, from); err != nil {
 		return "", fmt.Errorf("store: restore: %w", err)
 	}
@@ -261,6 +262,7 @@ type CompactResult struct {
 // never shrinks a file): into path.compact.tmp, synced, then renamed over
 // path. The database must not be in use (ErrLocked otherwise).
 func Compact(ctx context.Context, path string) (CompactResult, error) {
+	path = resolve(path)
 	if err := ctx.Err(); err != nil {
 		return CompactResult{}, fmt.Errorf("store: compact: %w", err)
 	}

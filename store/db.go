@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +85,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	path = resolve(path)
 	db := &DB{
 		path:        path,
 		readOnly:    opts.ReadOnly,
@@ -135,6 +137,16 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// resolve follows symlinks to the real database file, so that the lock
+// file sits beside it and Compact and Restore replace it rather than the
+// link. A path that does not exist yet is returned as it is.
+func resolve(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	return path
 }
 
 // openBolt opens the file with a lock timeout and maps bbolt's timeout to

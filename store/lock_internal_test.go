@@ -75,3 +75,29 @@ func TestLockedWhileHeld(t *testing.T) {
 		t.Errorf("restore while open: %v, want ErrLocked", err)
 	}
 }
+
+// TestCompactThroughSymlink: a database reached through a symlink (a
+// mounted volume) is compacted in place; the link stays a link.
+func TestCompactThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "volume.db")
+	db, err := Open(context.Background(), real, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	link := filepath.Join(dir, "moimbot.db")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compact(context.Background(), link); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(link)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("after compact, %s is %v (%v), want still a symlink", link, fi.Mode(), err)
+	}
+	if _, err := Verify(context.Background(), real); err != nil {
+		t.Errorf("the real file: %v", err)
+	}
+}

@@ -34,25 +34,11 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("admin socket: %w", err)
 	}
-	// Listen on a private name, narrow its mode, then rename it into
-	// place: the socket is never reachable at path with a wider mode.
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	os.Remove(tmp)
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "unix", tmp)
+	ln, err := listenPrivate(ctx, path)
 	if err != nil {
 		return fmt.Errorf("admin socket: %w", err)
 	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	defer os.Remove(path)
-	if err := os.Chmod(tmp, 0o600); err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		ln.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("admin socket: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		started := false
