@@ -56,8 +56,7 @@ func NewBook(g *Group) *Book {
 
 // Apply allocates p: first the oldest month the member still owes money
 // for (arrears), then the current month, then later months as prepayment
-// (at most PrepayMonths after p's month, or after the member's first month
-// when p comes before it), each month up to its dues; a
+// (at most PrepayMonths after p's month), each month up to its dues; a
 // remainder stays as credit. Exempt members' money and money paid after a
 // member's last month is credit.
 func (b *Book) Apply(p Payment) ([]Allocation, error) {
@@ -72,10 +71,9 @@ func (b *Book) Apply(p Payment) ([]Allocation, error) {
 	if m.Joined > first {
 		first = m.Joined
 	}
+	// At most PrepayMonths after the payment's month: money paid long
+	// before the dues start (or before joining) stays credit.
 	last := MonthOf(p.At.In(KST())) + PrepayMonths
-	if first+PrepayMonths > last {
-		last = first + PrepayMonths
-	}
 	if !m.Left.IsZero() && m.Left < last {
 		last = m.Left
 	}

@@ -67,6 +67,8 @@ func TestBookApply(t *testing.T) {
 		{"PrepaymentBounded", []Payment{{MemberID: "m01", Amount: 30000 * 20, At: day(2026, 9, 24)}},
 			"2026-09:30000 2026-10:30000 2026-11:30000 2026-12:30000 2027-01:30000 2027-02:30000 2027-03:30000 2027-04:30000 2027-05:30000 2027-06:30000 2027-07:30000 2027-08:30000 2027-09:30000 credit:210000"},
 		{"BeforeStartIsPrepayment", []Payment{{MemberID: "m01", Amount: 30000, At: day(2026, 8, 20)}}, "2026-09:30000"},
+		{"LongBeforeStartIsCredit", []Payment{{MemberID: "m01", Amount: 60000, At: day(2025, 8, 1)}}, "credit:60000"},
+		{"PrepaymentWindowCountsFromThePayment", []Payment{{MemberID: "m04", Amount: 30000, At: day(2025, 10, 20)}}, "credit:30000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

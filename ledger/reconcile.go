@@ -13,6 +13,13 @@ import (
 	"unicode/utf8"
 )
 
+// Bounds on amounts in the input, far above any real group's and far
+// below where int64 sums could overflow.
+const (
+	maxDues = 10_000_000_000    // 100억원 a month
+	maxWon  = 1_000_000_000_000 // 1조원 in one transaction or balance
+)
+
 // ErrInput marks a problem with the input of an offline reconciliation
 // (a group file or a transaction file). The message names the problem.
 var ErrInput = errors.New("invalid input")
@@ -87,7 +94,15 @@ type GroupDefinition struct {
 // duplicate or empty member ids, negative dues and manual payments for
 // unknown members or with non-positive amounts.
 func ReadGroup(r io.Reader) (*GroupDefinition, error) {
-	dec := json.NewDecoder(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, inputErr("%v", err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM from editors
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] != '{' {
+		return nil, inputErr("the group file must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f groupFile
 	if err := dec.Decode(&f); err != nil {
@@ -102,6 +117,9 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 	if f.Dues.Amount == nil {
 		return nil, inputErr("dues.amount is missing")
 	}
+	if *f.Dues.Amount > maxDues {
+		return nil, inputErr("dues.amount %d is more than %d", *f.Dues.Amount, int64(maxDues))
+	}
 	start, err := ParsePeriod(f.Dues.Start)
 	if err != nil || start.IsZero() {
 		return nil, inputErr("dues.start %q is not YYYY-MM", f.Dues.Start)
@@ -115,7 +133,7 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 		return nil, err
 	}
 	if g.Dues.Day == 0 {
-		return nil, inputErr("dues.day is missing")
+		return nil, inputErr("dues.day is missing or 0 (it is the due day, 1..31)")
 	}
 	for i, fm := range f.Members {
 		m := Member{ID: fm.ID, Name: strings.TrimSpace(fm.Name)}
@@ -129,6 +147,9 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 		if fm.Dues != nil {
 			if *fm.Dues < 0 {
 				return nil, inputErr("%s has negative dues %d", where, *fm.Dues)
+			}
+			if *fm.Dues > maxDues {
+				return nil, inputErr("%s has dues %d, more than %d", where, *fm.Dues, int64(maxDues))
 			}
 			if *fm.Dues == 0 {
 				m.Exempt = true
@@ -153,6 +174,9 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 	def := &GroupDefinition{Group: g}
 	for i, mp := range f.Manual {
 		where := fmt.Sprintf("manual payment %d", i+1)
+		if mp.Amount > maxWon {
+			return nil, inputErr("%s: amount %d is more than %d", where, mp.Amount, int64(maxWon))
+		}
 		if _, ok := g.Member(mp.MemberID); !ok {
 			return nil, inputErr("%s: unknown member id %q", where, mp.MemberID)
 		}
@@ -227,15 +251,27 @@ func ReadTransactions(data []byte) ([]BankTransaction, error) {
 	switch trimmed[0] {
 	case '{':
 		var body struct {
-			ResList *[]json.RawMessage `json:"res_list"`
+			RspCode    string          `json:"rsp_code"`
+			RspMessage string          `json:"rsp_message"`
+			NextPage   string          `json:"next_page_yn"`
+			ResList    json.RawMessage `json:"res_list"`
 		}
 		if err := json.Unmarshal(trimmed, &body); err != nil {
 			return nil, inputErr("%s", jsonProblem(err))
 		}
-		if body.ResList == nil {
+		switch {
+		case body.RspCode != "" && body.RspCode != "A0000":
+			return nil, inputErr("the KFTC response is an error, not a transaction list (rsp_code %s %s)", body.RspCode, body.RspMessage)
+		case body.NextPage == "Y":
+			return nil, inputErr("the KFTC response has more pages (next_page_yn Y): export every page into one list")
+		case body.ResList == nil:
 			return nil, inputErr("the JSON object has no res_list")
 		}
-		return readEntries(*body.ResList)
+		var list []json.RawMessage
+		if err := json.Unmarshal(body.ResList, &list); err != nil {
+			return nil, inputErr("res_list is not an array")
+		}
+		return readEntries(list)
 	case '[':
 		var list []json.RawMessage
 		if err := json.Unmarshal(trimmed, &list); err != nil {
@@ -306,7 +342,14 @@ func readCSV(data []byte) ([]BankTransaction, error) {
 	}
 	col := make(map[string]int, len(header))
 	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
+		name := strings.ToLower(strings.TrimSpace(h))
+		if name == "printed_content" {
+			name = "print_content" // as some banks spell it
+		}
+		if _, dup := col[name]; dup && name != "" {
+			return nil, inputErr("line 1: column %s appears twice", name)
+		}
+		col[name] = i
 	}
 	idx := make([]int, len(CSVHeader))
 	for j, name := range CSVHeader {
@@ -329,11 +372,11 @@ func readCSV(data []byte) ([]BankTransaction, error) {
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
+		if len(rec) < len(header) || len(rec) > len(header) && strings.TrimSpace(strings.Join(rec[len(header):], "")) != "" {
+			return nil, inputErr("line %d: %d fields, the header has %d (quote a field that holds a comma, like \"30,000\")", line, len(rec), len(header))
+		}
 		var vals [6]string
 		for j, i := range idx {
-			if i >= len(rec) {
-				return nil, inputErr("line %d: %d fields, the header has %d", line, len(rec), len(header))
-			}
 			vals[j] = rec[i]
 		}
 		t, err := parseRow(vals)
@@ -384,9 +427,15 @@ func parseRow(v [6]string) (BankTransaction, error) {
 	if t.Amount < 0 {
 		return t, fmt.Errorf("tran_amt %s is negative", strings.TrimSpace(v[4]))
 	}
+	if t.Amount > maxWon {
+		return t, fmt.Errorf("tran_amt %s is more than %d", strings.TrimSpace(v[4]), int64(maxWon))
+	}
 	if strings.TrimSpace(v[5]) != "" {
 		if t.AfterBalance, err = parseWon(v[5]); err != nil {
 			return t, fmt.Errorf("after_balance_amt: %w", err)
+		}
+		if t.AfterBalance > maxWon || t.AfterBalance < -maxWon {
+			return t, fmt.Errorf("after_balance_amt %s is out of range", strings.TrimSpace(v[5]))
 		}
 	}
 	return t, nil

@@ -19,6 +19,9 @@ const groupJSON = `{
 }`
 
 func TestReadGroup(t *testing.T) {
+	if _, err := ReadGroup(strings.NewReader("\ufeff" + groupJSON)); err != nil {
+		t.Errorf("group file with a BOM: %v", err)
+	}
 	def, err := ReadGroup(strings.NewReader(groupJSON))
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +50,9 @@ func TestReadGroupErrors(t *testing.T) {
 	}{
 		{"Empty", ``, "empty file"},
 		{"InvalidJSON", `{"name": "x",`, "invalid JSON"},
-		{"NotAnObject", `[1,2]`, "expected"},
+		{"BOMThenInvalid", "\ufeff{\"name\": ", "invalid JSON"},
+		{"NotAnObject", `[1,2]`, "must be a JSON object"},
+		{"HugeDues", `{"name":"x","dues":{"amount":4611686018427387904,"day":1,"start":"2026-01"},"members":[]}`, "is more than"},
 		{"UnknownField", `{"name":"x","dues":{"amount":1,"day":1,"start":"2026-01"},"memberz":[]}`, "unknown field"},
 		{"NoDues", `{"name":"x","members":[]}`, "dues is missing"},
 		{"NoAmount", `{"name":"x","dues":{"day":1,"start":"2026-01"},"members":[]}`, "dues.amount is missing"},
@@ -130,6 +135,9 @@ func TestReadTransactions(t *testing.T) {
 		{"CSVWithBOMCRLFAndQuotes", "\ufefftran_date,tran_time,inout_type,print_content,tran_amt,after_balance_amt\r\n" +
 			"20261125,093012,입금,\"김민수회비\",\"30,000\",130000\r\n\r\n" +
 			"20261126,120000,출금,카드결제,12000,118000\r\n"},
+		{"CSVPrintedContentAndTrailingEmptyFields", "tran_date,tran_time,inout_type,printed_content,tran_amt,after_balance_amt\n" +
+			"20261125,093012,입금,김민수회비,30000,130000,,\n" +
+			"20261126,120000,출금,카드결제,12000,118000\n"},
 		{"CSVOtherColumnOrder", "memo,print_content,tran_amt,tran_date,tran_time,inout_type,after_balance_amt\n" +
 			"a,김민수회비,30000,20261125,093012,입금,130000\n" +
 			"b,카드결제,12000,20261126,120000,출금,118000\n"},
@@ -174,6 +182,12 @@ func TestReadTransactionsErrors(t *testing.T) {
 		{"BadTime", header + "20261125,256000,입금,김민수,30000,130000\n", "line 2: tran_date"},
 		{"BadInout", header + "20261125,093012,in,김민수,30000,130000\n", `inout_type "in"`},
 		{"ShortRow", header + "20261125,093012\n", "line 2: 2 fields"},
+		{"UnquotedThousands", header + "20261125,120000,입금,김민수,30,000,30,000\n", "line 2: 8 fields, the header has 6"},
+		{"DuplicateColumn", "tran_date,tran_time,inout_type,print_content,tran_amt,tran_amt,after_balance_amt\n", "column tran_amt appears twice"},
+		{"KFTCError", `{"rsp_code":"O0001","rsp_message":"토큰 만료","res_list":[]}`, "rsp_code O0001"},
+		{"KFTCMorePages", `{"rsp_code":"A0000","next_page_yn":"Y","res_list":[]}`, "more pages"},
+		{"ResListNotArray", `{"res_list":{}}`, "res_list is not an array"},
+		{"HugeAmount", header + "20261125,120000,입금,김민수,99999999999999,0\n", "is more than"},
 		{"BadQuote", header + "20261125,093012,입금,\"김민수,30000,130000\n", "extraneous or missing"},
 		{"NotUTF8", header + "20261125,093012,\xc0\xd4\xb1\xdd,\xb1\xe8,30000,130000\n", "not UTF-8"},
 		{"InvalidJSON", `{"res_list": [`, "invalid JSON"},

@@ -178,3 +178,22 @@ func TestReconcileBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestReconcileTextIsPrintable: a bank text with a newline or a terminal
+// escape cannot break or rewrite the text report.
+func TestReconcileTextIsPrintable(t *testing.T) {
+	dir := t.TempDir()
+	tx := filepath.Join(dir, "tx.csv")
+	data := "tran_date,tran_time,inout_type,print_content,tran_amt,after_balance_amt\n" +
+		"20261125,093012,입금,\"홍길\n동\x1b[2J\",30000,30000\n"
+	if err := os.WriteFile(tx, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "reconcile", "--group", filepath.Join(reconcileData, "group.json"), "--transactions", tx)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, "\x1b") || strings.Contains(stdout, "홍길\n") {
+		t.Errorf("control characters reached the report:\n%q", stdout)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/moimbot/moimbot/ledger"
 )
@@ -57,7 +58,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 	fmt.Fprintln(w, lw.balance)
 	var prepaid []string
 	for _, ms := range rep.Members {
-		fmt.Fprint(w, padRight(ms.Name, nameCol))
+		fmt.Fprint(w, padRight(printable(ms.Name), nameCol))
 		var ahead []string
 		for _, ps := range ms.Periods {
 			if ps.Period > asOf {
@@ -96,7 +97,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 			}
 			t := l.Transaction
 			fmt.Fprintf(w, "  #%d %s %s  %s  %s — %s", l.Index, t.At.Format("2006-01-02"), t.At.Format("15:04"),
-				padRight(t.PrintContent, 16), won(t.Amount), lw.reason(l.Match.Reason))
+				padRight(printable(t.PrintContent), 16), won(t.Amount), printable(lw.reason(l.Match.Reason)))
 			if len(l.Match.Candidates) == 0 {
 				fmt.Fprintf(w, " (%s)\n", lw.noCandidates)
 				continue
@@ -104,7 +105,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 			var names []string
 			for _, c := range l.Match.Candidates {
 				if m, ok := g.Member(c.MemberID); ok {
-					names = append(names, fmt.Sprintf("%s(%s)", m.Name, m.ID))
+					names = append(names, printable(fmt.Sprintf("%s(%s)", m.Name, m.ID)))
 				}
 			}
 			fmt.Fprintf(w, " → %s: %s\n", lw.candidates, strings.Join(names, ", "))
@@ -120,10 +121,21 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 			}
 			t := l.Transaction
 			fmt.Fprintf(w, "  #%d %s %s  %s  %s %s — %s\n", l.Index, t.At.Format("2006-01-02"), t.At.Format("15:04"),
-				padRight(t.PrintContent, 16), t.InoutType, won(t.Amount), lw.reason(l.Match.Reason))
+				padRight(printable(t.PrintContent), 16), t.InoutType, won(t.Amount), printable(lw.reason(l.Match.Reason)))
 		}
 	}
 	return w.Flush()
+}
+
+// printable replaces control characters (newlines, terminal escapes) that
+// bank texts or names may carry, so they cannot break or rewrite the report.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func periodCell(ps ledger.PeriodStatus, lw reconcileWords) string {
