@@ -210,7 +210,7 @@ var reasonKorean = map[ReasonCode]string{
 	ReasonJoint:         "이름 %s, 회비 합계와 금액 일치",
 	ReasonWithdrawal:    "출금",
 	ReasonIgnoreText:    "제외 문구 %s",
-	ReasonInterest:      "이자 %s",
+	ReasonInterest:      "은행 이자",
 	ReasonRefund:        "환불 %s",
 	ReasonNoName:        "이름 없음",
 	ReasonUnknownName:   "%s: 명단에 없는 이름",
