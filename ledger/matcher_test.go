@@ -306,13 +306,7 @@ func TestMatchRosterQuirks(t *testing.T) {
 		},
 	}
 	m := NewMatcher(g)
-	tests := []struct {
-		name    string
-		text    string
-		amount  int64
-		want    Outcome
-		members string
-	}{
+	tests := []matchCase{
 		{"SharedParentAliasPaysBoth", "김태성", 60000, OutcomeMatched, "k1+k2"},
 		{"SharedParentAliasTwoMonthsEach", "김태성", 120000, OutcomeMatched, "k1+k2"},
 		{"SharedParentAliasOneChild", "김태성", 30000, OutcomeReview, ""},
@@ -323,18 +317,7 @@ func TestMatchRosterQuirks(t *testing.T) {
 		{"FullNameOtherAmount", "정우리", 60000, OutcomeMatched, "k4"},
 		{"MonthWorth", "11월치정우리", 30000, OutcomeMatched, "k4"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
-			var members []string
-			for _, s := range got.Shares {
-				members = append(members, s.MemberID)
-			}
-			if got.Outcome != tt.want || strings.Join(members, "+") != tt.members {
-				t.Errorf("Match(%q, %d) = %v %v (%s), want %v %q", tt.text, tt.amount, got.Outcome, members, got.Reason, tt.want, tt.members)
-			}
-		})
-	}
+	checkMatches(t, m, tests)
 }
 
 func TestMatchLatinCutAmbiguity(t *testing.T) {
@@ -349,33 +332,17 @@ func TestMatchLatinCutAmbiguity(t *testing.T) {
 		},
 	}
 	m := NewMatcher(g)
-	tests := []struct {
-		text    string
-		amount  int64
-		want    Outcome
-		members string
-	}{
-		{"NGUYEN THI LAN", 20000, OutcomeMatched, "a"}, // the amount decides
-		{"NGUYEN THI LAN", 30000, OutcomeMatched, "b"},
-		{"NGUYEN THI LAN", 60000, OutcomeReview, ""},
-		{"NGUYEN LAN", 20000, OutcomeReview, ""}, // not at the limit, not a whole name
-		{"박종민상회", 20000, OutcomeMatched, "d"},
-		{"주식회사박종민", 20000, OutcomeMatched, "d"},
-		{"28세손박종민", 20000, OutcomeMatched, "d"},
-		{"무통장박종민", 20000, OutcomeMatched, "d"},
+	tests := []matchCase{
+		{"", "NGUYEN THI LAN", 20000, OutcomeMatched, "a"}, // the amount decides
+		{"", "NGUYEN THI LAN", 30000, OutcomeMatched, "b"},
+		{"", "NGUYEN THI LAN", 60000, OutcomeReview, ""},
+		{"", "NGUYEN LAN", 20000, OutcomeReview, ""}, // not at the limit, not a whole name
+		{"", "박종민상회", 20000, OutcomeMatched, "d"},
+		{"", "주식회사박종민", 20000, OutcomeMatched, "d"},
+		{"", "28세손박종민", 20000, OutcomeMatched, "d"},
+		{"", "무통장박종민", 20000, OutcomeMatched, "d"},
 	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s/%d", tt.text, tt.amount), func(t *testing.T) {
-			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
-			var members []string
-			for _, s := range got.Shares {
-				members = append(members, s.MemberID)
-			}
-			if got.Outcome != tt.want || strings.Join(members, "+") != tt.members {
-				t.Errorf("Match(%q, %d) = %v %v (%s), want %v %q", tt.text, tt.amount, got.Outcome, members, got.Reason, tt.want, tt.members)
-			}
-		})
-	}
+	checkMatches(t, m, tests)
 }
 
 // TestMatchReviewFindings pins the cases a code review found: a cut name
@@ -463,13 +430,7 @@ func TestMatchSecondReviewFindings(t *testing.T) {
 		},
 	}
 	m := NewMatcher(g)
-	tests := []struct {
-		name    string
-		text    string
-		amount  int64
-		want    Outcome
-		members string
-	}{
+	tests := []matchCase{
 		{"UnitNumberInsideLongerNumber", "1301호", 30000, OutcomeReview, ""},
 		{"UnitNumberInsideLongerNumber2", "112호", 30000, OutcomeReview, ""},
 		{"UnitNumber", "301호", 30000, OutcomeMatched, "k"},
@@ -485,8 +446,27 @@ func TestMatchSecondReviewFindings(t *testing.T) {
 		{"NameInsideKnownWord", "카카오페이", 30000, OutcomeReview, ""},
 		{"NameOnItsOwn", "페이", 30000, OutcomeMatched, "f"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	checkMatches(t, m, tests)
+}
+
+// matchCase is one deposit of a roster test and the verdict it must get.
+type matchCase struct {
+	name    string // the subtest's name; the text and amount when empty
+	text    string
+	amount  int64
+	want    Outcome
+	members string // the matched members, joined by "+"
+}
+
+// checkMatches runs each case through m as a subtest.
+func checkMatches(t *testing.T, m *Matcher, cases []matchCase) {
+	t.Helper()
+	for _, tt := range cases {
+		name := tt.name
+		if name == "" {
+			name = fmt.Sprintf("%s/%d", tt.text, tt.amount)
+		}
+		t.Run(name, func(t *testing.T) {
 			got := m.Match(Deposit{Direction: In, Text: tt.text, Amount: tt.amount})
 			var members []string
 			for _, s := range got.Shares {

@@ -230,19 +230,12 @@ func demoStore(ctx context.Context, w io.Writer, g *ledger.Group, acct openbanki
 	if err != nil {
 		return err
 	}
-	var matched, review, ignored int
+	var n outcomeCounts
 	for _, in := range res.New {
-		switch in.Match.Outcome {
-		case ledger.OutcomeMatched:
-			matched++
-		case ledger.OutcomeReview:
-			review++
-		default:
-			ignored++
-		}
+		n.add(in.Match.Outcome)
 	}
 	fmt.Fprintf(w, "▶ %s부터의 거래 %d건을 임시 데이터베이스에 저장: 자동 확인 %d · 확인 필요 %d · 제외 %d\n",
-		g.Dues.Start, len(res.New), matched, review, ignored)
+		g.Dues.Start, len(res.New), n.matched, n.review, n.ignored)
 	again, err := reread()
 	if err != nil {
 		return err

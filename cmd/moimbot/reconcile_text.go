@@ -77,19 +77,12 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 		fmt.Fprintf(w, "%s: %s\n", lw.prepaid, strings.Join(prepaid, " · "))
 	}
 
-	var matched, review, ignored int
+	var n outcomeCounts
 	for _, l := range rep.Transactions {
-		switch l.Match.Outcome {
-		case ledger.OutcomeMatched:
-			matched++
-		case ledger.OutcomeReview:
-			review++
-		default:
-			ignored++
-		}
+		n.add(l.Match.Outcome)
 	}
-	fmt.Fprintf(w, "\n"+lw.summary+"\n", len(rep.Transactions), matched, review, ignored)
-	if review > 0 {
+	fmt.Fprintf(w, "\n"+lw.summary+"\n", len(rep.Transactions), n.matched, n.review, n.ignored)
+	if n.review > 0 {
 		fmt.Fprintf(w, "\n%s\n", lw.review)
 		for _, l := range rep.Transactions {
 			if l.Match.Outcome != ledger.OutcomeReview {
@@ -113,7 +106,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 	}
 	// Ignored deposits are listed too: what is not counted must be
 	// visible.
-	if ignored > 0 {
+	if n.ignored > 0 {
 		fmt.Fprintf(w, "\n%s\n", lw.ignoredHeader)
 		for _, l := range rep.Transactions {
 			if l.Match.Outcome != ledger.OutcomeIgnored {
@@ -125,6 +118,20 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 		}
 	}
 	return w.Flush()
+}
+
+// outcomeCounts tallies verdicts.
+type outcomeCounts struct{ matched, review, ignored int }
+
+func (c *outcomeCounts) add(o ledger.Outcome) {
+	switch o {
+	case ledger.OutcomeMatched:
+		c.matched++
+	case ledger.OutcomeReview:
+		c.review++
+	default:
+		c.ignored++
+	}
 }
 
 // printable replaces control characters (newlines, terminal escapes) that
