@@ -108,12 +108,8 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if opts.ReadOnly {
-		// Say clearly that a file is missing before creating its lock.
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
-		}
-	}
+	// A reader never creates the lock file, and openBolt says clearly
+	// when the database itself is missing.
 	lock, err := acquireLock(path, !opts.ReadOnly, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

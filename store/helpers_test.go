@@ -122,17 +122,6 @@ func out(sec int, text string, amount, balance int64) ledger.Deposit {
 	return ledger.Deposit{At: t0.Add(time.Duration(sec) * time.Second), Direction: ledger.Out, Text: text, Amount: amount, Balance: balance}
 }
 
-// ledgerOf strips ids for comparing stored rows with input rows.
-func ledgerOf(ds []ledger.Deposit) []ledger.Deposit {
-	out := make([]ledger.Deposit, len(ds))
-	for i, d := range ds {
-		d.ID = ""
-		d.At = d.At.Truncate(time.Second)
-		out[i] = d
-	}
-	return out
-}
-
 func sameLedger(a, b []ledger.Deposit) bool {
 	if len(a) != len(b) {
 		return false

@@ -88,9 +88,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 			if l.Match.Outcome != ledger.OutcomeReview {
 				continue
 			}
-			t := l.Transaction
-			fmt.Fprintf(w, "  #%d %s %s  %s  %s — %s", l.Index, t.At.Format("2006-01-02"), t.At.Format("15:04"),
-				padRight(printable(t.PrintContent), 16), won(t.Amount), printable(lw.reason(l.Match.Reason)))
+			fmt.Fprintf(w, "%s%s — %s", reportLine(l), won(l.Transaction.Amount), printable(lw.reason(l.Match.Reason)))
 			if len(l.Match.Candidates) == 0 {
 				fmt.Fprintf(w, " (%s)\n", lw.noCandidates)
 				continue
@@ -113,11 +111,17 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 				continue
 			}
 			t := l.Transaction
-			fmt.Fprintf(w, "  #%d %s %s  %s  %s %s — %s\n", l.Index, t.At.Format("2006-01-02"), t.At.Format("15:04"),
-				padRight(printable(t.PrintContent), 16), t.InoutType, won(t.Amount), printable(lw.reason(l.Match.Reason)))
+			fmt.Fprintf(w, "%s%s %s — %s\n", reportLine(l), t.InoutType, won(t.Amount), printable(lw.reason(l.Match.Reason)))
 		}
 	}
 	return w.Flush()
+}
+
+// reportLine starts a transaction's line: index, date, time and text.
+func reportLine(l ledger.ReportLine) string {
+	t := l.Transaction
+	return fmt.Sprintf("  #%d %s %s  %s  ", l.Index, t.At.Format("2006-01-02"), t.At.Format("15:04"),
+		padRight(printable(t.PrintContent), 16))
 }
 
 // outcomeCounts tallies verdicts.
