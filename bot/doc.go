@@ -1,7 +1,12 @@
-// Package bot is moimbot's chat application: the platform-neutral command
-// router, the Korean and English messages, deposit notices, reminders and the
-// treasurer's review flow. The Telegram and Slack adapters live in its
-// subpackages.
+// Package bot is moimbot's chat application, independent of any chat
+// platform: the Korean and English messages moimbot posts (deposit notices,
+// status boards, reminders, the treasurer's review requests and warnings),
+// the splitting of long texts to a platform's limit, and the dispatcher that
+// drains the outbox into the chats.
 //
-// The package holds no code yet (see README.md, Status).
+// The package declares the Chat interface its adapters implement (the
+// console adapter in bot/console; Telegram and Slack adapters beside it) and
+// the Outbox interface the dispatcher consumes. It imports only the standard
+// library and the ledger. Message rendering is pure: no I/O and no clock, the
+// caller passes every time shown; times are shown in Asia/Seoul.
 package bot

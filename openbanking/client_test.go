@@ -913,3 +913,38 @@ func TestTransactionQueryValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestSessionRefreshWithin(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tok := e.link(t)
+	saver := &recordingSaver{}
+	s := e.client.NewSession(tok, saver)
+	const margin = 21 * 24 * time.Hour
+	tests := []struct {
+		name    string
+		advance time.Duration
+		want    bool
+	}{
+		{"fresh token", 0, false},
+		{"still outside the margin", 68 * 24 * time.Hour, false},
+		{"inside the margin", 2 * 24 * time.Hour, true},
+		{"just refreshed", time.Hour, false},
+	}
+	for _, tt := range tests {
+		e.sim.Clock().Advance(tt.advance)
+		got, err := s.RefreshWithin(ctx, margin)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: refreshed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if len(saver.saved) != 1 {
+		t.Fatalf("saved %d pairs, want 1", len(saver.saved))
+	}
+	if got := s.Token(); got.AccessToken != saver.saved[0].AccessToken || got.AccessToken == tok.AccessToken {
+		t.Error("the session does not use the saved new pair")
+	}
+}

@@ -59,6 +59,23 @@ func (s *Session) current(ctx context.Context) (string, error) {
 	return s.tok.AccessToken, nil
 }
 
+// RefreshWithin refreshes the token pair now when the access token expires
+// within margin, persisting the new pair like any refresh, and reports whether
+// it did. A long-running poller calls it with a margin of weeks so that the
+// refresh token, which lives only 10 days longer than the access token, never
+// comes near its own expiry while the service works.
+func (s *Session) RefreshWithin(ctx context.Context, margin time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok.ExpiresAt.IsZero() || s.client.now().Add(max(margin, refreshMargin)).Before(s.tok.ExpiresAt) {
+		return false, nil
+	}
+	if err := s.refreshLocked(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // refreshAfter refreshes the token pair unless another call already replaced
 // the access token stale (the one the service rejected).
 func (s *Session) refreshAfter(ctx context.Context, stale string) (string, error) {

@@ -24,6 +24,9 @@ type Account struct {
 	// (the owner's user_seq_no).
 	TokenName string    `json:"token,omitempty"`
 	Added     time.Time `json:"added"`
+	// Relink is set while the link is broken and the treasurer must link
+	// the account again (see MarkRelink); PutAccount keeps it.
+	Relink *Relink `json:"relink,omitempty"`
 }
 
 // Cursor is how far an account's transactions have been synced.
@@ -91,6 +94,9 @@ func (db *DB) PutAccount(ctx context.Context, actor string, a Account) (Account,
 			} else {
 				a.Added = db.now()
 			}
+		}
+		if before != nil && a.Relink == nil {
+			a.Relink = before.Relink
 		}
 		if err := putJSON(b, []byte(a.ID), a); err != nil {
 			return err

@@ -353,7 +353,12 @@ func (db *DB) Assign(ctx context.Context, actor, depositID, memberID string, opt
 			return err
 		}
 		if opts.Notify != nil {
-			n := Notice{Event: EventAssigned, GroupID: g.ID, AccountID: rec.AccountID, Deposit: d, Match: m, Allocations: in.Allocations, Actor: actor}
+			if bk == nil {
+				if bk, err = loadBook(tx, &g.Group); err != nil {
+					return err
+				}
+			}
+			n := Notice{Event: EventAssigned, GroupID: g.ID, AccountID: rec.AccountID, Deposit: d, Match: m, Allocations: in.Allocations, Actor: actor, Group: g, Book: bk}
 			res.Messages, err = db.enqueueTx(tx, opts.Notify(n))
 		}
 		return err

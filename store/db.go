@@ -204,6 +204,24 @@ func (db *DB) update(ctx context.Context, op string, fn func(tx *bolt.Tx) error)
 	return nil
 }
 
+// batch is update for writes that many goroutines make at once (one
+// Ingest per polled account): bbolt's Batch commits concurrent calls in
+// one transaction and one fsync. fn may run more than once (when another
+// function of the batch fails, each is retried alone), so it must reset
+// whatever it collects and have no effects outside tx.
+func (db *DB) batch(ctx context.Context, op string, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if db.readOnly {
+		return fmt.Errorf("store: %s: %w", op, ErrReadOnly)
+	}
+	if err := db.bolt.Batch(fn); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	return nil
+}
+
 // view runs fn in a read-only transaction after checking ctx.
 func (db *DB) view(ctx context.Context, op string, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
@@ -234,6 +252,8 @@ var (
 	bucketOutboxOpen = []byte("outbox_open")
 	bucketAudit      = []byte("audit")
 	bucketTranSeq    = []byte("tran_seq")
+	bucketJobs       = []byte("jobs")
+	bucketCalls      = []byte("calls")
 )
 
 // allBuckets are the top-level buckets of the current schema.
@@ -241,7 +261,7 @@ var allBuckets = [][]byte{
 	bucketMeta, bucketGroups, bucketGroupNames, bucketAccounts, bucketCursors,
 	bucketTxs, bucketTxTime, bucketMatches, bucketPayments, bucketReview,
 	bucketChatLinks, bucketSecrets, bucketOutbox, bucketOutboxKeys,
-	bucketOutboxOpen, bucketAudit, bucketTranSeq,
+	bucketOutboxOpen, bucketAudit, bucketTranSeq, bucketJobs, bucketCalls,
 }
 
 // Keys of the meta bucket.

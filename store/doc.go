@@ -43,6 +43,8 @@
 //	outbox_open           <u64 id> → chat, for pending and sending messages only
 //	audit                 <u64 seq> → AuditEntry (append-only)
 //	tran_seq              <YYYYMMDD> → u64 last bank_tran_id number of the day
+//	jobs                  <job name> → RFC 3339 time the scheduled job last ran
+//	calls                 <account id> NUL <YYYY-MM> → u64 transaction-list calls
 //
 // Schema 1 stored member aliases as plain strings and had no group_names
 // index; schema 2 stores {text, learned} and builds the index.

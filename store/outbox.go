@@ -168,43 +168,27 @@ func putMessage(tx *bolt.Tx, m Message) error {
 // enqueue order. A chat's messages go out one at a time in order: only a
 // chat's oldest open message can be claimed, and only when it is pending
 // and due (NextAttemptAt reached) or sending past its lease. Each claim
-// counts as an attempt.
+// counts as an attempt. When nothing is due, Claim only reads: an idle
+// dispatcher polling every second costs no disk writes.
 func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	var busy bool
+	err := db.view(ctx, "claim", func(tx *bolt.Tx) error {
+		due, dead, err := db.claimable(tx, now, limit)
+		busy = len(due)+len(dead) > 0
+		return err
+	})
+	if err != nil || !busy {
+		return nil, err
+	}
 	var claimed []Message
-	err := db.update(ctx, "claim", func(tx *bolt.Tx) error {
+	err = db.update(ctx, "claim", func(tx *bolt.Tx) error {
 		claimed = claimed[:0]
-		// The open index maps ids to chats, so a chat's later messages
-		// are skipped without decoding them.
-		seen := make(map[string]bool)
-		c := tx.Bucket(bucketOutboxOpen).Cursor()
-		var due, dead []Message
-		for k, chat := c.First(); k != nil && len(due) < limit; k, chat = c.Next() {
-			if seen[string(chat)] {
-				continue
-			}
-			m, err := getMessage(tx, binary.BigEndian.Uint64(k))
-			if err != nil {
-				return err
-			}
-			switch {
-			case m.State == StatePending && !now.Before(m.NextAttemptAt):
-			case m.State == StateSending && !now.Before(m.LeaseUntil):
-				// The sender died mid-send. A message that has used up its
-				// attempts that way (one that crashes its sender every
-				// time) is dead, and no longer blocks its chat.
-				if m.Attempts >= db.maxAttempts {
-					dead = append(dead, m)
-					continue
-				}
-			default:
-				seen[string(chat)] = true
-				continue
-			}
-			seen[string(chat)] = true
-			due = append(due, m)
+		due, dead, err := db.claimable(tx, now, limit)
+		if err != nil {
+			return err
 		}
 		// Written after the walk: no cursor deletes while iterating.
 		for _, m := range dead {
@@ -226,6 +210,41 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 		return nil
 	})
 	return claimed, err
+}
+
+// claimable walks the open messages: due are those Claim would claim (at
+// most limit), dead those a crashing sender has used up.
+func (db *DB) claimable(tx *bolt.Tx, now time.Time, limit int) (due, dead []Message, err error) {
+	// The open index maps ids to chats, so a chat's later messages are
+	// skipped without decoding them.
+	seen := make(map[string]bool)
+	c := tx.Bucket(bucketOutboxOpen).Cursor()
+	for k, chat := c.First(); k != nil && len(due) < limit; k, chat = c.Next() {
+		if seen[string(chat)] {
+			continue
+		}
+		m, err := getMessage(tx, binary.BigEndian.Uint64(k))
+		if err != nil {
+			return nil, nil, err
+		}
+		seen[string(chat)] = true
+		switch {
+		case m.State == StatePending && !now.Before(m.NextAttemptAt):
+		case m.State == StateSending && !now.Before(m.LeaseUntil):
+			// The sender died mid-send. A message that has used up its
+			// attempts that way (one that crashes its sender every time)
+			// is dead, and no longer blocks its chat.
+			if m.Attempts >= db.maxAttempts {
+				dead = append(dead, m)
+				delete(seen, string(chat))
+				continue
+			}
+		default:
+			continue
+		}
+		due = append(due, m)
+	}
+	return due, dead, nil
 }
 
 // MarkSent records that a claimed message was delivered. Marking a sent

@@ -5,187 +5,563 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"golang.org/x/text/width"
 
+	"github.com/moimbot/moimbot/bot"
+	"github.com/moimbot/moimbot/bot/console"
 	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/openbanking"
 	"github.com/moimbot/moimbot/openbanking/testbed"
 	"github.com/moimbot/moimbot/store"
 )
 
-// runDemo runs what moimbot can do so far end to end on the embedded KFTC
-// simulator, with no configuration: it serves the simulator on a loopback port,
-// links the demo account through the real OAuth code flow (the consent page's
-// form submitted by script), reads the account list, the balance and every
-// page of the transaction list through the real client, stores the rows in a
-// temporary database (matched, allocated, and deduplicated against an
-// overlapping second read), and prints who has paid for which month.
-//
-// The polling loop, the notices and reminders, and the chat adapters arrive
-// with later issues; the demo grows with them.
+// Demo defaults: the story is about 38 days long and plays in about 25
+// seconds.
+const (
+	demoDays     = 38
+	demoRealTime = 25 * time.Second
+)
+
+// The demo's chats on the console adapter.
+var (
+	demoGroupChat     = bot.ChatRef{Platform: "console", ID: "group"}
+	demoTreasurerChat = bot.ChatRef{Platform: "console", ID: "treasurer"}
+)
+
+// runDemo plays moimbot's main job end to end with no configuration: the
+// embedded KFTC simulator on a loopback port, a temporary database, a demo
+// group linked through the real OAuth code flow (consent by script), and
+// about a month of deposits on an accelerated clock, with the notices,
+// reminders and treasurer messages printed by the console chat adapter as
+// the engine sends them. It exits 0 at the end of the story, or, with
+// --keep, leaves the simulator and the database running until Ctrl-C.
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo")
-	days := fs.Int("days", 90, "how many days of transactions to read")
+	days := fs.Int("days", demoDays, "days of the story to play (it starts a week before this month's due day)")
+	speed := fs.Float64("speed", 0, "how many times faster than real time the story plays (0: about 25 seconds in all)")
+	keep := fs.Bool("keep", false, "leave the simulator and the database running afterwards, until Ctrl-C")
+	lang := fs.String("lang", "ko", "language of the messages: ko or en")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	if *days < 1 || *days > 365 {
-		return usagef("-days %d: must be between 1 and 365", *days)
+	if *days < 1 || *days > 120 {
+		return usagef("-days %d: must be between 1 and 120", *days)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	w := e.stdout
+	if *speed < 0 || (*speed > 0 && *speed < 1) {
+		return usagef("-speed %g: must be at least 1 (or 0 for the default)", *speed)
+	}
+	if *lang != "ko" && *lang != "en" {
+		return usagef("-lang %q: must be ko or en", *lang)
+	}
+	if *speed == 0 {
+		*speed = float64(time.Duration(*days)*24*time.Hour) / float64(demoRealTime)
+	}
+	d := &demo{w: e.stdout, lang: bot.ParseLang(*lang), speed: *speed, days: *days,
+		color: console.ColorAuto(e.stdout, e.getenv)}
+	return d.run(ctx, *keep)
+}
 
-	// The demo reads the account on the real clock; the nightly maintenance
-	// window would fail it between 23:50 and 00:10 KST.
-	sim := testbed.New(testbed.Config{NoMaintenance: true})
+// demo is one run of the demo story.
+type demo struct {
+	w     io.Writer
+	lang  bot.Lang
+	speed float64
+	days  int
+	color bool
+
+	sim     *testbed.Server
+	clock   *testbed.Clock
+	base    string
+	db      *store.DB
+	dbPath  string
+	eng     *engine
+	group   store.Group
+	account store.Account
+	party   testbed.Demo
+
+	mu   sync.Mutex
+	sent []sentNotice
+	day  string
+}
+
+// sentNotice is a message the console printed, at virtual time at.
+type sentNotice struct {
+	at  time.Time
+	msg bot.Message
+}
+
+// say prints a narration line in the demo's language.
+func (d *demo) say(ko, en string, args ...any) {
+	f := ko
+	if d.lang == bot.English {
+		f = en
+	}
+	line := fmt.Sprintf(f, args...)
+	if d.color {
+		line = "\x1b[2m" + line + "\x1b[0m"
+	}
+	fmt.Fprintln(d.w, line)
+}
+
+func (d *demo) run(ctx context.Context, keep bool) (err error) {
+	kst := ledger.KST()
+	month := ledger.MonthOf(time.Now().In(kst))
+	due := month.DueDate(25, kst)
+	start := due.AddDate(0, 0, -7).Add(9 * time.Hour)
+	end := start.AddDate(0, 0, d.days)
+
+	// The simulator's clock runs in real time from an offset that each
+	// step of the story moves; everything else reads it, so tokens expire,
+	// maintenance windows open and messages are stamped on the story's
+	// clock.
+	d.clock = testbed.NewRealClock()
+	d.clock.Set(start)
+	d.sim = testbed.New(testbed.Config{Clock: d.clock, RateLimit: -1})
 	const callback = "http://127.0.0.1/oauth/callback"
-	demo, err := testbed.SeedDemo(sim, []string{callback})
-	if err != nil {
-		return fmt.Errorf("seed simulator: %w", err)
+	if d.party, err = testbed.SeedDemoAccounts(d.sim, []string{callback}); err != nil {
+		return err
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: d.sim, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
 		srv.Close()
 		<-served
 	}()
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(w, "▶ KFTC 오픈뱅킹 테스트베드 시뮬레이터: %s\n", base)
+	d.base = "http://" + ln.Addr().String()
 
-	in := demo.Institution
-	client, err := openbanking.New(openbanking.Config{
-		BaseURL:       base,
-		ClientID:      in.ClientID,
-		ClientSecret:  in.ClientSecret,
-		ClientUseCode: in.ClientUseCode,
-		RedirectURI:   callback,
-		Now:           sim.Clock().Now,
-	})
+	dir, err := os.MkdirTemp("", "moimbot-demo-")
 	if err != nil {
 		return err
 	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	d.dbPath = filepath.Join(dir, "moimbot.db")
+	key, err := store.ParseKey(store.NewKey())
+	if err != nil {
+		return err
+	}
+	if d.db, err = store.Open(ctx, d.dbPath, store.Options{Cipher: key, Now: d.clock.Now}); err != nil {
+		return err
+	}
+	defer d.db.Close()
 
-	// 1. The treasurer links the group account: consent page → callback → token.
-	state := openbanking.NewState()
-	authURL, err := client.AuthorizeURL(state, openbanking.AuthorizeOptions{Scope: "login inquiry"})
+	client, calls, err := newBankClient(openbanking.Config{BaseURL: d.base, ClientID: d.party.Institution.ClientID,
+		ClientSecret: d.party.Institution.ClientSecret, ClientUseCode: d.party.Institution.ClientUseCode,
+		RedirectURI: callback, Now: d.clock.Now, Sequence: d.db})
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(demo.Accounts))
-	for _, a := range demo.Accounts {
-		ids = append(ids, a.ID)
-	}
-	loc, err := testbed.Consent(ctx, nil, authURL, demo.User.UserSeqNo, ids[:1], true)
-	if err != nil {
-		return fmt.Errorf("consent: %w", err)
-	}
-	cb, err := openbanking.ParseCallback(loc.Query(), state)
-	if err != nil {
-		return err
-	}
-	tok, err := client.ExchangeCode(ctx, cb.Code)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "▶ %s님이 동의 화면에서 모임통장 조회를 허용했습니다 (토큰 만료 %s)\n",
-		demo.User.Name, tok.ExpiresAt.In(openbanking.KST()).Format("2006-01-02"))
+	chat := console.New(d.w, console.Options{Color: d.color, Now: d.clock.Now, Label: d.label})
+	d.eng = newEngine(engineParts{db: d.db, client: client, calls: calls, chats: map[string]bot.Chat{"console": chat},
+		now: d.clock.Now, onSent: d.onSent})
 
-	session := client.NewSession(tok, nil)
-	accounts, err := session.AccountList(ctx, openbanking.AccountListOptions{})
-	if err != nil {
+	if err := d.setup(ctx, month); err != nil {
 		return err
 	}
-	if len(accounts.Accounts) == 0 {
-		return errors.New("account list is empty after consent")
-	}
-	acct := accounts.Accounts[0]
-	bal, err := session.Balance(ctx, acct.FintechUseNum)
-	if err != nil {
+	if err := d.play(ctx, start, end, d.story(month)); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "▶ 등록 계좌: %s %s %q, 잔액 %s\n", acct.BankName, acct.AccountNumMasked, acct.AccountAlias, won(bal.BalanceAmt))
-
-	// 2. Read the transactions, page by page.
-	now := sim.Clock().Now().In(ledger.KST())
-	query := openbanking.TransactionQuery{FintechUseNum: acct.FintechUseNum, From: now.AddDate(0, 0, -*days), To: now}
-	list, err := session.Transactions(ctx, query)
-	if err != nil {
+	if err := d.finish(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "▶ 최근 %d일 거래내역 %d건 (%d페이지, 페이지당 최대 25건)\n\n", *days, len(list.Rows), list.Pages)
-	var deposits, withdrawals int64
-	for _, t := range list.Rows {
-		sign := "+"
-		if t.IsDeposit() {
-			deposits += t.Amount
-		} else {
-			sign = "-"
-			withdrawals += abs(t.Amount)
-		}
-		fmt.Fprintf(w, "  %s  %s %s%11s  %s  잔액 %11s\n", t.At.Format("01-02 15:04"), t.InoutType, sign, won(abs(t.Amount)), padRight(t.PrintContent, 20), won(t.AfterBalance))
+	if keep {
+		return d.keep(ctx, dir)
 	}
-	fmt.Fprintf(w, "\n▶ 입금 합계 %s, 출금 합계 %s\n", won(deposits), won(withdrawals))
-
-	// 3. Sync the group's months into a database (deduplicated) and match
-	// them, as the bot will: from the first whole month read.
-	from := now.AddDate(0, 0, -*days)
-	start := ledger.MonthOf(from)
-	if from.Day() != 1 || from.Hour() != 0 {
-		start++
-	}
-	group := demoGroup(start)
-	synced, err := session.Transactions(ctx, openbanking.TransactionQuery{FintechUseNum: acct.FintechUseNum, From: start.Start(openbanking.KST()), To: now})
-	if err != nil {
-		return err
-	}
-	if err := demoStore(ctx, w, group, acct, synced.Rows, func() ([]openbanking.Transaction, error) {
-		again, err := session.Transactions(ctx, openbanking.TransactionQuery{FintechUseNum: acct.FintechUseNum, From: now.AddDate(0, 0, -7), To: now})
-		return again.Rows, err
-	}); err != nil {
-		return err
-	}
-
-	// 4. Who has paid for which month: the same report as `moimbot reconcile`.
-	rep, err := ledger.Reconcile(&ledger.GroupDefinition{Group: group}, bankTransactions(synced.Rows), now)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\n▶ 회비 현황")
-	if err := writeReconcileText(w, group, rep, "ko"); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\n▶ 입금 알림, 리마인더, 텔레그램·슬랙 연동은 다음 단계에서 이 데모에 더해집니다.")
 	return nil
 }
 
-// demoGroup is the 독서모임 whose dues the simulator's demo account holds:
-// eight members at 30,000원 on the 25th from month start, one of them
-// registered with a romanised alias.
-func demoGroup(start ledger.Period) *ledger.Group {
-	g := &ledger.Group{
-		ID:   "demo",
-		Name: "독서모임",
-		Dues: ledger.DuesRule{Amount: 30000, Day: 25, Start: start},
+// label names the demo's chats in the console output.
+func (d *demo) label(c bot.ChatRef) string {
+	switch {
+	case c == demoGroupChat && d.lang == bot.English:
+		return d.group.Name + " group chat"
+	case c == demoGroupChat:
+		return d.group.Name + " 단톡방"
+	case c == demoTreasurerChat && d.lang == bot.English:
+		return "DM to the treasurer " + d.party.User.Name
+	case c == demoTreasurerChat:
+		return "총무 " + d.party.User.Name + "님 DM"
 	}
+	return c.String()
+}
+
+// onSent records each delivered message with the story's time.
+func (d *demo) onSent(m bot.Message) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sent = append(d.sent, sentNotice{at: d.clock.Now(), msg: m})
+}
+
+// demoGroup is the 독서모임 of the story: eight members, 30,000원 due on
+// the 25th from month start, 정하늘 exempt, 한지호 known by his nickname
+// 지호짱.
+func demoGroup(start ledger.Period, lang bot.Lang) store.Group {
+	g := ledger.Group{Name: "독서모임", Dues: ledger.DuesRule{Amount: 30000, Day: 25, Start: start}, Ignore: []string{"이자"}}
 	for i, name := range []string{"김민수", "이지은", "박서준", "최유나", "정하늘", "강도윤", "윤서연", "한지호"} {
 		g.Members = append(g.Members, ledger.Member{ID: fmt.Sprintf("m%02d", i+1), Name: name})
 	}
-	g.Members[0].Aliases = []ledger.Alias{{Text: "KIM MINSU"}}
-	return g
+	g.Members[4].Exempt = true
+	g.Members[7].Aliases = []ledger.Alias{{Text: "지호짱"}}
+	return store.Group{Group: g, Settings: store.GroupSettings{
+		Language:   string(lang),
+		Reminder:   defaultReminder(),
+		Chats:      []store.ChatRef{{Platform: demoGroupChat.Platform, ID: demoGroupChat.ID}},
+		Treasurers: []store.ChatUser{{Platform: demoTreasurerChat.Platform, ID: demoTreasurerChat.ID}},
+	}}
+}
+
+// setup creates the group and links its account through the OAuth code
+// flow, with the consent page's form submitted by script.
+func (d *demo) setup(ctx context.Context, month ledger.Period) (err error) {
+	if d.group, err = d.db.PutGroup(ctx, store.ActorCLI, demoGroup(month, d.lang)); err != nil {
+		return err
+	}
+	d.say("🏁 moimbot 데모 — %s: 회원 %d명, 매월 %d일 %s, 정하늘님 면제, 한지호님은 별명 \"지호짱\"으로 등록",
+		"🏁 moimbot demo — %s: %d members, %[4]s due on day %[3]d, 정하늘 exempt, 한지호 registered by his nickname \"지호짱\"",
+		d.group.Name, len(d.group.Members), d.group.Dues.Day, bot.Won(d.lang, d.group.Dues.Amount))
+	d.say("▶ KFTC 오픈뱅킹 시뮬레이터 %s · 임시 데이터베이스 %s",
+		"▶ KFTC Open Banking simulator %s · temporary database %s", d.base, d.dbPath)
+	consent := func(ctx context.Context, authURL string) (*url.URL, error) {
+		return testbed.Consent(ctx, nil, authURL, d.party.User.UserSeqNo, []string{testbed.DemoGroupAccountID}, true)
+	}
+	if d.account, err = linkAccount(ctx, d.db, d.eng.sync.client, d.group.ID, store.ActorCLI, consent, nil); err != nil {
+		return err
+	}
+	tok, err := d.db.Token(ctx, d.account.TokenName)
+	if err != nil {
+		return err
+	}
+	d.say("▶ 총무 %s님이 동의 화면에서 %s %s 조회를 허용 → 인가 코드를 토큰으로 교환해 암호화 저장 (만료 %s)",
+		"▶ Treasurer %s consented to reading %s %s → code exchanged, token stored encrypted (expires %s)",
+		d.party.User.Name, d.account.BankName, d.account.Masked, tok.ExpiresAt.In(ledger.KST()).Format("2006-01-02"))
+	return nil
+}
+
+// storyStep is one thing that happens in the story at a moment.
+type storyStep struct {
+	at time.Time
+	do func(ctx context.Context) error
+}
+
+// story is the month and a bit the demo plays, around the due dates (the
+// 25th) of month and the month after.
+func (d *demo) story(month ledger.Period) []storyStep {
+	kst := ledger.KST()
+	due := month.DueDate(25, kst)
+	next := (month + 1).DueDate(25, kst)
+	at := func(base time.Time, day, hour, minute int) time.Time {
+		return base.AddDate(0, 0, day).Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute)
+	}
+	dep := func(t time.Time, text string, amount int64, ko, en string) storyStep {
+		return storyStep{at: t, do: func(ctx context.Context) error { return d.deposit(t, "입금", text, amount, ko, en) }}
+	}
+	steps := []storyStep{
+		dep(at(due, -6, 20, 14), "김민수", 30000, "제때 내는 회원", "an on-time payer"),
+		dep(at(due, -3, 10, 12), "11월회비이지은", 30000, "리마인더를 보고 바로", "right after the reminder"),
+		dep(at(due, -3, 19, 30), "박서준", 15000, "절반만 먼저", "half of it first"),
+		dep(at(due, -2, 22, 47), "윤서연", 90000, "석 달 치 선납", "three months in advance"),
+		dep(at(due, -2, 23, 52), "최유나", 30000, "은행 점검 시간(23:50–00:10)에 입금", "during the bank's maintenance window (23:50–00:10)"),
+		{at: at(due, -2, 23, 55), do: func(ctx context.Context) error { return d.status(ctx, "maintenance") }},
+		dep(at(due, -1, 12, 31), "이수진", 30000, "강도윤님의 배우자가 대신 (모르는 이름)", "강도윤's wife, for him (an unknown name)"),
+		{at: at(due, -1, 13, 5), do: d.assign},
+		dep(at(due, 1, 20, 5), "회비나머지박서", 15000, "나머지 절반, 은행이 7글자에서 자른 이름", "the other half, the name cut at 7 Hangul by the bank"),
+		dep(at(due, 4, 21, 10), "지호짱", 30000, "늦게, 별명으로", "late, by nickname"),
+		{at: at(due, 5, 13, 0), do: func(ctx context.Context) error {
+			return d.deposit(at(due, 5, 13, 0), "출금", "모임식대", 180000, "모임 식사비 출금 (알림 없음)", "the dinner bill paid out (no notice)")
+		}},
+		{at: at(due, 8, 9, 0), do: d.expireToken},
+		dep(at(next, -4, 20, 30), "김민수", 30000, "다음 달", "the next month"),
+		dep(at(next, -3, 21, 15), "이수진", 30000, "지난달 배운 별칭으로 자동 확인", "matched by the alias learned last month"),
+		dep(at(next, -2, 19, 40), "이지은 12월", 30000, "", ""),
+		dep(at(next, -1, 20, 20), "박서준", 30000, "", ""),
+		dep(at(next, -1, 22, 5), "최유나", 30000, "", ""),
+		dep(at(next, 0, 21, 30), "지호짱", 30000, "", ""),
+	}
+	// Bank interest on the first of the month is ignored quietly.
+	first := (month + 1).Start(kst)
+	steps = append(steps, storyStep{at: first.Add(3 * time.Hour), do: func(context.Context) error {
+		return d.deposit(first.Add(3*time.Hour), "입금", "이자", 112, "은행 이자 (알림 없음)", "bank interest (no notice)")
+	}})
+	slices.SortStableFunc(steps, func(a, b storyStep) int { return a.at.Compare(b.at) })
+	return steps
+}
+
+// deposit posts a transaction to the group account through the simulator
+// (as the bank would record it) and narrates it.
+func (d *demo) deposit(at time.Time, inout, text string, amount int64, ko, en string) error {
+	if _, err := d.sim.Post(testbed.DemoGroupAccountID, testbed.Posting{InoutType: inout, PrintContent: text, Amount: amount, At: at}); err != nil {
+		return err
+	}
+	note := ko
+	if d.lang == bot.English {
+		note = en
+	}
+	if note != "" {
+		note = " — " + note
+	}
+	verb := map[bool][2]string{true: {"입금", "in"}, false: {"출금", "out"}}[inout == "입금"][0]
+	if d.lang == bot.English {
+		verb = map[bool]string{true: "in", false: "out"}[inout == "입금"]
+	}
+	d.say("🏦 %s %s %q %s%s", "🏦 %s %s %q %s%s", at.Format("15:04"), verb, text, bot.Won(d.lang, amount), note)
+	return nil
+}
+
+// status plays a member asking for the status board in the group chat.
+func (d *demo) status(ctx context.Context, why string) error {
+	if why == "maintenance" {
+		d.say("💬 이지은: /현황 — 은행 점검 시간이라 조회는 건너뛰고 저장된 내역으로 답합니다",
+			"💬 이지은: /status — the bank is in maintenance, so moimbot skips the call and answers from what it has")
+	} else {
+		d.say("💬 이지은: /현황 — 마지막 조회가 1분보다 오래됐으면 먼저 조회합니다",
+			"💬 이지은: /status — moimbot syncs first when the last sync is older than a minute")
+	}
+	return d.eng.requestStatus(ctx, d.group.ID, demoGroupChat, why)
+}
+
+// assign plays the treasurer tapping the review message's button.
+func (d *demo) assign(ctx context.Context) error {
+	items, err := d.db.Review(ctx, d.group.ID)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.Deposit.Text != "이수진" {
+			continue
+		}
+		d.say("👆 총무가 DM의 [회원 선택]에서 강도윤님을 고름", "👆 The treasurer taps [Choose member] in the DM and picks 강도윤")
+		res, err := d.db.Assign(ctx, demoTreasurerChat.String(), it.Deposit.ID, "m06", store.AssignOptions{Notify: d.eng.notes.deposit})
+		if err != nil {
+			return err
+		}
+		if res.LearnedNew {
+			d.say("📚 %q을(를) 강도윤님의 별칭으로 기억합니다 — 다음 달부터 자동으로 확인", "📚 %q is now an alias of 강도윤 — matched automatically from next month", res.Learned.Text)
+		}
+		d.eng.dispatch.Wake()
+		return nil
+	}
+	return errors.New("demo: the deposit to assign is not in the review queue")
+}
+
+// expireToken has the bank expire the treasurer's access token early, so
+// the next poll meets O0003 and refreshes it.
+func (d *demo) expireToken(ctx context.Context) error {
+	before, err := d.db.Token(ctx, d.account.TokenName)
+	if err != nil {
+		return err
+	}
+	d.sim.ExpireUserTokens(d.party.User.UserSeqNo)
+	d.say("⏰ (시뮬레이터) 은행이 총무의 액세스 토큰을 만료 처리", "⏰ (simulator) the bank expires the treasurer's access token")
+	res, err := d.eng.sync.Sync(ctx, d.account.ID)
+	if err != nil {
+		return err
+	}
+	after, err := d.db.Token(ctx, d.account.TokenName)
+	if err != nil {
+		return err
+	}
+	if after.AccessToken == before.AccessToken {
+		return errors.New("demo: the expired token was not refreshed")
+	}
+	d.say("🔑 조회가 O0003(토큰 만료)을 받아 갱신 토큰으로 새 토큰을 받고, 먼저 저장한 뒤 조회를 이어감 (새 거래 %d건)",
+		"🔑 The call got O0003 (token expired): moimbot refreshed, stored the new pair first, then went on (%d new)", len(res.New))
+	return nil
+}
+
+// play runs the story from start to end on the accelerated clock: at each
+// step (a story event, an account's poll on its schedule, a reminder time)
+// it moves the simulator clock, waits the scaled real time, runs what is due
+// and delivers the queued messages.
+func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep) error {
+	sched := d.eng.pollSchedule(d.group)
+	plan := reminderPlan(d.group.Settings.Reminder)
+	d.say("▶ %s부터 %d일을 약 %s에 재생합니다. 조회는 마감일 앞뒤와 저녁에 자주, 평소엔 드물게, 점검 시간엔 하지 않습니다.\n",
+		"▶ Playing %[2]d days from %[1]s in about %[3]s. Polls are frequent around the due day and in the evening, rare otherwise, never in maintenance.\n",
+		start.Format("2006-01-02 15:04"), d.days, (time.Duration(float64(end.Sub(start)) / d.speed)).Round(time.Second))
+	now := start
+	nextPoll := start // the first poll right after linking
+	i := 0
+	// Steps are paced against the wall clock from here, so the time the
+	// steps take is absorbed by the waits instead of adding to them.
+	began := time.Now()
+	for {
+		t := nextPoll
+		if i < len(steps) && steps[i].at.Before(t) {
+			t = steps[i].at
+		}
+		if occ := plan.Between(d.group.Dues.Day, now, t); len(occ) > 0 {
+			t = occ[0].At
+		}
+		if t.After(end) {
+			break
+		}
+		if err := d.wait(ctx, began, t.Sub(start)); err != nil {
+			return err
+		}
+		now = t
+		d.clock.Set(now)
+		d.dayLine(now)
+		for i < len(steps) && !steps[i].at.After(now) {
+			if err := steps[i].do(ctx); err != nil {
+				return err
+			}
+			i++
+		}
+		if !nextPoll.After(now) {
+			d.eng.poll(ctx, d.account.ID)
+			nextPoll = retrySchedule{base: sched, retryAt: func() time.Time { return d.eng.sync.retryAt(d.account.ID) }}.Next(now)
+		}
+		if _, err := d.eng.runReminders(ctx, now); err != nil {
+			return err
+		}
+		if err := d.deliver(ctx); err != nil {
+			return err
+		}
+	}
+	d.clock.Set(end)
+	return nil
+}
+
+// wait sleeps until the wall-clock moment at which the story, begun at
+// began, reaches elapsed story time at the demo's speed.
+func (d *demo) wait(ctx context.Context, began time.Time, elapsed time.Duration) error {
+	real := time.Until(began.Add(time.Duration(float64(elapsed) / d.speed)))
+	if real <= 0 {
+		return nil
+	}
+	t := time.NewTimer(real)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// dayLine prints a separator when the story's day changes.
+func (d *demo) dayLine(t time.Time) {
+	day := t.In(ledger.KST()).Format("2006-01-02")
+	if day == d.day {
+		return
+	}
+	d.day = day
+	weekday := [...]string{"일", "월", "화", "수", "목", "금", "토"}[t.In(ledger.KST()).Weekday()]
+	if d.lang == bot.English {
+		d.say("\n── %s ──", "\n── %s ──", t.In(ledger.KST()).Format("Mon, Jan 2"))
+		return
+	}
+	d.say("\n── %d월 %d일(%s) ──", "", t.In(ledger.KST()).Month(), t.In(ledger.KST()).Day(), weekday)
+}
+
+// deliver runs the dispatcher until nothing is due.
+func (d *demo) deliver(ctx context.Context) error {
+	for range 100 {
+		n, err := d.eng.dispatch.DispatchOnce(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+	return errors.New("demo: the outbox does not drain")
+}
+
+// finish shows the final board and what the run cost and how fast it was.
+func (d *demo) finish(ctx context.Context) error {
+	d.say("\n── 끝 ──", "\n── The end ──")
+	if err := d.status(ctx, "final"); err != nil {
+		return err
+	}
+	if err := d.deliver(ctx); err != nil {
+		return err
+	}
+	var delays []time.Duration
+	d.mu.Lock()
+	for _, s := range d.sent {
+		if s.msg.Kind != bot.KindDeposit || !strings.HasPrefix(s.msg.Key, "deposit/") {
+			continue
+		}
+		id := strings.TrimPrefix(s.msg.Key, "deposit/")
+		id = id[:strings.LastIndex(id, "/console:")]
+		rec, err := d.db.Deposit(ctx, id)
+		if err != nil {
+			d.mu.Unlock()
+			return err
+		}
+		delays = append(delays, s.at.Sub(rec.Deposit.At))
+	}
+	d.mu.Unlock()
+	counts, err := d.db.CallCounts(ctx, d.account.ID)
+	if err != nil {
+		return err
+	}
+	var total int64
+	var months []string
+	for _, c := range counts {
+		total += c.Calls
+		months = append(months, fmt.Sprintf("%s %d", c.Month, c.Calls))
+	}
+	d.say("\n📊 거래내역조회 %d회 (%s · 이야기가 시작한 날부터, 계좌당 한 달 1,000회 이내가 목표)",
+		"\n📊 %d transaction-list calls (%s · from the story's first day; the target is at most 1,000 per account per month)",
+		total, strings.Join(months, ", "))
+	if len(delays) > 0 {
+		slices.Sort(delays)
+		d.say("📊 입금 → 단톡방 알림: 중앙값 %s, 최대 %s (이야기 속 시간, 알림 %d건)",
+			"📊 Deposit → group chat notice: median %s, max %s (story time, %d notices)",
+			delays[len(delays)/2].Round(time.Second), delays[len(delays)-1].Round(time.Second), len(delays))
+	}
+	return d.db.Check(ctx)
+}
+
+// keep leaves everything running for exploration: the simulator (its admin
+// API accepts deposits), the engine on the cron scheduler with a poll every
+// minute, and the database's control socket, until ctx is cancelled.
+func (d *demo) keep(ctx context.Context, dir string) error {
+	d.say("\n▶ --keep: 시뮬레이터와 데이터베이스를 계속 실행합니다 (Ctrl-C로 종료). 1분마다 조회합니다.",
+		"\n▶ --keep: the simulator and the database keep running (Ctrl-C to stop); moimbot polls every minute.")
+	d.say("  시뮬레이터 %s (관리 API %s/testbed/)", "  simulator %s (admin API %s/testbed/)", d.base, d.base)
+	d.say("  입금해 보기: curl -X POST %s/testbed/accounts/%s/transactions -d '{\"inout_type\":\"입금\",\"print_content\":\"김민수\",\"amount\":30000}'",
+		"  try a deposit: curl -X POST %s/testbed/accounts/%s/transactions -d '{\"inout_type\":\"입금\",\"print_content\":\"김민수\",\"amount\":30000}'",
+		d.base, testbed.DemoGroupAccountID)
+	d.say("  데이터베이스 %s (백업: moimbot backup --db %s --out backup.db); 끝나면 %s를 지우세요",
+		"  database %s (backup: moimbot backup --db %s --out backup.db); remove %s afterwards", d.dbPath, d.dbPath, dir)
+	d.eng.schedule = func(store.Group) cron.Schedule { return bot.FixedSchedule{Every: time.Minute} }
+	d.eng.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wait, err := d.eng.start(ctx)
+	if err != nil {
+		return err
+	}
+	admin := make(chan error, 1)
+	go func() { admin <- serveAdmin(ctx, d.db, adminSocket(d.dbPath)) }()
+	<-ctx.Done()
+	wait()
+	if err := <-admin; err != nil {
+		return err
+	}
+	return nil
 }
 
 // bankTransactions converts the client's rows to the ledger's.
@@ -202,57 +578,6 @@ func bankTransactions(rows []openbanking.Transaction) []ledger.BankTransaction {
 		})
 	}
 	return out
-}
-
-// demoStore ingests rows into a temporary database the way the bot will,
-// then ingests a second, overlapping read to show that nothing is stored
-// twice. The database is removed afterwards.
-func demoStore(ctx context.Context, w io.Writer, g *ledger.Group, acct openbanking.Account, rows []openbanking.Transaction, reread func() ([]openbanking.Transaction, error)) error {
-	dir, err := os.MkdirTemp("", "moimbot-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "moimbot.db"), store.Options{})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	sg, err := db.PutGroup(ctx, "demo", store.Group{Group: *g})
-	if err != nil {
-		return err
-	}
-	a, err := db.PutAccount(ctx, "demo", store.Account{GroupID: sg.ID, FintechUseNum: acct.FintechUseNum, BankName: acct.BankName, Masked: acct.AccountNumMasked})
-	if err != nil {
-		return err
-	}
-	res, err := db.Ingest(ctx, a.ID, deposits(rows), store.Cursor{}, store.IngestOptions{})
-	if err != nil {
-		return err
-	}
-	var n outcomeCounts
-	for _, in := range res.New {
-		n.add(in.Match.Outcome)
-	}
-	fmt.Fprintf(w, "▶ %s부터의 거래 %d건을 임시 데이터베이스에 저장: 자동 확인 %d · 확인 필요 %d · 제외 %d\n",
-		g.Dues.Start, len(res.New), n.matched, n.review, n.ignored)
-	again, err := reread()
-	if err != nil {
-		return err
-	}
-	res, err = db.Ingest(ctx, a.ID, deposits(again), store.Cursor{}, store.IngestOptions{})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "▶ 최근 7일을 다시 조회: %d건 중 새 거래 %d건 (겹치는 거래는 한 번만 저장)\n", len(again), len(res.New))
-	items, err := db.Review(ctx, sg.ID)
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
-		fmt.Fprintf(w, "  확인 필요: %s %s %s — %s\n", it.Deposit.At.Format("01-02 15:04"), padRight(it.Deposit.Text, 16), won(it.Deposit.Amount), it.Match.Reason.Korean())
-	}
-	return nil
 }
 
 // deposits converts the client's rows to the store's input.
@@ -297,17 +622,4 @@ func abs(v int64) int64 {
 }
 
 // won formats an amount the Korean way: 30,000원.
-func won(v int64) string {
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	s := fmt.Sprint(v)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s + "원"
-}
+func won(v int64) string { return bot.Won(bot.Korean, v) }

@@ -60,6 +60,8 @@ func TestRunUsage(t *testing.T) {
 		{"BadAddr", []string{"testbed", "-addr", "nope"}, exitUsage, "", "moimbot testbed: -addr \"nope\""},
 		{"CommandHelp", []string{"testbed", "-h"}, exitOK, "-addr", ""},
 		{"DemoBadDays", []string{"demo", "-days", "0"}, exitUsage, "", "moimbot demo: -days 0"},
+		{"DemoBadSpeed", []string{"demo", "-speed", "0.5"}, exitUsage, "", "moimbot demo: -speed 0.5"},
+		{"DemoBadLang", []string{"demo", "-lang", "fr"}, exitUsage, "", "moimbot demo: -lang \"fr\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,15 +178,68 @@ func TestTestbedCommand(t *testing.T) {
 	}
 }
 
-// TestDemo runs the README's first command in-process.
+// TestDemo plays the README's first command in-process at full speed and
+// checks that its output tells the whole story.
 func TestDemo(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "demo", "-speed", "1e9")
+	if code != exitOK {
+		t.Fatalf("demo exit code = %d\nstderr: %s\nstdout: %s", code, stderr, stdout)
+	}
+	for _, want := range []string{
+		"동의 화면에서 카카오뱅크 3333-01-2345*** 조회를 허용",           // OAuth code flow
+		"💰 김민수님 30,000원 입금 — 11월 회비 완납 (1/7명)",           // on time
+		"🔔 독서모임 11월 회비 마감이 3일 남았어요",                      // reminder before
+		"💰 박서준님 15,000원 입금 — 11월 회비 일부 납부, 15,000원 남음",   // partial
+		"💰 윤서연님 90,000원 입금 — 11월 회비 완납, 12월~2027년 1월 선납", // prepayment
+		"[00:10] 독서모임 단톡방\n  💰 최유나님 30,000원 입금",          // maintenance skipped
+		"🔎 확인이 필요한 입금 — 독서모임",                            // review DM
+		"[회원 선택]", // one-tap buttons
+		"💰 강도윤님 30,000원 입금 (총무 확인)",                  // assigned
+		"💰 박서준님 15,000원 입금 — 11월 회비 완납",              // truncated name completes
+		"⏰ 독서모임 11월 회비 마감이 3일 지났어요",                  // overdue
+		"아직 입금 전: 한지호님",                              // the late payer
+		"💰 한지호님 30,000원 입금 — 11월 회비 완납 (7/7명)",       // late, by nickname
+		"🔑 조회가 O0003",                                // expired token refreshed
+		"💰 강도윤님 30,000원 입금 — 12월 회비 완납",              // learned alias next month
+		"✅ 완납 7명: 김민수, 이지은, 박서준, 최유나, 강도윤, 윤서연, 한지호", // final board
+		"➖ 면제 1명: 정하늘",
+		"📊 거래내역조회",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", stdout)
+	}
+	if n := strings.Count(stdout, "💰 김민수님 30,000원 입금 — 11월"); n != 1 {
+		t.Errorf("the first notice appears %d times, want 1", n)
+	}
+}
+
+// TestDemoDefaultPace runs `moimbot demo` exactly as the README says and
+// checks the README's promise: exit 0 within 60 seconds.
+func TestDemoDefaultPace(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
 	code, stdout, stderr := runCmd(t, "demo")
 	if code != exitOK {
 		t.Fatalf("demo exit code = %d\nstderr: %s\nstdout: %s", code, stderr, stdout)
 	}
-	for _, want := range []string{"동의", "거래내역", "페이지", "원", "자동 확인", "새 거래 0건", "회비 현황", "김민수  ✓"} {
+	if took := time.Since(start); took > 60*time.Second {
+		t.Errorf("demo took %s, the README promises at most 60 s", took.Round(time.Second))
+	}
+}
+
+// TestDemoEnglish plays the story with English messages.
+func TestDemoEnglish(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "demo", "-speed", "1e9", "-lang", "en")
+	if code != exitOK {
+		t.Fatalf("demo exit code = %d\nstderr: %s", code, stderr)
+	}
+	for _, want := range []string{"💰 김민수 paid ₩30,000", "group chat", "The end"} {
 		if !strings.Contains(stdout, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+			t.Errorf("English demo output lacks %q:\n%s", want, stdout)
 		}
 	}
 }

@@ -45,6 +45,23 @@ type Demo struct {
 // The data is deterministic given the clock. Accounts are not registered
 // to the institution: that takes the consent page.
 func SeedDemo(s *Server, redirectURIs []string) (Demo, error) {
+	d, err := SeedDemoAccounts(s, redirectURIs)
+	if err != nil {
+		return Demo{}, err
+	}
+	now := s.clock.Now().In(kst)
+	for _, e := range demoHistory(now) {
+		if _, err := s.Post(e.account, e.Posting); err != nil {
+			return Demo{}, fmt.Errorf("testbed: seed demo: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// SeedDemoAccounts registers what SeedDemo does except the history: the
+// institution, the user and the two accounts, at their opening balances and
+// with no transactions, for a demo that plays its own deposits.
+func SeedDemoAccounts(s *Server, redirectURIs []string) (Demo, error) {
 	if len(redirectURIs) == 0 {
 		redirectURIs = []string{DemoRedirectURI}
 	}
@@ -78,12 +95,6 @@ func SeedDemo(s *Server, redirectURIs []string) (Demo, error) {
 			return fail(err)
 		}
 		d.Accounts = append(d.Accounts, added)
-	}
-	now := s.clock.Now().In(kst)
-	for _, e := range demoHistory(now) {
-		if _, err := s.Post(e.account, e.Posting); err != nil {
-			return fail(err)
-		}
 	}
 	return d, nil
 }

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/moimbot/moimbot/bot"
+	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/store"
+)
+
+// engine is moimbot's main loop. It owns:
+//
+//   - polling: one cron entry per linked account on the group's adaptive
+//     schedule (bot.PollSchedule), pulled earlier when a failed pass asked
+//     to be retried sooner, and an immediate sync when a member asks for the
+//     status board and the last sync is older than a minute;
+//   - housekeeping every minute: the groups' reminder posts and the
+//     treasurers' token-expiry warnings, each caught up after downtime from
+//     the last run recorded in the store (a stale reminder is dropped, none is
+//     posted twice);
+//   - the outbox dispatcher, woken when a pass queued messages.
+//
+// The cron scheduler runs in Asia/Seoul with Recover and SkipIfStillRunning.
+// Every job body is also a method that takes its instant from e.now, so the
+// demo and the month simulation drive the same code on a virtual clock.
+type engine struct {
+	db       *store.DB
+	sync     *syncer
+	dispatch *bot.Dispatcher
+	notes    *notifier
+	now      func() time.Time
+	log      *slog.Logger
+	// schedule is the poll schedule of a group's accounts; nil means
+	// bot.PollSchedule on the group's due day.
+	schedule func(store.Group) cron.Schedule
+	// grace is how late a reminder may still be posted after downtime.
+	grace time.Duration
+
+	mu      sync.Mutex
+	cron    *cron.Cron
+	entries map[string]cron.EntryID // by account id
+}
+
+// pollSchedule returns the schedule an account of g is polled on.
+func (e *engine) pollSchedule(g store.Group) cron.Schedule {
+	if e.schedule != nil {
+		return e.schedule(g)
+	}
+	return bot.PollSchedule{DueDay: g.Dues.Day}
+}
+
+// retrySchedule is an account's poll schedule, pulled earlier when the last
+// pass failed and asked to be retried before the next regular poll.
+type retrySchedule struct {
+	base    cron.Schedule
+	retryAt func() time.Time
+}
+
+// Next implements cron.Schedule.
+func (s retrySchedule) Next(t time.Time) time.Time {
+	next := s.base.Next(t)
+	if r := s.retryAt(); r.After(t) && r.Before(next) && !bot.InMaintenance(r) {
+		return r
+	}
+	return next
+}
+
+// poll runs one sync pass of an account and wakes the dispatcher when it
+// queued messages. Skips (maintenance, backoff, relink) are logged at debug
+// level; failures at warn.
+func (e *engine) poll(ctx context.Context, accountID string) {
+	res, err := e.sync.Sync(ctx, accountID)
+	switch {
+	case err == nil:
+		if len(res.New) > 0 {
+			e.log.Info("synced", "account_id", accountID, "new", len(res.New), "duplicates", res.Duplicates, "calls", res.Calls)
+			e.dispatch.Wake()
+		}
+	case errors.Is(err, errMaintenance), errors.Is(err, errBackoff), errors.Is(err, errNeedsRelink):
+		e.log.Debug("sync skipped", "account_id", accountID, "err", err)
+		if errors.Is(err, errNeedsRelink) {
+			e.dispatch.Wake()
+		}
+	case ctx.Err() != nil:
+	default:
+		e.log.Warn("sync failed", "account_id", accountID, "err", err)
+	}
+}
+
+// housekeeping runs the minute job: reminders, then expiry warnings.
+func (e *engine) housekeeping(ctx context.Context) {
+	now := e.now()
+	n, err := e.runReminders(ctx, now)
+	if err != nil {
+		e.log.Error("reminders", "err", err)
+	}
+	w, err := e.runExpiryWarnings(ctx, now)
+	if err != nil {
+		e.log.Error("expiry warnings", "err", err)
+	}
+	if n+w > 0 {
+		e.dispatch.Wake()
+	}
+}
+
+// runReminders posts the reminders that are due at now, catching up what
+// was missed since the last recorded run (within the grace period). It
+// returns how many messages it queued.
+func (e *engine) runReminders(ctx context.Context, now time.Time) (int, error) {
+	groups, err := e.db.Groups(ctx)
+	if err != nil {
+		return 0, err
+	}
+	queued := 0
+	var errs []error
+	for _, g := range groups {
+		plan := reminderPlan(g.Settings.Reminder)
+		if !plan.Enabled || len(g.Settings.Chats) == 0 {
+			continue
+		}
+		job := "reminders/" + g.ID
+		last, err := e.db.LastRun(ctx, job)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		due := plan.CatchUp(g.Dues.Day, last, now, e.grace)
+		if len(due) == 0 {
+			continue
+		}
+		bk, err := e.db.Book(ctx, g.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var msgs []store.OutboxMessage
+		for _, o := range due {
+			msgs = append(msgs, e.notes.reminder(g, bk, o)...)
+		}
+		if _, err := e.db.RecordRun(ctx, job, now, msgs...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		queued += len(msgs)
+	}
+	return queued, errors.Join(errs...)
+}
+
+// runExpiryWarnings tells treasurers, 14 and 3 days ahead, that an account's
+// link will expire: the refresh token's expiry, which normal polling keeps
+// pushing back, so the warnings fire only when refreshing keeps failing.
+func (e *engine) runExpiryWarnings(ctx context.Context, now time.Time) (int, error) {
+	accts, err := e.db.Accounts(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	queued := 0
+	var errs []error
+	for _, a := range accts {
+		if a.TokenName == "" || a.Relink != nil {
+			continue
+		}
+		tok, err := e.db.Token(ctx, a.TokenName)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		expires := tok.RefreshExpiresAt
+		if expires.IsZero() {
+			expires = tok.ExpiresAt
+		}
+		job := "expiry/" + a.ID
+		last, err := e.db.LastRun(ctx, job)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if last.IsZero() || now.Sub(last) > 24*time.Hour {
+			last = now.Add(-24 * time.Hour) // warnings are not caught up for longer
+		}
+		ws := bot.ExpiryWarnings(a.ID, expires, last, now)
+		if len(ws) == 0 {
+			continue
+		}
+		g, err := e.db.Group(ctx, a.GroupID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var msgs []store.OutboxMessage
+		for _, w := range ws {
+			msgs = append(msgs, e.notes.expiry(g, a, expires, w)...)
+		}
+		if _, err := e.db.RecordRun(ctx, job, now, msgs...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		queued += len(msgs)
+	}
+	return queued, errors.Join(errs...)
+}
+
+// requestStatus answers a member's status request in chat: when a group
+// account's last sync is older than a minute it syncs first (so a deposit
+// made a moment ago shows), then queues the month's board to chat. requestID
+// makes the reply idempotent (a chat platform's message id).
+func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.ChatRef, requestID string) error {
+	accts, err := e.db.Accounts(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	for _, a := range accts {
+		if bot.Stale(e.sync.lastSync(a.ID), now) {
+			e.poll(ctx, a.ID)
+		}
+	}
+	g, err := e.db.Group(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	bk, err := e.db.Book(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	if _, err := e.db.Enqueue(ctx, e.notes.board(g, bk, e.now(), chat, "board/"+groupID+"/"+requestID)...); err != nil {
+		return err
+	}
+	e.dispatch.Wake()
+	return nil
+}
+
+// start schedules the engine's jobs on a cron scheduler in Asia/Seoul and
+// starts it and the dispatcher. Both stop when ctx is cancelled; wait
+// returns once every running job and the dispatcher have finished.
+func (e *engine) start(ctx context.Context) (wait func(), err error) {
+	logger := cronLogger{e.log}
+	c := cron.New(
+		cron.WithLocation(seoul()),
+		cron.WithLogger(logger),
+		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
+	)
+	if _, err := c.AddFunc("CRON_TZ=Asia/Seoul * * * * *", func() {
+		e.housekeeping(ctx)
+		if err := e.refreshEntries(ctx); err != nil {
+			e.log.Error("schedule accounts", "err", err)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("schedule housekeeping: %w", err)
+	}
+	if _, err := c.AddFunc("CRON_TZ=Asia/Seoul 30 4 * * *", func() {
+		if n, err := e.db.PruneOutbox(ctx, e.now().AddDate(0, 0, -30)); err != nil {
+			e.log.Error("prune outbox", "err", err)
+		} else if n > 0 {
+			e.log.Info("pruned outbox", "messages", n)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("schedule prune: %w", err)
+	}
+	e.mu.Lock()
+	e.cron, e.entries = c, make(map[string]cron.EntryID)
+	e.mu.Unlock()
+	if err := e.refreshEntries(ctx); err != nil {
+		return nil, err
+	}
+	// Catch up at once rather than at the next minute.
+	e.housekeeping(ctx)
+	c.Start()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := e.dispatch.Run(ctx); err != nil {
+			e.log.Error("dispatcher", "err", err)
+		}
+	})
+	wg.Go(func() {
+		<-ctx.Done()
+		<-c.Stop().Done()
+	})
+	return wg.Wait, nil
+}
+
+// refreshEntries gives every linked account a poll entry and removes the
+// entries of accounts that are gone, so accounts linked while moimbot runs
+// are polled without a restart.
+func (e *engine) refreshEntries(ctx context.Context) error {
+	accts, err := e.db.Accounts(ctx, "")
+	if err != nil {
+		return err
+	}
+	groups := make(map[string]store.Group)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := make(map[string]bool, len(accts))
+	for _, a := range accts {
+		seen[a.ID] = true
+		if _, ok := e.entries[a.ID]; ok {
+			continue
+		}
+		g, ok := groups[a.GroupID]
+		if !ok {
+			if g, err = e.db.Group(ctx, a.GroupID); err != nil {
+				return err
+			}
+			groups[a.GroupID] = g
+		}
+		id := a.ID
+		sched := retrySchedule{base: e.pollSchedule(g), retryAt: func() time.Time { return e.sync.retryAt(id) }}
+		e.entries[id] = e.cron.Schedule(sched, cron.FuncJob(func() { e.poll(ctx, id) }))
+		// The first poll runs now, not at the schedule's next slot.
+		go e.poll(ctx, id)
+	}
+	for id, entry := range e.entries {
+		if !seen[id] {
+			e.cron.Remove(entry)
+			delete(e.entries, id)
+		}
+	}
+	return nil
+}
+
+// reminderPlan converts a group's stored reminder settings.
+func reminderPlan(r store.Reminder) bot.ReminderPlan {
+	return bot.ReminderPlan{Enabled: r.Enabled, Days: r.Days, Hour: r.Hour, Minute: r.Minute}
+}
+
+// defaultReminder is the reminder setting of a new group: 3 days before the
+// due day and on it at 10:00, and an overdue notice 3 days after.
+func defaultReminder() store.Reminder {
+	p := bot.DefaultReminderPlan()
+	return store.Reminder{Enabled: p.Enabled, Days: p.Days, Hour: p.Hour, Minute: p.Minute}
+}
+
+// seoul returns Asia/Seoul (the binary embeds tzdata), or KST as a fixed
+// zone, which is the same: Korea has no daylight saving time.
+func seoul() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Seoul"); err == nil {
+		return loc
+	}
+	return ledger.KST()
+}
+
+// cronLogger sends cron's log lines to slog.
+type cronLogger struct{ log *slog.Logger }
+
+// Info implements cron.Logger; cron's routine lines (schedule, wake, run)
+// go to debug.
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+
+// Error implements cron.Logger.
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}

@@ -1,0 +1,264 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/store"
+)
+
+func TestMarkRelinkOnce(t *testing.T) {
+	db := mustOpen(t)
+	g, a := setup(t, db)
+	msg := func(key string) store.OutboxMessage {
+		return store.OutboxMessage{Key: key, GroupID: g.ID, Chat: store.ChatRef{Platform: "telegram", ID: "42"}, Text: "relink"}
+	}
+	for i, want := range []bool{true, false, false} {
+		got, err := db.MarkRelink(ctx, a.ID, "O0002", msg("relink/"+string(rune('a'+i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("call %d: first = %v, want %v", i, got, want)
+		}
+	}
+	msgs, err := db.Messages(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(msgs), 1; got != want {
+		t.Fatalf("%d messages queued, want %d: the treasurer is told once", got, want)
+	}
+	acct, err := db.Account(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Relink == nil || acct.Relink.Reason != "O0002" {
+		t.Fatalf("account relink = %+v, want O0002", acct.Relink)
+	}
+	// Editing the account keeps the mark; clearing it lets a later
+	// breakage tell the treasurer again.
+	acct.BankName = "카카오뱅크 모임통장"
+	acct.Relink = nil
+	if _, err := db.PutAccount(ctx, "cli", acct); err != nil {
+		t.Fatal(err)
+	}
+	if acct, _ = db.Account(ctx, a.ID); acct.Relink == nil {
+		t.Fatal("PutAccount dropped the relink mark")
+	}
+	if err := db.ClearRelink(ctx, "telegram:42", a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if acct, _ = db.Account(ctx, a.ID); acct.Relink != nil {
+		t.Fatalf("relink = %+v after ClearRelink", acct.Relink)
+	}
+	if first, err := db.MarkRelink(ctx, a.ID, "refresh failed", msg("relink/again")); err != nil || !first {
+		t.Fatalf("MarkRelink after clear = %v, %v; want true", first, err)
+	}
+	if _, err := db.MarkRelink(ctx, "nope", "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown account: err = %v, want ErrNotFound", err)
+	}
+	entries, err := db.Audit(ctx, store.AuditFilter{GroupID: g.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var marks, clears int
+	for _, e := range entries {
+		switch e.Action {
+		case store.ActionRelinkNeeded:
+			marks++
+		case store.ActionRelinkDone:
+			clears++
+		}
+	}
+	if marks != 2 || clears != 1 {
+		t.Errorf("audit: %d relink marks and %d clears, want 2 and 1", marks, clears)
+	}
+}
+
+func TestRecordRun(t *testing.T) {
+	path := t.TempDir() + "/moimbot.db"
+	db := mustOpenAt(t, path)
+	g, _ := setup(t, db)
+	last, err := db.LastRun(ctx, "reminders/"+g.ID)
+	if err != nil || !last.IsZero() {
+		t.Fatalf("LastRun of a new job = %v, %v; want zero", last, err)
+	}
+	at := time.Date(2024, 3, 7, 10, 0, 0, 0, ledger.KST())
+	m := store.OutboxMessage{Key: "reminder/g1/2024-03/-3", GroupID: g.ID, Chat: store.ChatRef{Platform: "telegram", ID: "-1001"}, Text: "r"}
+	ids, err := db.RecordRun(ctx, "reminders/"+g.ID, at, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same reminder again (a catch-up that raced a crash) stores
+	// nothing new, and an earlier time does not move the record back.
+	again, err := db.RecordRun(ctx, "reminders/"+g.ID, at.Add(-time.Hour), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 || len(again) != 1 || ids[0] != again[0] {
+		t.Errorf("ids %v then %v, want the same single id", ids, again)
+	}
+	db.Close()
+	db = mustOpenAt(t, path)
+	last, err = db.LastRun(ctx, "reminders/"+g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !last.Equal(at) {
+		t.Errorf("LastRun after reopen = %v, want %v", last, at)
+	}
+	if _, err := db.RecordRun(ctx, "", at); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("empty job name: err = %v, want ErrInvalid", err)
+	}
+}
+
+func TestCallCounts(t *testing.T) {
+	db := mustOpen(t)
+	_, a := setup(t, db)
+	rows := []ledger.Deposit{in(0, "김민수", 30000, 130000)}
+	if _, err := db.Ingest(ctx, a.ID, rows, store.Cursor{Through: t0.Add(time.Minute)}, store.IngestOptions{Calls: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddCalls(ctx, a.ID, ledger.MonthOf(t0), 1); err != nil {
+		t.Fatal(err)
+	}
+	apr := ledger.NewPeriod(2024, time.April)
+	if err := db.AddCalls(ctx, a.ID, apr, 5); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.CallCounts(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.CallCount{{AccountID: a.ID, Month: ledger.MonthOf(t0), Calls: 3}, {AccountID: a.ID, Month: apr, Calls: 5}}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("count %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if err := db.AddCalls(ctx, "nope", apr, 1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown account: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestMarkDead(t *testing.T) {
+	c := newClock()
+	db := mustOpen(t, withClock(c))
+	g, _ := setup(t, db)
+	ids, err := db.Enqueue(ctx,
+		store.OutboxMessage{Key: "a", GroupID: g.ID, Chat: store.ChatRef{Platform: "telegram", ID: "-1001"}, Text: "one"},
+		store.OutboxMessage{Key: "b", GroupID: g.ID, Chat: store.ChatRef{Platform: "telegram", ID: "-1001"}, Text: "two"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MarkDead(ctx, ids[0], "chat not found"); !errors.Is(err, store.ErrState) {
+		t.Fatalf("MarkDead of a pending message: err = %v, want ErrState", err)
+	}
+	claimed, err := db.Claim(ctx, c.Now(), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("Claim = %v, %v", claimed, err)
+	}
+	m, err := db.MarkDead(ctx, claimed[0].ID, "chat not found")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State != store.StateDead || m.Attempts != 1 || m.LastError != "chat not found" {
+		t.Errorf("message = %+v, want dead after 1 attempt", m)
+	}
+	// The chat's next message is no longer held up.
+	claimed, err = db.Claim(ctx, c.Now(), 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != ids[1] {
+		t.Fatalf("Claim after dead = %v, %v; want message %d", claimed, err, ids[1])
+	}
+}
+
+func TestNoticeCarriesGroupAndBook(t *testing.T) {
+	db := mustOpen(t)
+	g, a := setup(t, db)
+	var got []int
+	notify := func(n store.Notice) []store.OutboxMessage {
+		if n.Group.ID != g.ID || len(n.Group.Settings.Chats) != 1 || n.Book == nil {
+			t.Errorf("notice group %q chats %v book %v", n.Group.ID, n.Group.Settings.Chats, n.Book)
+			return nil
+		}
+		paid := 0
+		for _, s := range n.Book.Statuses(ledger.MonthOf(t0)) {
+			for _, p := range s.Periods {
+				if p.Period == ledger.MonthOf(t0) && p.Status == ledger.StatusPaid {
+					paid++
+				}
+			}
+		}
+		got = append(got, paid)
+		return nil
+	}
+	rows := []ledger.Deposit{in(0, "김민수", 90000, 190000), in(1, "이영희", 90000, 280000), in(2, "홍길동", 1000, 281000)}
+	if _, err := db.Ingest(ctx, a.ID, rows, store.Cursor{Through: t0.Add(time.Minute)}, store.IngestOptions{Notify: notify}); err != nil {
+		t.Fatal(err)
+	}
+	// Each notice sees the book right after its own deposit.
+	want := []int{1, 2, 2}
+	if len(got) != len(want) {
+		t.Fatalf("paid counts %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("notice %d saw %d paid, want %d", i, got[i], want[i])
+		}
+	}
+}
+
+// TestIngestBatch runs concurrent batched Ingests of different accounts:
+// each stores its rows once, with its cursor.
+func TestIngestBatch(t *testing.T) {
+	db := mustOpen(t)
+	g, _ := setup(t, db)
+	const n = 8
+	ids := make([]string, n)
+	for i := range ids {
+		a, err := db.PutAccount(ctx, "cli", store.Account{GroupID: g.ID, FintechUseNum: fmt.Sprintf("1990000000000000000001%02d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = a.ID
+	}
+	errs := make(chan error, n)
+	for i := range ids {
+		go func() {
+			rows := []ledger.Deposit{in(i, "김민수", 30000, 130000+int64(i)), in(i+1, "이영희", 30000, 160000+int64(i))}
+			_, err := db.Ingest(ctx, ids[i], rows, store.Cursor{Through: t0.Add(time.Hour)}, store.IngestOptions{Batch: true, Notify: noticeEach, Calls: 1})
+			errs <- err
+		}()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range ids {
+		deps, err := db.Deposits(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(deps), 2; got != want {
+			t.Errorf("account %s: %d rows, want %d", id, got, want)
+		}
+	}
+	msgs, err := db.Messages(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(msgs), 2*n; got != want {
+		t.Errorf("%d messages, want %d", got, want)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
+	}
+}
