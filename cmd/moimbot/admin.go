@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 // mode 0600, so only the bot's user can use it; the protocol is HTTP.
 //
 //	GET /backup   a consistent copy of the database (bbolt Tx.WriteTo)
+//	GET /calls    transaction-list calls per account and month (JSON)
 
 // adminSocket returns the control socket path of the database at dbPath.
 func adminSocket(dbPath string) string { return dbPath + ".sock" }
@@ -54,6 +56,15 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 			http.Error(w, "backup failed", http.StatusInternalServerError)
 		}
 	})
+	mux.HandleFunc("GET /calls", func(w http.ResponseWriter, r *http.Request) {
+		counts, err := db.CallCounts(r.Context(), "")
+		if err != nil {
+			http.Error(w, "call counts failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(counts)
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	stopped := make(chan struct{})
 	go func() {
@@ -71,38 +82,50 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 	return fmt.Errorf("admin socket: %w", err)
 }
 
+// adminGet asks the process serving the control socket at sock for path.
+// It returns errNoAdmin when nobody answers, and an error for any status
+// but 200; the caller closes the body.
+func adminGet(ctx context.Context, sock, path string) (*http.Response, error) {
+	if _, err := os.Stat(sock); err != nil {
+		return nil, errNoAdmin
+	}
+	hc := &http.Client{Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://moimbot"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			return nil, errNoAdmin
+		}
+		return nil, fmt.Errorf("ask the running bot for %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("ask the running bot for %s: %s", path, resp.Status)
+	}
+	return resp, nil
+}
+
 // errNoAdmin means no running process answers on the control socket.
 var errNoAdmin = errors.New("no running moimbot answers on the control socket")
 
 // backupFromAdmin asks the process serving the control socket at sock for a
 // backup and saves it to out (see store.SaveBackup).
 func backupFromAdmin(ctx context.Context, sock, out string) (int64, error) {
-	if _, err := os.Stat(sock); err != nil {
-		return 0, errNoAdmin
-	}
-	hc := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}}
-	defer hc.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://moimbot/backup", nil)
+	resp, err := adminGet(ctx, sock, "/backup")
 	if err != nil {
 		return 0, err
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) {
-			return 0, errNoAdmin
-		}
-		return 0, fmt.Errorf("backup from the running bot: %w", err)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("backup from the running bot: %s", resp.Status)
-	}
 	return store.SaveBackup(ctx, out, func(w io.Writer) (int64, error) {
 		n, err := io.Copy(w, resp.Body)
 		if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -96,4 +97,49 @@ func waitForSocket(t *testing.T, sock string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("control socket %s did not come up", sock)
+}
+
+// TestCallsCommand shows the call counts from the file, and from the
+// running bot over the control socket when the bot holds the file.
+func TestCallsCommand(t *testing.T) {
+	path := storeFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := store.Open(ctx, path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddCalls(ctx, "a1", ledger.NewPeriod(2026, time.November), 812); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	code, stdout, stderr := runEnv(t, nil, "calls", "--db", path)
+	if code != exitOK || !strings.Contains(stdout, "a1         2026-11       812") {
+		t.Fatalf("calls: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	db, err = store.Open(ctx, path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	code, _, stderr = runEnv(t, nil, "calls", "--db", path)
+	if code != exitError || !strings.Contains(stderr, "in use by another moimbot process") {
+		t.Errorf("locked, nobody serving: exit %d, stderr %q", code, stderr)
+	}
+	served := make(chan error, 1)
+	go func() { served <- serveAdmin(ctx, db, adminSocket(path)) }()
+	waitForSocket(t, adminSocket(path))
+	code, stdout, stderr = runEnv(t, nil, "calls", "--db", path, "--format", "json")
+	if code != exitOK || !strings.Contains(stdout, `"calls": 812`) || !strings.Contains(stdout, `"month": "2026-11"`) {
+		t.Errorf("calls from the running bot: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Error(err)
+	}
+	if code, _, _ := runEnv(t, nil, "calls", "--db", path, "--format", "xml"); code != exitUsage {
+		t.Errorf("--format xml: exit %d, want %d", code, exitUsage)
+	}
 }

@@ -68,14 +68,14 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if *speed == 0 {
 		*speed = float64(time.Duration(*days)*24*time.Hour) / float64(demoRealTime)
 	}
-	d := &demo{w: e.stdout, lang: bot.ParseLang(*lang), speed: *speed, days: *days,
+	d := &demo{w: &dayWriter{w: e.stdout}, lang: bot.ParseLang(*lang), speed: *speed, days: *days,
 		color: console.ColorAuto(e.stdout, e.getenv)}
 	return d.run(ctx, *keep)
 }
 
 // demo is one run of the demo story.
 type demo struct {
-	w     io.Writer
+	w     *dayWriter
 	lang  bot.Lang
 	speed float64
 	days  int
@@ -394,9 +394,9 @@ func (d *demo) expireToken(ctx context.Context) error {
 func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep) error {
 	sched := d.eng.pollSchedule(d.group)
 	plan := reminderPlan(d.group.Settings.Reminder)
-	d.say("▶ %s부터 %d일을 약 %s에 재생합니다. 조회는 마감일 앞뒤와 저녁에 자주, 평소엔 드물게, 점검 시간엔 하지 않습니다.\n",
-		"▶ Playing %[2]d days from %[1]s in about %[3]s. Polls are frequent around the due day and in the evening, rare otherwise, never in maintenance.\n",
-		start.Format("2006-01-02 15:04"), d.days, (time.Duration(float64(end.Sub(start)) / d.speed)).Round(time.Second))
+	d.say("▶ %s부터 %d일을 약 %d초에 재생합니다. 조회는 마감일 앞뒤와 저녁에 자주, 평소엔 드물게, 점검 시간엔 하지 않습니다.",
+		"▶ Playing %[2]d days from %[1]s in about %[3]d seconds. Polls are frequent around the due day and in the evening, rare otherwise, never in maintenance.",
+		start.Format("2006-01-02 15:04"), d.days, int((time.Duration(float64(end.Sub(start)) / d.speed)).Round(time.Second).Seconds()))
 	now := start
 	nextPoll := start // the first poll right after linking
 	i := 0
@@ -458,19 +458,50 @@ func (d *demo) wait(ctx context.Context, began time.Time, elapsed time.Duration)
 	}
 }
 
-// dayLine prints a separator when the story's day changes.
+// dayLine starts a new day of the story: its heading is printed before
+// the first line written that day, so quiet days print nothing.
 func (d *demo) dayLine(t time.Time) {
-	day := t.In(ledger.KST()).Format("2006-01-02")
+	k := t.In(ledger.KST())
+	day := k.Format("2006-01-02")
 	if day == d.day {
 		return
 	}
 	d.day = day
-	weekday := [...]string{"일", "월", "화", "수", "목", "금", "토"}[t.In(ledger.KST()).Weekday()]
+	head := fmt.Sprintf("\n── %d월 %d일(%s) ──", k.Month(), k.Day(), [...]string{"일", "월", "화", "수", "목", "금", "토"}[k.Weekday()])
 	if d.lang == bot.English {
-		d.say("\n── %s ──", "\n── %s ──", t.In(ledger.KST()).Format("Mon, Jan 2"))
-		return
+		head = "\n── " + k.Format("Mon, Jan 2") + " ──"
 	}
-	d.say("\n── %d월 %d일(%s) ──", "", t.In(ledger.KST()).Month(), t.In(ledger.KST()).Day(), weekday)
+	if d.color {
+		head = "\x1b[2m" + head + "\x1b[0m"
+	}
+	d.w.heading(head + "\n")
+}
+
+// dayWriter writes a pending heading before the next write. The console
+// chat and the narration both write through it.
+type dayWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	pending string
+}
+
+func (w *dayWriter) heading(h string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = h
+}
+
+// Write implements io.Writer.
+func (w *dayWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.pending != "" {
+		if _, err := io.WriteString(w.w, w.pending); err != nil {
+			return 0, err
+		}
+		w.pending = ""
+	}
+	return w.w.Write(p)
 }
 
 // deliver runs the dispatcher until nothing is due.

@@ -46,6 +46,8 @@ type engine struct {
 	mu      sync.Mutex
 	cron    *cron.Cron
 	entries map[string]cron.EntryID // by account id
+	// firstPolls are the immediate polls of newly scheduled accounts.
+	firstPolls sync.WaitGroup
 }
 
 // pollSchedule returns the schedule an account of g is polled on.
@@ -285,7 +287,10 @@ func (e *engine) start(ctx context.Context) (wait func(), err error) {
 		<-ctx.Done()
 		<-c.Stop().Done()
 	})
-	return wg.Wait, nil
+	return func() {
+		wg.Wait()
+		e.firstPolls.Wait()
+	}, nil
 }
 
 // refreshEntries gives every linked account a poll entry and removes the
@@ -316,7 +321,7 @@ func (e *engine) refreshEntries(ctx context.Context) error {
 		sched := retrySchedule{base: e.pollSchedule(g), retryAt: func() time.Time { return e.sync.retryAt(id) }}
 		e.entries[id] = e.cron.Schedule(sched, cron.FuncJob(func() { e.poll(ctx, id) }))
 		// The first poll runs now, not at the schedule's next slot.
-		go e.poll(ctx, id)
+		e.firstPolls.Go(func() { e.poll(ctx, id) })
 	}
 	for id, entry := range e.entries {
 		if !seen[id] {

@@ -34,6 +34,7 @@ func storeCommands() []command {
 		{"rotate-key", "re-encrypt the stored bank tokens under a new secret key", runRotateKey},
 		{"check", "check the database's consistency", runCheck},
 		{"migrate", "bring the database to this moimbot's schema (back it up first)", runMigrate},
+		{"calls", "show the transaction-list calls (KFTC charges each) per account and month", runCalls},
 	}
 }
 
