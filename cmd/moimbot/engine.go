@@ -46,8 +46,9 @@ type engine struct {
 	mu      sync.Mutex
 	cron    *cron.Cron
 	entries map[string]cron.EntryID // by account id
-	// firstPolls are the immediate polls of newly scheduled accounts.
-	firstPolls sync.WaitGroup
+	// extra are polls outside the cron entries: the immediate first poll of
+	// a newly scheduled account, and early retries after a failure.
+	extra sync.WaitGroup
 }
 
 // pollSchedule returns the schedule an account of g is polled on.
@@ -59,7 +60,9 @@ func (e *engine) pollSchedule(g store.Group) cron.Schedule {
 }
 
 // retrySchedule is an account's poll schedule, pulled earlier when the last
-// pass failed and asked to be retried before the next regular poll.
+// pass failed and asked to be retried before the next regular poll. The
+// demo's virtual clock uses it after each pass; on cron, retrySoon does the
+// same, because cron asks for an entry's next slot before the pass runs.
 type retrySchedule struct {
 	base    cron.Schedule
 	retryAt func() time.Time
@@ -72,6 +75,38 @@ func (s retrySchedule) Next(t time.Time) time.Time {
 		return r
 	}
 	return next
+}
+
+// retrySoon polls the account again at its retry time when a failed pass
+// asked for a retry before the account's next regular poll (cron computed
+// that slot before the pass ran). The retry stops with ctx.
+func (e *engine) retrySoon(ctx context.Context, id string) {
+	at := e.sync.retryAt(id)
+	if at.IsZero() || bot.InMaintenance(at) {
+		return
+	}
+	e.mu.Lock()
+	entry, ok := e.entries[id]
+	c := e.cron
+	e.mu.Unlock()
+	if !ok || c == nil {
+		return
+	}
+	if next := c.Entry(entry).Next; !next.IsZero() && !at.Before(next) {
+		return
+	}
+	wait := at.Sub(e.now())
+	e.extra.Go(func() {
+		t := time.NewTimer(max(wait, 0))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.poll(ctx, id)
+		e.retrySoon(ctx, id)
+	})
 }
 
 // poll runs one sync pass of an account and wakes the dispatcher when it
@@ -289,7 +324,7 @@ func (e *engine) start(ctx context.Context) (wait func(), err error) {
 	})
 	return func() {
 		wg.Wait()
-		e.firstPolls.Wait()
+		e.extra.Wait()
 	}, nil
 }
 
@@ -318,10 +353,13 @@ func (e *engine) refreshEntries(ctx context.Context) error {
 			groups[a.GroupID] = g
 		}
 		id := a.ID
-		sched := retrySchedule{base: e.pollSchedule(g), retryAt: func() time.Time { return e.sync.retryAt(id) }}
-		e.entries[id] = e.cron.Schedule(sched, cron.FuncJob(func() { e.poll(ctx, id) }))
+		job := func() {
+			e.poll(ctx, id)
+			e.retrySoon(ctx, id)
+		}
+		e.entries[id] = e.cron.Schedule(e.pollSchedule(g), cron.FuncJob(job))
 		// The first poll runs now, not at the schedule's next slot.
-		e.firstPolls.Go(func() { e.poll(ctx, id) })
+		e.extra.Go(job)
 	}
 	for id, entry := range e.entries {
 		if !seen[id] {

@@ -34,7 +34,8 @@ const (
 	// for a week.
 	refreshAhead = 21 * 24 * time.Hour
 	// backoffBase and backoffMax bound the wait after transient failures:
-	// 1, 2, 4, … minutes, at most an hour, with full jitter.
+	// 1, 2, 4, … minutes, at most an hour, each with equal jitter (a random
+	// wait between half and all of the step).
 	backoffBase = time.Minute
 	backoffMax  = time.Hour
 )
@@ -177,7 +178,14 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (syncResult, error)
 		return res, s.fail(ctx, st, acct, err)
 	}
 	if _, err := sess.RefreshWithin(ctx, refreshAhead); err != nil {
-		return res, s.fail(ctx, st, acct, err)
+		// The access token still has weeks left: only a refresh the bank
+		// refused stops the pass. The session refreshes by itself within
+		// a day of expiry and on O0003, and the expiry warnings tell the
+		// treasurer if refreshing keeps failing.
+		if ctx.Err() != nil || openbanking.Classify(err) == openbanking.ClassRelink {
+			return res, s.fail(ctx, st, acct, err)
+		}
+		s.log.Warn("early token refresh failed; using the current token", "account_id", acct.ID, "err", err)
 	}
 	cur, err := s.db.Cursor(ctx, acct.ID)
 	if err != nil {
@@ -298,14 +306,14 @@ func (s *syncer) markRelink(ctx context.Context, acct store.Account, reason stri
 	return fmt.Errorf("sync %s: %w: %w", acct.ID, errNeedsRelink, cause)
 }
 
-// session returns the cached session of the account's token, loading the
-// pair from the store on first use.
+// session returns the session of the account's token. Sessions are cached
+// per token, so that one user's accounts share a refresh. A stored pair
+// issued after the cached session's (the treasurer linked the account again)
+// replaces the session; an older stored pair is one the session is about to
+// overwrite with its own refresh, and is ignored.
 func (s *syncer) session(ctx context.Context, acct store.Account) (*openbanking.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sess := s.sessions[acct.TokenName]; sess != nil {
-		return sess, nil
-	}
 	if acct.TokenName == "" {
 		return nil, &openbanking.Error{Op: "load token", RspCode: openbanking.CodeTokenRejected, RspMessage: "no token linked"}
 	}
@@ -315,6 +323,9 @@ func (s *syncer) session(ctx context.Context, acct store.Account) (*openbanking.
 	}
 	if err != nil {
 		return nil, err
+	}
+	if sess := s.sessions[acct.TokenName]; sess != nil && !st.ExpiresAt.After(sess.Token().ExpiresAt) {
+		return sess, nil
 	}
 	sess := s.client.NewSession(fromStoreToken(st), tokenSaver{db: s.db, name: acct.TokenName})
 	s.sessions[acct.TokenName] = sess
