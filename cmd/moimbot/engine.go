@@ -162,6 +162,10 @@ func (e *engine) runReminders(ctx context.Context, now time.Time) (int, error) {
 		if !plan.Enabled || len(g.Settings.Chats) == 0 {
 			continue
 		}
+		if err := plan.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("group %s: %w", g.ID, err))
+			continue
+		}
 		job := "reminders/" + g.ID
 		last, err := e.db.LastRun(ctx, job)
 		if err != nil {
