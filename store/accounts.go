@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -68,25 +69,24 @@ func (db *DB) PutAccount(ctx context.Context, actor string, a Account) (Account,
 			return fmt.Errorf("%w: account id %q", ErrInvalid, a.ID)
 		}
 		var before *Account
-		var clash error
-		err := b.ForEach(func(k, v []byte) error {
+		if raw := b.Get([]byte(a.ID)); raw != nil {
 			var o Account
-			if _, err := getJSON(b, k, &o); err != nil {
+			if err := json.Unmarshal(raw, &o); err != nil {
+				return fmt.Errorf("account %q: %w", a.ID, err)
+			}
+			before = &o
+		}
+		idx := tx.Bucket(bucketAcctFins)
+		if other := idx.Get([]byte(a.FintechUseNum)); other != nil && string(other) != a.ID {
+			return fmt.Errorf("%w: the bank account is already linked as %q", ErrExists, other)
+		}
+		if before != nil && before.FintechUseNum != a.FintechUseNum {
+			if err := idx.Delete([]byte(before.FintechUseNum)); err != nil {
 				return err
 			}
-			switch {
-			case o.ID == a.ID:
-				before = &o
-			case o.FintechUseNum == a.FintechUseNum:
-				clash = fmt.Errorf("%w: the bank account is already linked as %q", ErrExists, o.ID)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
-		if clash != nil {
-			return clash
+		if err := idx.Put([]byte(a.FintechUseNum), []byte(a.ID)); err != nil {
+			return err
 		}
 		if a.Added.IsZero() {
 			if before != nil {
@@ -116,6 +116,22 @@ func getAccount(tx *bolt.Tx, id string) (Account, error) {
 	if err == nil && !ok {
 		err = fmt.Errorf("account %q: %w", id, ErrNotFound)
 	}
+	return a, err
+}
+
+// AccountByFintech returns the account linked to the bank account
+// fintechUseNum (KFTC's handle for it), or ErrNotFound.
+func (db *DB) AccountByFintech(ctx context.Context, fintechUseNum string) (Account, error) {
+	var a Account
+	err := db.view(ctx, "account by fintech_use_num", func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketAcctFins).Get([]byte(fintechUseNum))
+		if id == nil {
+			return fmt.Errorf("account with that fintech_use_num: %w", ErrNotFound)
+		}
+		var err error
+		a, err = getAccount(tx, string(id))
+		return err
+	})
 	return a, err
 }
 

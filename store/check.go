@@ -67,6 +67,9 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkPayments(tx, &p, rows); err != nil {
 			return err
 		}
+		if err := checkAccounts(tx, &p); err != nil {
+			return err
+		}
 		return checkOutbox(tx, &p)
 	})
 	if err != nil {
@@ -363,4 +366,29 @@ func checkOutbox(tx *bolt.Tx, p *problems) error {
 		}
 		return nil
 	})
+}
+
+// checkAccounts checks the index of accounts by fintech_use_num: one entry
+// per account, naming it.
+func checkAccounts(tx *bolt.Tx, p *problems) error {
+	idx := tx.Bucket(bucketAcctFins)
+	n := 0
+	err := tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
+		var a Account
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("account %q: %w", k, err)
+		}
+		n++
+		if id := idx.Get([]byte(a.FintechUseNum)); string(id) != a.ID {
+			p.addf("account %s: the fintech_use_num index names %q", a.ID, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if got := idx.Stats().KeyN; got != n {
+		p.addf("the fintech_use_num index has %d entries for %d accounts", got, n)
+	}
+	return nil
 }

@@ -29,6 +29,7 @@
 //	groups                <group id> → Group (ledger.Group + GroupSettings)
 //	group_names           <name> → group id
 //	accounts              <account id> → Account (masked number only)
+//	account_fins          <fintech_use_num> → account id
 //	cursors               <account id> → Cursor
 //	txs/<account id>/     <u64 seq> → the transaction as fetched, id "<account id>/<seq>"
 //	txtime/<account id>/  <u64 unix second><u64 seq> → u32 position in the second, direction,
@@ -47,7 +48,8 @@
 //	calls                 <account id> NUL <YYYY-MM> → u64 transaction-list calls
 //
 // Schema 1 stored member aliases as plain strings and had no group_names
-// index; schema 2 stores {text, learned} and builds the index.
+// index; schema 2 stores {text, learned} and builds the index. Schema 3 adds
+// account_fins, so that linking an account does not read every account.
 //
 // # Deduplicating transactions
 //

@@ -3,8 +3,11 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/store"
@@ -257,6 +260,41 @@ func TestIngestBatch(t *testing.T) {
 	}
 	if got, want := len(msgs), 2*n; got != want {
 		t.Errorf("%d messages, want %d", got, want)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestAccountIndexMigration takes a database back to schema 2 (no index of
+// accounts by fintech_use_num) and opens it: the migration builds the
+// index, and a second link of the same bank account is refused through it.
+func TestAccountIndexMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "moimbot.db")
+	db := mustOpenAt(t, path)
+	g, a := setup(t, db)
+	db.Close()
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("account_fins")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be(2))
+	})
+	db = mustOpenAt(t, path)
+	got, err := db.AccountByFintech(ctx, a.FintechUseNum)
+	if err != nil || got.ID != a.ID {
+		t.Fatalf("AccountByFintech after migration = %+v, %v; want %s", got, err, a.ID)
+	}
+	if _, err := db.PutAccount(ctx, "cli", store.Account{GroupID: g.ID, FintechUseNum: a.FintechUseNum}); !errors.Is(err, store.ErrExists) {
+		t.Errorf("linking the same bank account twice: err = %v, want ErrExists", err)
+	}
+	// Changing an account's fintech_use_num moves its index entry.
+	a.FintechUseNum = "199000000000000000000777"
+	if _, err := db.PutAccount(ctx, "cli", a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AccountByFintech(ctx, "199000000000000000000001"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the old fintech_use_num still finds an account: %v", err)
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Error(err)

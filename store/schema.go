@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the layout version this code reads and writes. Open
 // migrates older files to it, one step at a time.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migration moves a database from schema to-1 to schema to. Each runs in
 // its own read-write transaction, which also records the new version, so a
@@ -24,6 +24,7 @@ type migration struct {
 // migrations, in order. migrations[i] moves schema i+1 to i+2.
 var migrations = []migration{
 	{to: 2, name: "member aliases as {text, learned}", up: migrateAliasObjects},
+	{to: 3, name: "index of accounts by fintech_use_num", up: migrateAccountIndex},
 }
 
 // schemaVersion returns the stored schema version, 0 for a file without a
@@ -209,5 +210,29 @@ func migrateAliasObjects(tx *bolt.Tx) error {
 			return fmt.Errorf("groups %q and %q are both named %q", other, k, g.Name)
 		}
 		return names.Put([]byte(g.Name), k)
+	})
+}
+
+// migrateAccountIndex is schema 2 → 3: it builds account_fins, the index of
+// accounts by fintech_use_num, so that linking an account no longer decodes
+// every stored account to check that the bank account is not linked twice.
+func migrateAccountIndex(tx *bolt.Tx) error {
+	idx, err := tx.CreateBucketIfNotExists(bucketAcctFins)
+	if err != nil {
+		return err
+	}
+	accts := tx.Bucket(bucketAccounts)
+	if accts == nil {
+		return nil
+	}
+	return accts.ForEach(func(k, v []byte) error {
+		var a Account
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("account %q: %w", k, err)
+		}
+		if other := idx.Get([]byte(a.FintechUseNum)); other != nil {
+			return fmt.Errorf("accounts %q and %q link the same bank account", other, k)
+		}
+		return idx.Put([]byte(a.FintechUseNum), []byte(a.ID))
 	})
 }

@@ -42,6 +42,10 @@ type engine struct {
 	schedule func(store.Group) cron.Schedule
 	// grace is how late a reminder may still be posted after downtime.
 	grace time.Duration
+	// slots bounds the passes running at once: accounts sharing a due day
+	// are scheduled for the same minute, and the bank (and its rate limit)
+	// should not see thousands of calls at once.
+	slots chan struct{}
 
 	mu      sync.Mutex
 	cron    *cron.Cron
@@ -113,6 +117,12 @@ func (e *engine) retrySoon(ctx context.Context, id string) {
 // queued messages. Skips (maintenance, backoff, relink) are logged at debug
 // level; failures at warn.
 func (e *engine) poll(ctx context.Context, accountID string) {
+	select {
+	case e.slots <- struct{}{}:
+		defer func() { <-e.slots }()
+	case <-ctx.Done():
+		return
+	}
 	res, err := e.sync.Sync(ctx, accountID)
 	switch {
 	case err == nil:

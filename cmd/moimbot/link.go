@@ -42,6 +42,11 @@ func newBankClient(cfg openbanking.Config) (*openbanking.Client, *callCounter, e
 	return c, counter, nil
 }
 
+// maxConcurrentPolls bounds the sync passes an engine runs at once. The
+// scale benchmark found 32 near the best on two cores: 8 took three times
+// as long for 10,000 accounts, 128 was only 10% faster.
+const maxConcurrentPolls = 32
+
 // engineParts are what an engine is wired from.
 type engineParts struct {
 	db     *store.DB
@@ -72,7 +77,8 @@ func newEngine(p engineParts) *engine {
 	s.notify, s.relink = notes.deposit, notes.relink
 	d := &bot.Dispatcher{Outbox: outbox{p.db}, Chats: p.chats, Now: p.now, Log: p.log, Idle: p.idle,
 		OnDead: notes.onDead(p.db), OnSent: p.onSent}
-	return &engine{db: p.db, sync: s, dispatch: d, notes: notes, now: p.now, log: p.log, schedule: p.plan, grace: p.grace}
+	return &engine{db: p.db, sync: s, dispatch: d, notes: notes, now: p.now, log: p.log, schedule: p.plan, grace: p.grace,
+		slots: make(chan struct{}, maxConcurrentPolls)}
 }
 
 // linkAccount links a group's bank account the way a treasurer does: the
@@ -126,14 +132,13 @@ func linkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, 
 	}
 	a := store.Account{GroupID: groupID, FintechUseNum: chosen.FintechUseNum, BankCode: chosen.BankCodeStd,
 		BankName: chosen.BankName, Masked: chosen.AccountNumMasked, TokenName: tok.UserSeqNo}
-	accts, err := db.Accounts(ctx, groupID)
-	if err != nil {
+	switch old, err := db.AccountByFintech(ctx, a.FintechUseNum); {
+	case err == nil && old.GroupID != groupID:
+		return store.Account{}, fmt.Errorf("link: the bank account is already linked to another group (%s)", old.GroupID)
+	case err == nil:
+		a.ID, a.Added = old.ID, old.Added // a relink of the same account
+	case !errors.Is(err, store.ErrNotFound):
 		return store.Account{}, fmt.Errorf("link: %w", err)
-	}
-	for _, old := range accts {
-		if old.FintechUseNum == a.FintechUseNum {
-			a.ID, a.Added = old.ID, old.Added // a relink of the same account
-		}
 	}
 	if a, err = db.PutAccount(ctx, actor, a); err != nil {
 		return store.Account{}, fmt.Errorf("link: %w", err)

@@ -1639,3 +1639,26 @@ func TestLoopDuesMonth(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopLinkTakenByAnotherGroup: a bank account linked to one group
+// cannot be linked to another; linking it again to its own group keeps the
+// account.
+func TestLoopLinkTakenByAnotherGroup(t *testing.T) {
+	env := newLoopEnv(t)
+	first := env.link()
+	other := demoGroup(ledger.MonthOf(env.clock.Now()), bot.Korean)
+	other.Name = "등산모임"
+	g2, err := env.db.PutGroup(env.ctx, "test", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consent := func(ctx context.Context, authURL string) (*url.URL, error) {
+		return testbed.Consent(ctx, env.srv.Client(), authURL, env.party.User.UserSeqNo, []string{testbed.DemoGroupAccountID}, true)
+	}
+	if _, err := linkAccount(env.ctx, env.db, env.client, g2.ID, "test", consent, nil); err == nil || !strings.Contains(err.Error(), "already linked to another group") {
+		t.Errorf("linking another group's account: err = %v", err)
+	}
+	if again := env.link(); again.ID != first.ID {
+		t.Errorf("linking again made account %s, want %s", again.ID, first.ID)
+	}
+}
