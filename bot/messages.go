@@ -204,7 +204,8 @@ func shares(allocs []ledger.Allocation) []payerShare {
 // Credit adds ", 10,000원은 적립금으로 보관". A joint deposit names every
 // payer (김민수님·이지은님) and, when their months differ, each payer's
 // months. The counter is always Month's: members who paid it in full out of
-// the members who owe it.
+// the members who owe it; it names the month ("(12월 7/7명)") when the
+// deposit paid none of Month.
 func DepositNotice(in NoticeInput) string {
 	lang := in.Lang
 	ss := shares(in.Allocations)
@@ -268,7 +269,13 @@ func DepositNotice(in NoticeInput) string {
 		b.WriteString(" — " + desc)
 	}
 	paid, owing := countMonth(in.Group, in.Statuses, in.Month)
-	b.WriteString(counter(lang, paid, owing))
+	c := counter(lang, paid, owing)
+	if c != "" && !slices.ContainsFunc(in.Allocations, func(a ledger.Allocation) bool { return a.Period == in.Month }) {
+		// The money paid other months only (a prepayment, old arrears):
+		// say whose count this is, or "(7/7명)" would read as that month's.
+		c = " (" + monthName(lang, in.Month, in.Month) + " " + strings.TrimPrefix(c, " (")
+	}
+	b.WriteString(c)
 	return b.String()
 }
 
@@ -637,7 +644,7 @@ const maxReviewButtons = 4
 // and its one-tap buttons, one row each: a button per candidate (the first
 // four of Match.Candidates, "김민수님으로 처리", data
 // "assign:<depositID>:<memberID>"); "회원 선택" (data "pick:<depositID>")
-// when there are no candidates; and "무시" (data "ignore:<depositID>").
+// when there are no candidates; and "회비 아님" (data "ignore:<depositID>").
 // Button data never exceeds MaxButtonData bytes: a candidate whose data would
 // is replaced by the "회원 선택" button, and a button whose data cannot fit
 // even so is left out.
@@ -719,9 +726,9 @@ func Review(in ReviewInput) (text string, buttons [][]Button) {
 		buttons = append(buttons, []Button{{Text: label, Data: data}})
 	}
 	if data := "ignore:" + in.DepositID; len(data) <= MaxButtonData {
-		label := "무시"
+		label := "회비 아님"
 		if en {
-			label = "Ignore"
+			label = "Not dues"
 		}
 		buttons = append(buttons, []Button{{Text: label, Data: data}})
 	}

@@ -153,7 +153,7 @@ func TestDepositNotice(t *testing.T) {
 			name:    "ArrearsOnly",
 			prior:   base,
 			deposit: []ledger.Payment{msgPay("m05", 30000, nov26)},
-			want:    "💰 한지호님 30,000원 입금 — 10월 회비 완납 (5/8명)",
+			want:    "💰 한지호님 30,000원 입금 — 10월 회비 완납 (11월 5/8명)",
 		},
 		{
 			name:    "ArrearsAndPartial",
@@ -177,7 +177,7 @@ func TestDepositNotice(t *testing.T) {
 			name:    "Credit",
 			prior:   base,
 			deposit: []ledger.Payment{msgPay("m08", 10000, nov26)},
-			want:    "💰 정하늘님 10,000원 입금 — 10,000원은 적립금으로 보관 (5/8명)",
+			want:    "💰 정하늘님 10,000원 입금 — 10,000원은 적립금으로 보관 (11월 5/8명)",
 		},
 		{
 			name:     "Assigned",
@@ -202,7 +202,14 @@ func TestDepositNotice(t *testing.T) {
 			name:    "OtherMonthCounterStaysOnMonth",
 			prior:   msgConcat(msgOctPaid(g), msgPayAll(nov26, "m01", "m02", "m04", "m06", "m07", "m09")),
 			deposit: []ledger.Payment{msgPay("m05", 30000, oct26)},
-			want:    "💰 한지호님 30,000원 입금 — 10월 회비 완납 (6/8명)",
+			want:    "💰 한지호님 30,000원 입금 — 10월 회비 완납 (11월 6/8명)",
+		},
+		{
+			// A prepayment only: the count is November's, and says so.
+			name:    "PrepaymentOnlyNamesTheCountedMonth",
+			prior:   msgConcat(base, msgPayAll(nov26, "m01", "m03", "m05", "m08")),
+			deposit: []ledger.Payment{msgPay("m01", 30000, nov26)},
+			want:    "💰 김민수님 30,000원 입금 — 12월 선납 (11월 7/8명)",
 		},
 		{
 			name:    "EnglishFull",
@@ -237,7 +244,7 @@ func TestDepositNotice(t *testing.T) {
 			lang:    English,
 			prior:   base,
 			deposit: []ledger.Payment{msgPay("m08", 10000, nov26)},
-			want:    "💰 Jung Haneul paid ₩10,000 — ₩10,000 kept as credit (5/8)",
+			want:    "💰 Jung Haneul paid ₩10,000 — ₩10,000 kept as credit (November 5/8)",
 		},
 		{
 			name:     "EnglishAssignedJoint",
@@ -546,7 +553,7 @@ func TestReview(t *testing.T) {
 			wantButtons: [][]Button{
 				{{Text: "김민수님으로 처리", Data: "assign:a1/42:m01"}},
 				{{Text: "김민형님으로 처리", Data: "assign:a1/42:m09"}},
-				{{Text: "무시", Data: "ignore:a1/42"}},
+				{{Text: "회비 아님", Data: "ignore:a1/42"}},
 			},
 		},
 		{
@@ -556,7 +563,7 @@ func TestReview(t *testing.T) {
 				"Reason: " + match.Reason.String() + "\nCandidates: none",
 			wantButtons: [][]Button{
 				{{Text: "Choose member", Data: "pick:a1/42"}},
-				{{Text: "Ignore", Data: "ignore:a1/42"}},
+				{{Text: "Not dues", Data: "ignore:a1/42"}},
 			},
 		},
 		{
@@ -569,7 +576,7 @@ func TestReview(t *testing.T) {
 				{{Text: "이지은님으로 처리", Data: "assign:a1/7:m02"}},
 				{{Text: "박서준님으로 처리", Data: "assign:a1/7:m03"}},
 				{{Text: "최유나님으로 처리", Data: "assign:a1/7:m04"}},
-				{{Text: "무시", Data: "ignore:a1/7"}},
+				{{Text: "회비 아님", Data: "ignore:a1/7"}},
 			},
 		},
 		{
@@ -579,7 +586,7 @@ func TestReview(t *testing.T) {
 			wantText: "🔎 확인이 필요한 입금 — 독서모임\n30,000원 · 보낸 분 표시 없음\n후보: 김민수 (60%)",
 			wantButtons: [][]Button{
 				{{Text: "회원 선택", Data: "pick:" + long}},
-				{{Text: "무시", Data: "ignore:" + long}},
+				{{Text: "회비 아님", Data: "ignore:" + long}},
 			},
 		},
 		{

@@ -100,7 +100,7 @@ func kindColor(kind string) string {
 //
 //	[21:03] 독서모임 단톡방
 //	  💰 김민수님 30,000원 입금 — 11월 회비 완납 (6/8명)
-//	  [김민수님으로 처리] [무시]
+//	  [김민수님으로 처리] [회비 아님]
 //
 // followed by an empty line. Control characters in the text (terminal
 // escape sequences from a payer's text, say) are shown as U+FFFD. It returns

@@ -46,12 +46,12 @@ func TestSend(t *testing.T) {
 			msg: bot.Message{Chat: bot.ChatRef{Platform: "console", ID: "treasurer"}, Kind: bot.KindReview,
 				Text: "🔎 확인이 필요한 입금 — 독서모임\n\n후보: 김민수 (70%)\n",
 				Buttons: [][]bot.Button{
-					{{Text: "김민수님으로 처리", Data: "assign:a1/42:m01"}, {Text: "무시", Data: "ignore:a1/42"}},
+					{{Text: "김민수님으로 처리", Data: "assign:a1/42:m01"}, {Text: "회비 아님", Data: "ignore:a1/42"}},
 					{},
 					{{Text: "회원 선택", Data: "pick:a1/42"}},
 				}},
 			want: "[21:03] 총무 DM\n  🔎 확인이 필요한 입금 — 독서모임\n\n  후보: 김민수 (70%)\n" +
-				"  [김민수님으로 처리] [무시]\n  [회원 선택]\n\n",
+				"  [김민수님으로 처리] [회비 아님]\n  [회원 선택]\n\n",
 		},
 		{
 			name: "DefaultLabel",
@@ -83,12 +83,12 @@ func TestSendColor(t *testing.T) {
 	var buf bytes.Buffer
 	c := console.New(&buf, console.Options{Color: true, Now: fixedNow, Label: label})
 	msg := bot.Message{Chat: bot.ChatRef{Platform: "console", ID: "group"}, Kind: bot.KindDeposit, Text: "💰 입금",
-		Buttons: [][]bot.Button{{{Text: "무시", Data: "ignore:1"}}}}
+		Buttons: [][]bot.Button{{{Text: "회비 아님", Data: "ignore:1"}}}}
 	if err := c.Send(t.Context(), msg); err != nil {
 		t.Fatal(err)
 	}
 	got := buf.String()
-	for _, want := range []string{"\x1b[1m\x1b[32m[21:03] 독서모임 단톡방\x1b[0m\n", "  💰 입금\n", "\x1b[36m[무시]\x1b[0m"} {
+	for _, want := range []string{"\x1b[1m\x1b[32m[21:03] 독서모임 단톡방\x1b[0m\n", "  💰 입금\n", "\x1b[36m[회비 아님]\x1b[0m"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output %q lacks %q", got, want)
 		}

@@ -57,13 +57,13 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 		}
 	})
 	mux.HandleFunc("GET /calls", func(w http.ResponseWriter, r *http.Request) {
-		counts, err := db.CallCounts(r.Context(), "")
+		rows, err := callRows(r.Context(), db)
 		if err != nil {
 			http.Error(w, "call counts failed", http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(counts)
+		json.NewEncoder(w).Encode(rows)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	stopped := make(chan struct{})

@@ -115,7 +115,7 @@ func TestCallsCommand(t *testing.T) {
 	db.Close()
 
 	code, stdout, stderr := runEnv(t, nil, "calls", "--db", path)
-	if code != exitOK || !strings.Contains(stdout, "a1         2026-11       812") {
+	if code != exitOK || !strings.Contains(stdout, "독서모임  a1       3333-**-***1234") || !strings.Contains(stdout, "2026-11       812") {
 		t.Fatalf("calls: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 

@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 	"golang.org/x/text/width"
@@ -348,13 +350,14 @@ func (d *demo) assign(ctx context.Context) error {
 		if it.Deposit.Text != "이수진" {
 			continue
 		}
-		d.say("👆 총무가 DM의 [회원 선택]에서 강도윤님을 고름", "👆 The treasurer taps [Choose member] in the DM and picks 강도윤")
+		d.say("👆 총무가 DM에서 [회원 선택]을 누르고 강도윤님을 골랐습니다", "👆 The treasurer taps [Choose member] in the DM and picks 강도윤")
 		res, err := d.db.Assign(ctx, demoTreasurerChat.String(), it.Deposit.ID, "m06", store.AssignOptions{Notify: d.eng.notes.deposit})
 		if err != nil {
 			return err
 		}
 		if res.LearnedNew {
-			d.say("📚 %q을(를) 강도윤님의 별칭으로 기억합니다 — 다음 달부터 자동으로 확인", "📚 %q is now an alias of 강도윤 — matched automatically from next month", res.Learned.Text)
+			d.say("📚 %s 강도윤님의 별칭으로 기억합니다. 다음 달부터는 자동으로 확인합니다.", "📚 %s is now an alias of 강도윤, matched automatically from next month on",
+				quotedObject(res.Learned.Text, d.lang))
 		}
 		d.eng.dispatch.Wake()
 		return nil
@@ -370,7 +373,7 @@ func (d *demo) expireToken(ctx context.Context) error {
 		return err
 	}
 	d.sim.ExpireUserTokens(d.party.User.UserSeqNo)
-	d.say("⏰ (시뮬레이터) 은행이 총무의 액세스 토큰을 만료 처리", "⏰ (simulator) the bank expires the treasurer's access token")
+	d.say("🧪 (시뮬레이터) 은행이 총무의 액세스 토큰을 만료시켰습니다", "🧪 (simulator) the bank expires the treasurer's access token")
 	res, err := d.eng.sync.Sync(ctx, d.account.ID)
 	if err != nil {
 		return err
@@ -382,8 +385,9 @@ func (d *demo) expireToken(ctx context.Context) error {
 	if after.AccessToken == before.AccessToken {
 		return errors.New("demo: the expired token was not refreshed")
 	}
-	d.say("🔑 조회가 O0003(토큰 만료)을 받아 갱신 토큰으로 새 토큰을 받고, 먼저 저장한 뒤 조회를 이어감 (새 거래 %d건)",
-		"🔑 The call got O0003 (token expired): moimbot refreshed, stored the new pair first, then went on (%d new)", len(res.New))
+	d.say("🔑 조회가 O0003(토큰 만료) 응답을 받자, 갱신 토큰으로 새 토큰을 받아 먼저 저장하고 조회를 이어갔습니다 (새 거래 %d건, 새 토큰 만료 %s)",
+		"🔑 The call got O0003 (token expired): moimbot refreshed, stored the new pair first, then went on (%d new transactions; the new token expires %s)",
+		len(res.New), after.ExpiresAt.In(ledger.KST()).Format("2006-01-02"))
 	return nil
 }
 
@@ -394,9 +398,17 @@ func (d *demo) expireToken(ctx context.Context) error {
 func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep) error {
 	sched := d.eng.pollSchedule(d.group)
 	plan := reminderPlan(d.group.Settings.Reminder)
-	d.say("▶ %s부터 %d일을 약 %d초에 재생합니다. 조회는 마감일 앞뒤와 저녁에 자주, 평소엔 드물게, 점검 시간엔 하지 않습니다.",
-		"▶ Playing %[2]d days from %[1]s in about %[3]d seconds. Polls are frequent around the due day and in the evening, rare otherwise, never in maintenance.",
-		start.Format("2006-01-02 15:04"), d.days, int((time.Duration(float64(end.Sub(start)) / d.speed)).Round(time.Second).Seconds()))
+	secs := int((time.Duration(float64(end.Sub(start)) / d.speed)).Round(time.Second).Seconds())
+	pace := fmt.Sprintf("약 %d초에", secs)
+	if d.lang == bot.English {
+		pace = fmt.Sprintf("in about %d seconds", secs)
+	}
+	if secs == 0 {
+		pace = map[bool]string{true: "at full speed", false: "최대 속도로"}[d.lang == bot.English]
+	}
+	d.say("▶ %s부터 %d일을 %s 재생합니다. 조회는 마감일 앞뒤와 저녁에 자주, 평소엔 드물게 하고, 은행 점검 시간엔 하지 않습니다.",
+		"▶ Playing %[2]d days from %[1]s %[3]s. Polls are frequent around the due day and in the evening, rare otherwise, never during the bank's maintenance window.",
+		start.Format("2006-01-02 15:04"), d.days, pace)
 	now := start
 	nextPoll := start // the first poll right after linking
 	i := 0
@@ -520,6 +532,7 @@ func (d *demo) deliver(ctx context.Context) error {
 
 // finish shows the final board and what the run cost and how fast it was.
 func (d *demo) finish(ctx context.Context) error {
+	d.w.heading("")
 	d.say("\n── 끝 ──", "\n── The end ──")
 	if err := d.status(ctx, "final"); err != nil {
 		return err
@@ -551,16 +564,22 @@ func (d *demo) finish(ctx context.Context) error {
 	var months []string
 	for _, c := range counts {
 		total += c.Calls
-		months = append(months, fmt.Sprintf("%s %d", c.Month, c.Calls))
+		if d.lang == bot.English {
+			months = append(months, fmt.Sprintf("%s %s", c.Month.Month(), thousands(c.Calls)))
+		} else {
+			months = append(months, fmt.Sprintf("%d월 %s회", c.Month.Month(), thousands(c.Calls)))
+		}
 	}
-	d.say("\n📊 거래내역조회 %d회 (%s · 이야기가 시작한 날부터, 계좌당 한 달 1,000회 이내가 목표)",
-		"\n📊 %d transaction-list calls (%s · from the story's first day; the target is at most 1,000 per account per month)",
-		total, strings.Join(months, ", "))
+	n := thousands(total)
+	d.say("\n📊 거래내역 조회 %s회 (%s · 목표: 계좌당 한 달 1,000회 이하)",
+		"\n📊 %s transaction-list calls (%s; the target is at most 1,000 per account per month)",
+		n, strings.Join(months, ", "))
 	if len(delays) > 0 {
 		slices.Sort(delays)
-		d.say("📊 입금 → 단톡방 알림: 중앙값 %s, 최대 %s (이야기 속 시간, 알림 %d건)",
-			"📊 Deposit → group chat notice: median %s, max %s (story time, %d notices)",
-			delays[len(delays)/2].Round(time.Second), delays[len(delays)-1].Round(time.Second), len(delays))
+		mins := func(d time.Duration) int { return int(d.Round(time.Minute).Minutes()) }
+		d.say("📊 입금 → 단톡방 알림 (자동 확인된 %d건, 이야기 속 시간): 중앙값 %d분, 최대 %d분",
+			"📊 Deposit → group chat notice (%d matched automatically, story time): median %d min, max %d min",
+			len(delays), mins(delays[len(delays)/2]), mins(delays[len(delays)-1]))
 	}
 	return d.db.Check(ctx)
 }
@@ -575,8 +594,8 @@ func (d *demo) keep(ctx context.Context, dir string) error {
 	d.say("  입금해 보기: curl -X POST %s/testbed/accounts/%s/transactions -d '{\"inout_type\":\"입금\",\"print_content\":\"김민수\",\"amount\":30000}'",
 		"  try a deposit: curl -X POST %s/testbed/accounts/%s/transactions -d '{\"inout_type\":\"입금\",\"print_content\":\"김민수\",\"amount\":30000}'",
 		d.base, testbed.DemoGroupAccountID)
-	d.say("  데이터베이스 %s (백업: moimbot backup --db %s --out backup.db); 끝나면 %s를 지우세요",
-		"  database %s (backup: moimbot backup --db %s --out backup.db); remove %s afterwards", d.dbPath, d.dbPath, dir)
+	d.say("  데이터베이스 %s (백업: go run ./cmd/moimbot backup --db %s --out backup.db)",
+		"  database %s (backup: go run ./cmd/moimbot backup --db %s --out backup.db)", d.dbPath, d.dbPath)
 	d.eng.schedule = func(store.Group) cron.Schedule { return bot.FixedSchedule{Every: time.Minute} }
 	d.eng.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(ctx)
@@ -592,6 +611,8 @@ func (d *demo) keep(ctx context.Context, dir string) error {
 	if err := <-admin; err != nil {
 		return err
 	}
+	d.say("▶ 멈췄습니다. 데이터베이스는 %s에 남아 있으니 다 보셨으면 지워 주세요.",
+		"▶ Stopped. The database stays in %s; remove it when you are done.", dir)
 	return nil
 }
 
@@ -650,6 +671,24 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
+}
+
+// thousands formats n with thousands separators: 1,310.
+func thousands(n int64) string { return strings.TrimSuffix(bot.Won(bot.Korean, n), "원") }
+
+// quotedObject quotes text and adds the Korean object particle that fits
+// its last syllable ("이수진"을, "지호짱"을, "민수"를); in English it just
+// quotes.
+func quotedObject(text string, lang bot.Lang) string {
+	q := strconv.Quote(text)
+	if lang == bot.English {
+		return q
+	}
+	r, _ := utf8.DecodeLastRuneInString(text)
+	if r >= 0xAC00 && r <= 0xD7A3 && (r-0xAC00)%28 != 0 {
+		return q + "을"
+	}
+	return q + "를"
 }
 
 // won formats an amount the Korean way: 30,000원.

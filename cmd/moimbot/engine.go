@@ -283,7 +283,20 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 	if err != nil {
 		return err
 	}
-	if _, err := e.db.Enqueue(ctx, e.notes.board(g, bk, e.now(), chat, "board/"+groupID+"/"+requestID)...); err != nil {
+	// The board is as of what the bank was last read to, not as of now:
+	// during the maintenance window, or while a link is broken, that is
+	// earlier, and the board must not claim otherwise.
+	asOf := e.now()
+	for _, a := range accts {
+		cur, err := e.db.Cursor(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if !cur.Through.IsZero() && cur.Through.Before(asOf) {
+			asOf = cur.Through
+		}
+	}
+	if _, err := e.db.Enqueue(ctx, e.notes.board(g, bk, asOf, chat, "board/"+groupID+"/"+requestID)...); err != nil {
 		return err
 	}
 	e.dispatch.Wake()

@@ -128,7 +128,13 @@ func parseFlags(e env, fs *flag.FlagSet, args []string) error {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(e.stdout)
-		fmt.Fprintf(e.stdout, "Usage of %s:\n", fs.Name())
+		fmt.Fprintf(e.stdout, "Usage: %s [flags]\n", fs.Name())
+		for _, c := range commands() {
+			if "moimbot "+c.name == fs.Name() {
+				fmt.Fprintf(e.stdout, "\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
+			}
+		}
+		fmt.Fprintln(e.stdout, "\nFlags:")
 		fs.PrintDefaults()
 		return flag.ErrHelp
 	case err != nil:

@@ -203,7 +203,7 @@ func TestDemo(t *testing.T) {
 		"💰 강도윤님 30,000원 입금 — 12월 회비 완납",              // learned alias next month
 		"✅ 완납 7명: 김민수, 이지은, 박서준, 최유나, 강도윤, 윤서연, 한지호", // final board
 		"➖ 면제 1명: 정하늘",
-		"📊 거래내역조회",
+		"📊 거래내역 조회",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q", want)
