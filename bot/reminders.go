@@ -160,8 +160,10 @@ func (p ReminderPlan) Between(dueDay int, after, upTo time.Time) []Occurrence {
 //     before now (after a long outage the overdue reminder replaces the
 //     due-day one, which would say the same thing less accurately).
 //  3. A kept occurrence is dropped when it is grace or more late
-//     (now − At ≥ grace): a stale reminder is never posted. An older one
-//     of the same month does not take its place.
+//     (now − At ≥ grace), or when now is no longer its day in KST (a
+//     due-day reminder caught up after midnight would say "today" of the
+//     wrong day): a stale reminder is never posted. An older one of the
+//     same month does not take its place.
 //
 // Calling CatchUp again with last set to the previous now never returns an
 // occurrence twice, since the ranges do not overlap. Callers still post with
@@ -175,7 +177,7 @@ func (p ReminderPlan) CatchUp(dueDay int, last, now time.Time, grace time.Durati
 	var out []Occurrence
 	for i, o := range all {
 		newer := slices.ContainsFunc(all[i+1:], func(n Occurrence) bool { return n.Month == o.Month })
-		if !newer && now.Sub(o.At) < grace {
+		if !newer && now.Sub(o.At) < grace && sameDay(o.At, now) {
 			out = append(out, o)
 		}
 	}
@@ -218,4 +220,11 @@ func ExpiryWarnings(accountID string, expires, after, upTo time.Time) []Warning 
 		}
 	}
 	return out
+}
+
+// sameDay reports whether a and b fall on the same calendar day in KST.
+func sameDay(a, b time.Time) bool {
+	ya, ma, da := a.In(ledger.KST()).Date()
+	yb, mb, db := b.In(ledger.KST()).Date()
+	return ya == yb && ma == mb && da == db
 }

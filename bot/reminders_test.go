@@ -249,11 +249,16 @@ func TestReminderPlanCatchUp(t *testing.T) {
 		{
 			// Dues on the 1st: the overdue reminder of November and the
 			// before reminder of December are of different months.
-			"NewestPerMonth", def, 1, schedAt(2026, 11, 1, 0, 0, 0), schedAt(2026, 11, 30, 0, 0, 0), 30 * 24 * time.Hour,
-			[]bot.Occurrence{
-				remOcc(2026, 11, 4, "2026-11", 3),
-				remOcc(2026, 11, 28, "2026-12", -3),
-			},
+			// November's +3 (the 4th) replaces its due-day reminder (the
+			// 1st) but is not today's; December's −3 (the 28th) is.
+			"NewestPerMonthOnlyToday", def, 1, schedAt(2026, 11, 1, 0, 0, 0), schedAt(2026, 11, 28, 12, 0, 0), 30 * 24 * time.Hour,
+			[]bot.Occurrence{remOcc(2026, 11, 28, "2026-12", -3)},
+		},
+		{
+			// A reminder at 22:00 caught up after midnight would call the
+			// past day "today".
+			"NotAfterMidnight", bot.ReminderPlan{Enabled: true, Days: []int{0}, Hour: 22}, 25,
+			schedAt(2026, 11, 25, 21, 0, 0), schedAt(2026, 11, 26, 1, 0, 0), grace, nil,
 		},
 		{
 			"NeverRanWithinGrace", def, 25, time.Time{}, schedAt(2026, 11, 25, 12, 0, 0), grace,

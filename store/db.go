@@ -76,6 +76,7 @@ type DB struct {
 	cipher      atomic.Pointer[Cipher]
 	lock        *os.File // the lock file (see acquireLock)
 	seq         seqBlock // reserved bank_tran_id numbers (see Next)
+	deadLetter  atomic.Pointer[DeadLetterFunc]
 }
 
 // Open opens (creating if need be, with mode 0600) the database at path,

@@ -123,10 +123,20 @@
 // a notice. Claim takes only each chat's oldest open message, so a chat's
 // messages go out in order.
 //
-// The one crash window: a message is delivered to the chat and the process
-// dies before MarkSent commits. It is still sending, and once its lease
-// runs out it is claimed and delivered again: delivery is at least once.
-// Nothing else a crash can interrupt is lost or doubled.
+// Delivery is at least once. A message is delivered twice only when the
+// chat accepted it but its sent mark was not recorded:
+//
+//   - the process dies between the chat's answer and MarkSent's commit (the
+//     message is still sending, and is claimed again when its lease runs
+//     out): a window of one local commit, a millisecond or so;
+//   - the chat accepted it but its answer was lost (a timeout or a broken
+//     connection after the platform posted it), which the sender cannot
+//     tell from a failure, so the message is retried;
+//   - MarkSent itself fails (a full disk).
+//
+// Nothing a crash interrupts is lost: a message becomes dead together with
+// its dead letter (SetDeadLetter), and an expired one (ExpiresAt) is dead
+// on purpose.
 //
 // # Backups and compaction
 //

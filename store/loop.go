@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -206,7 +207,9 @@ func (db *DB) CallCounts(ctx context.Context, accountID string) ([]CallCount, er
 }
 
 // MarkDead records that a claimed message can never be delivered (the chat
-// is gone, the bot was removed): it is dead at once, whatever its attempts.
+// is gone, the bot was removed): it is dead at once, whatever its attempts,
+// and its dead letter (see SetDeadLetter) is queued in the same
+// transaction.
 // reason is kept as LastError and must not hold secrets. Requeue revives it.
 func (db *DB) MarkDead(ctx context.Context, id uint64, reason string) (Message, error) {
 	var m Message
@@ -219,7 +222,39 @@ func (db *DB) MarkDead(ctx context.Context, id uint64, reason string) (Message, 
 			return fmt.Errorf("message %d is %s, not sending: %w", id, m.State, ErrState)
 		}
 		m.State, m.LastError, m.LeaseUntil = StateDead, reason, time.Time{}
-		return putMessage(tx, m)
+		if err := putMessage(tx, m); err != nil {
+			return err
+		}
+		return db.deadLetterTx(tx, m)
 	})
 	return m, err
+}
+
+// DeadLetterFunc builds the messages that tell a group's treasurers that
+// message m was given up. Like NotifyFunc it runs inside the store's write
+// transaction: quick and pure, no calls back into the DB.
+type DeadLetterFunc func(m Message, g Group) []OutboxMessage
+
+// SetDeadLetter sets the function whose messages are queued, in the same
+// transaction, whenever a message becomes dead (its attempts used up, a
+// permanent failure, a sender that kept dying), so the treasurer is told
+// even when the process stops right after. Expired messages are dead
+// without a dead letter, and so are messages without a group. Call it
+// before the database is used.
+func (db *DB) SetDeadLetter(fn DeadLetterFunc) { db.deadLetter.Store(&fn) }
+
+func (db *DB) deadLetterTx(tx *bolt.Tx, m Message) error {
+	fn := db.deadLetter.Load()
+	if fn == nil || *fn == nil || m.GroupID == "" {
+		return nil
+	}
+	g, err := getGroup(tx, m.GroupID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = db.enqueueTx(tx, (*fn)(m, g))
+	return err
 }

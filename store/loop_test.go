@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -298,5 +299,76 @@ func TestAccountIndexMigration(t *testing.T) {
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestOutboxExpiryAndDeadLetters: an expired message is dead without a
+// dead letter; a message dead by MarkDead, by used-up attempts or by a
+// sender that kept dying has its dead letter queued in the same
+// transaction, once.
+func TestOutboxExpiryAndDeadLetters(t *testing.T) {
+	c := newClock()
+	db := mustOpen(t, withClock(c), func(o *store.Options) { o.MaxAttempts = 2 })
+	g, _ := setup(t, db)
+	db.SetDeadLetter(func(m store.Message, g store.Group) []store.OutboxMessage {
+		return []store.OutboxMessage{{Key: fmt.Sprintf("dead/%d", m.ID), GroupID: g.ID, Kind: "dead_letter",
+			Chat: store.ChatRef{Platform: "telegram", ID: "42"}, Text: "given up: " + m.Key}}
+	})
+	chat := func(id string) store.ChatRef { return store.ChatRef{Platform: "telegram", ID: id} }
+	ids, err := db.Enqueue(ctx,
+		store.OutboxMessage{Key: "reminder", GroupID: g.ID, Chat: chat("-1"), Text: "r", ExpiresAt: c.Now().Add(time.Hour)},
+		store.OutboxMessage{Key: "perm", GroupID: g.ID, Chat: chat("-2"), Text: "p"},
+		store.OutboxMessage{Key: "tries", GroupID: g.ID, Chat: chat("-3"), Text: "t"},
+		store.OutboxMessage{Key: "crash", GroupID: g.ID, Chat: chat("-4"), Text: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(2 * time.Hour) // the reminder is stale now
+	claimed, err := db.Claim(ctx, c.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(claimed), 3; got != want {
+		t.Fatalf("claimed %d, want %d (the expired reminder is not handed out)", got, want)
+	}
+	if m, _ := db.Message(ctx, ids[0]); m.State != store.StateDead || m.LastError != "expired before delivery" {
+		t.Errorf("expired reminder = %s %q", m.State, m.LastError)
+	}
+	if _, err := db.MarkDead(ctx, ids[1], "chat not found"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MarkFailed(ctx, ids[2], time.Second, "timeout"); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(2 * store.DefaultLease) // "crash" never comes back
+	claimed, err = db.Claim(ctx, c.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range claimed {
+		if m.ID == ids[2] {
+			if _, err := db.MarkFailed(ctx, m.ID, time.Second, "timeout"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c.Advance(2 * store.DefaultLease)
+	if _, err := db.Claim(ctx, c.Now(), 10); err != nil {
+		t.Fatal(err)
+	}
+	var letters []string
+	ms, err := db.Messages(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Kind == "dead_letter" {
+			letters = append(letters, m.Text)
+		}
+	}
+	slices.Sort(letters)
+	want := []string{"given up: crash", "given up: perm", "given up: tries"}
+	if !slices.Equal(letters, want) {
+		t.Errorf("dead letters %q, want %q", letters, want)
 	}
 }

@@ -18,7 +18,8 @@ import (
 //	                      └──MarkFailed──▶ dead (attempts = max) ──Requeue──▶ pending
 //
 // A message left sending past its lease (the process died mid-send) is
-// claimed again, as another attempt.
+// claimed again, as another attempt. A message past its ExpiresAt is dead
+// when Claim meets it.
 type MessageState uint8
 
 // Message states.
@@ -73,6 +74,11 @@ type OutboxMessage struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// NotBefore delays the first attempt.
 	NotBefore time.Time `json:"not_before,omitzero"`
+	// ExpiresAt, when set, is when the message stops being worth sending
+	// (a reminder hours late names people who have paid since): Claim
+	// then makes it dead instead of handing it out, without a dead
+	// letter.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 // Message is a stored outbox message and its delivery state.
@@ -176,8 +182,8 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 	}
 	var busy bool
 	err := db.view(ctx, "claim", func(tx *bolt.Tx) error {
-		due, dead, err := db.claimable(tx, now, limit)
-		busy = len(due)+len(dead) > 0
+		due, dead, expired, err := db.claimable(tx, now, limit)
+		busy = len(due)+len(dead)+len(expired) > 0
 		return err
 	})
 	if err != nil || !busy {
@@ -186,15 +192,24 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 	var claimed []Message
 	err = db.update(ctx, "claim", func(tx *bolt.Tx) error {
 		claimed = claimed[:0]
-		due, dead, err := db.claimable(tx, now, limit)
+		due, dead, expired, err := db.claimable(tx, now, limit)
 		if err != nil {
 			return err
+		}
+		for _, m := range expired {
+			m.State, m.LeaseUntil, m.LastError = StateDead, time.Time{}, "expired before delivery"
+			if err := putMessage(tx, m); err != nil {
+				return err
+			}
 		}
 		// Written after the walk: no cursor deletes while iterating.
 		for _, m := range dead {
 			m.State, m.LeaseUntil = StateDead, time.Time{}
 			m.LastError = fmt.Sprintf("the sender stopped during all %d attempts", m.Attempts)
 			if err := putMessage(tx, m); err != nil {
+				return err
+			}
+			if err := db.deadLetterTx(tx, m); err != nil {
 				return err
 			}
 		}
@@ -213,8 +228,9 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 }
 
 // claimable walks the open messages: due are those Claim would claim (at
-// most limit), dead those a crashing sender has used up.
-func (db *DB) claimable(tx *bolt.Tx, now time.Time, limit int) (due, dead []Message, err error) {
+// most limit), dead those a crashing sender has used up, expired those past
+// their ExpiresAt.
+func (db *DB) claimable(tx *bolt.Tx, now time.Time, limit int) (due, dead, expired []Message, err error) {
 	// The open index maps ids to chats, so a chat's later messages are
 	// skipped without decoding them.
 	seen := make(map[string]bool)
@@ -225,10 +241,15 @@ func (db *DB) claimable(tx *bolt.Tx, now time.Time, limit int) (due, dead []Mess
 		}
 		m, err := getMessage(tx, binary.BigEndian.Uint64(k))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		seen[string(chat)] = true
 		switch {
+		case !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) &&
+			(m.State == StatePending || !now.Before(m.LeaseUntil)): // not while being sent
+			expired = append(expired, m)
+			delete(seen, string(chat))
+			continue
 		case m.State == StatePending && !now.Before(m.NextAttemptAt):
 		case m.State == StateSending && !now.Before(m.LeaseUntil):
 			// The sender died mid-send. A message that has used up its
@@ -244,7 +265,7 @@ func (db *DB) claimable(tx *bolt.Tx, now time.Time, limit int) (due, dead []Mess
 		}
 		due = append(due, m)
 	}
-	return due, dead, nil
+	return due, dead, expired, nil
 }
 
 // MarkSent records that a claimed message was delivered. Marking a sent
@@ -270,7 +291,8 @@ func (db *DB) MarkSent(ctx context.Context, id uint64) error {
 
 // MarkFailed records a failed delivery attempt of a claimed message: it is
 // pending again, due after retryAfter (zero or less means an exponential
-// backoff from 30 s to 1 h), or dead once it has had MaxAttempts attempts.
+// backoff from 30 s to 1 h), or dead once it has had MaxAttempts attempts
+// (with the dead letter, see SetDeadLetter, queued in the same transaction).
 // reason is kept as LastError; it must not hold secrets. It returns the
 // updated message.
 func (db *DB) MarkFailed(ctx context.Context, id uint64, retryAfter time.Duration, reason string) (Message, error) {
@@ -293,7 +315,13 @@ func (db *DB) MarkFailed(ctx context.Context, id uint64, retryAfter time.Duratio
 			}
 			m.State, m.NextAttemptAt = StatePending, now.Add(retryAfter)
 		}
-		return putMessage(tx, m)
+		if err := putMessage(tx, m); err != nil {
+			return err
+		}
+		if m.State == StateDead {
+			return db.deadLetterTx(tx, m)
+		}
+		return nil
 	})
 	return m, err
 }

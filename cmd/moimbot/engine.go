@@ -49,10 +49,21 @@ type engine struct {
 
 	mu      sync.Mutex
 	cron    *cron.Cron
-	entries map[string]cron.EntryID // by account id
+	entries map[string]pollEntry // by account id
+	// retrying holds the accounts with an early retry armed, so that two
+	// failed passes do not start two retry chains (each retry is a paid
+	// call).
+	retrying map[string]bool
 	// extra are polls outside the cron entries: the immediate first poll of
 	// a newly scheduled account, and early retries after a failure.
 	extra sync.WaitGroup
+}
+
+// pollEntry is an account's cron entry and the schedule it was made with.
+type pollEntry struct {
+	id     cron.EntryID
+	sched  cron.Schedule
+	dueDay int
 }
 
 // pollSchedule returns the schedule an account of g is polled on.
@@ -89,27 +100,31 @@ func (e *engine) retrySoon(ctx context.Context, id string) {
 	if at.IsZero() || bot.InMaintenance(at) {
 		return
 	}
+	now := e.now()
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	entry, ok := e.entries[id]
-	c := e.cron
-	e.mu.Unlock()
-	if !ok || c == nil {
+	// The entry's next slot, computed from its schedule rather than asked
+	// of cron, which would copy every entry under its lock.
+	if !ok || e.retrying[id] || !at.Before(entry.sched.Next(now)) {
 		return
 	}
-	if next := c.Entry(entry).Next; !next.IsZero() && !at.Before(next) {
-		return
-	}
-	wait := at.Sub(e.now())
+	e.retrying[id] = true
+	wait := at.Sub(now)
 	e.extra.Go(func() {
 		t := time.NewTimer(max(wait, 0))
 		defer t.Stop()
 		select {
 		case <-ctx.Done():
-			return
 		case <-t.C:
+			e.poll(ctx, id)
 		}
-		e.poll(ctx, id)
-		e.retrySoon(ctx, id)
+		e.mu.Lock()
+		delete(e.retrying, id)
+		e.mu.Unlock()
+		if ctx.Err() == nil {
+			e.retrySoon(ctx, id)
+		}
 	})
 }
 
@@ -260,6 +275,11 @@ func (e *engine) runExpiryWarnings(ctx context.Context, now time.Time) (int, err
 	return queued, errors.Join(errs...)
 }
 
+// statusCallBudget is the monthly transaction-list calls of an account up
+// to which a status request may sync first; KFTC charges per call, and the
+// target is at most 1,000 per account per month.
+const statusCallBudget = 970
+
 // requestStatus answers a member's status request in chat: when a group
 // account's last sync is older than a minute it syncs first (so a deposit
 // made a moment ago shows), then queues the month's board to chat. requestID
@@ -271,9 +291,27 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 	}
 	now := e.now()
 	for _, a := range accts {
-		if bot.Stale(e.sync.lastSync(a.ID), now) {
-			e.poll(ctx, a.ID)
+		if !bot.Stale(e.sync.lastSync(a.ID), now) {
+			continue
 		}
+		// A status request may cost a call only while the account's month
+		// stays within its budget: the schedule alone uses up to about
+		// 914 of the 1,000.
+		counts, err := e.db.CallCounts(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		used := int64(0)
+		for _, c := range counts {
+			if c.Month == ledger.MonthOf(now.In(ledger.KST())) {
+				used = c.Calls
+			}
+		}
+		if used >= statusCallBudget {
+			e.log.Info("status request answered without a sync: monthly call budget", "account_id", a.ID, "calls", used)
+			continue
+		}
+		e.poll(ctx, a.ID)
 	}
 	g, err := e.db.Group(ctx, groupID)
 	if err != nil {
@@ -296,7 +334,7 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 			asOf = cur.Through
 		}
 	}
-	if _, err := e.db.Enqueue(ctx, e.notes.board(g, bk, asOf, chat, "board/"+groupID+"/"+requestID)...); err != nil {
+	if _, err := e.db.Enqueue(ctx, e.notes.board(g, bk, e.now(), asOf, chat, "board/"+groupID+"/"+requestID)...); err != nil {
 		return err
 	}
 	e.dispatch.Wake()
@@ -307,6 +345,12 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 // starts it and the dispatcher. Both stop when ctx is cancelled; wait
 // returns once every running job and the dispatcher have finished.
 func (e *engine) start(ctx context.Context) (wait func(), err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			cancel()
+		}
+	}()
 	logger := cronLogger{e.log}
 	c := cron.New(
 		cron.WithLocation(seoul()),
@@ -331,9 +375,12 @@ func (e *engine) start(ctx context.Context) (wait func(), err error) {
 		return nil, fmt.Errorf("schedule prune: %w", err)
 	}
 	e.mu.Lock()
-	e.cron, e.entries = c, make(map[string]cron.EntryID)
+	e.cron, e.entries, e.retrying = c, make(map[string]pollEntry), make(map[string]bool)
 	e.mu.Unlock()
 	if err := e.refreshEntries(ctx); err != nil {
+		// Stop the first polls already started before giving up.
+		cancel()
+		e.extra.Wait()
 		return nil, err
 	}
 	// Catch up at once rather than at the next minute.
@@ -352,45 +399,55 @@ func (e *engine) start(ctx context.Context) (wait func(), err error) {
 	return func() {
 		wg.Wait()
 		e.extra.Wait()
+		cancel()
 	}, nil
 }
 
-// refreshEntries gives every linked account a poll entry and removes the
-// entries of accounts that are gone, so accounts linked while moimbot runs
-// are polled without a restart.
+// refreshEntries gives every linked account a poll entry, remakes the
+// entries of groups whose due day changed, and removes the entries of
+// accounts that are gone, so changes made while moimbot runs need no
+// restart.
 func (e *engine) refreshEntries(ctx context.Context) error {
 	accts, err := e.db.Accounts(ctx, "")
 	if err != nil {
 		return err
 	}
-	groups := make(map[string]store.Group)
+	groups, err := e.db.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]store.Group, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	seen := make(map[string]bool, len(accts))
 	for _, a := range accts {
 		seen[a.ID] = true
-		if _, ok := e.entries[a.ID]; ok {
+		g := byID[a.GroupID]
+		old, ok := e.entries[a.ID]
+		if ok && old.dueDay == g.Dues.Day {
 			continue
 		}
-		g, ok := groups[a.GroupID]
-		if !ok {
-			if g, err = e.db.Group(ctx, a.GroupID); err != nil {
-				return err
-			}
-			groups[a.GroupID] = g
+		if ok {
+			e.cron.Remove(old.id)
 		}
 		id := a.ID
 		job := func() {
 			e.poll(ctx, id)
 			e.retrySoon(ctx, id)
 		}
-		e.entries[id] = e.cron.Schedule(e.pollSchedule(g), cron.FuncJob(job))
-		// The first poll runs now, not at the schedule's next slot.
-		e.extra.Go(job)
+		sched := e.pollSchedule(g)
+		e.entries[id] = pollEntry{id: e.cron.Schedule(sched, cron.FuncJob(job)), sched: sched, dueDay: g.Dues.Day}
+		if !ok {
+			// The first poll runs now, not at the schedule's next slot.
+			e.extra.Go(job)
+		}
 	}
 	for id, entry := range e.entries {
 		if !seen[id] {
-			e.cron.Remove(entry)
+			e.cron.Remove(entry.id)
 			delete(e.entries, id)
 		}
 	}

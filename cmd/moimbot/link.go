@@ -72,11 +72,12 @@ func newEngine(p engineParts) *engine {
 	if p.grace == 0 {
 		p.grace = bot.DefaultReminderGrace
 	}
-	notes := &notifier{now: p.now, log: p.log}
+	notes := &notifier{now: p.now, log: p.log, grace: p.grace}
+	p.db.SetDeadLetter(notes.deadLetter)
 	s := newSyncer(p.db, p.client, p.calls, p.now, p.log)
 	s.notify, s.relink = notes.deposit, notes.relink
 	d := &bot.Dispatcher{Outbox: outbox{p.db}, Chats: p.chats, Now: p.now, Log: p.log, Idle: p.idle,
-		OnDead: notes.onDead(p.db), OnSent: p.onSent}
+		OnDead: notes.onDead, OnSent: p.onSent}
 	return &engine{db: p.db, sync: s, dispatch: d, notes: notes, now: p.now, log: p.log, schedule: p.plan, grace: p.grace,
 		slots: make(chan struct{}, maxConcurrentPolls)}
 }

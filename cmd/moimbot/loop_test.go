@@ -1117,10 +1117,12 @@ func TestLoopRetrySoon(t *testing.T) {
 
 			ctx, cancel := context.WithCancel(env.ctx)
 			c := cron.New(cron.WithLocation(seoul()))
-			entry := c.Schedule(loopOnce{at: time.Now().Add(tc.nextSlot)}, cron.FuncJob(func() {}))
+			sched := loopOnce{at: time.Now().Add(tc.nextSlot)}
+			entry := c.Schedule(sched, cron.FuncJob(func() {}))
 			c.Start()
 			env.eng.mu.Lock()
-			env.eng.cron, env.eng.entries = c, map[string]cron.EntryID{env.acct.ID: entry}
+			env.eng.cron, env.eng.retrying = c, map[string]bool{}
+			env.eng.entries = map[string]pollEntry{env.acct.ID: {id: entry, sched: sched}}
 			env.eng.mu.Unlock()
 			extraDone := func(timeout time.Duration) bool {
 				done := make(chan struct{})
@@ -1602,33 +1604,30 @@ func TestLoopDuesMonth(t *testing.T) {
 		t      time.Time
 		want   ledger.Period
 	}{
+		// A month stays the chat's month until 7 days after its due day
+		// (the whole due day counted), then the next due month is.
 		{"Due25/Nov24", 25, loopKST(2026, 11, 24, 21, 0, 0), ledger.NewPeriod(2026, 11)},
-		{"Due25/Nov25", 25, loopKST(2026, 11, 25, 23, 59, 0), ledger.NewPeriod(2026, 11)},
-		{"Due25/Nov28", 25, loopKST(2026, 11, 28, 10, 0, 0), ledger.NewPeriod(2026, 11)},
-		{"Due25/Dec5", 25, loopKST(2026, 12, 5, 10, 0, 0), ledger.NewPeriod(2026, 11)},
-		// Nov 25 12:00 and Dec 25 12:00 are 30 days apart: the tie is Dec 10 12:00.
-		{"Due25/Dec10BeforeTie", 25, loopKST(2026, 12, 10, 11, 59, 59), ledger.NewPeriod(2026, 11)},
-		{"Due25/Dec10Tie", 25, loopKST(2026, 12, 10, 12, 0, 0), ledger.NewPeriod(2026, 12)},
-		// Oct 25 12:00 and Nov 25 12:00 are 31 days apart: the tie is Nov 10 00:00.
-		{"Due25/Nov9", 25, loopKST(2026, 11, 9, 23, 59, 59), ledger.NewPeriod(2026, 10)},
-		{"Due25/Nov10Tie", 25, loopKST(2026, 11, 10, 0, 0, 0), ledger.NewPeriod(2026, 11)},
+		{"Due25/Nov25Evening", 25, loopKST(2026, 11, 25, 23, 59, 0), ledger.NewPeriod(2026, 11)},
+		{"Due25/Nov28Late", 25, loopKST(2026, 11, 28, 10, 0, 0), ledger.NewPeriod(2026, 11)},
+		{"Due25/Dec2LastGraceDay", 25, loopKST(2026, 12, 2, 23, 59, 59), ledger.NewPeriod(2026, 11)},
+		{"Due25/Dec3", 25, loopKST(2026, 12, 3, 0, 0, 0), ledger.NewPeriod(2026, 12)},
+		{"Due25/Dec5", 25, loopKST(2026, 12, 5, 10, 0, 0), ledger.NewPeriod(2026, 12)},
+		{"Due25/Nov9", 25, loopKST(2026, 11, 9, 23, 59, 59), ledger.NewPeriod(2026, 11)},
+		{"Due25/Nov2GraceOfOctober", 25, loopKST(2026, 11, 1, 23, 59, 59), ledger.NewPeriod(2026, 10)},
 		{"Due1/Oct30", 1, loopKST(2026, 10, 30, 12, 0, 0), ledger.NewPeriod(2026, 11)},
 		{"Due1/Nov1", 1, loopKST(2026, 11, 1, 9, 0, 0), ledger.NewPeriod(2026, 11)},
-		{"Due1/Oct16", 1, loopKST(2026, 10, 16, 23, 59, 59), ledger.NewPeriod(2026, 10)},
-		// Oct 1 12:00 and Nov 1 12:00 are 31 days apart: the tie is Oct 17 00:00.
-		{"Due1/Oct17Tie", 1, loopKST(2026, 10, 17, 0, 0, 0), ledger.NewPeriod(2026, 11)},
+		{"Due1/Nov8LastGraceDay", 1, loopKST(2026, 11, 8, 23, 59, 59), ledger.NewPeriod(2026, 11)},
+		{"Due1/Nov9", 1, loopKST(2026, 11, 9, 0, 0, 0), ledger.NewPeriod(2026, 12)},
 		// The same instants given in UTC are read in KST.
-		{"Due1/UTCBeforeTie", 1, utc(2026, 11, 16, 2, 59, 59), ledger.NewPeriod(2026, 11)},
-		{"Due1/UTCTie", 1, utc(2026, 11, 16, 3, 0, 0), ledger.NewPeriod(2026, 12)},
-		{"Due1/UTCDec1KST", 1, utc(2026, 11, 30, 15, 0, 0), ledger.NewPeriod(2026, 12)},
+		{"Due1/UTCNov8KST", 1, utc(2026, 11, 8, 14, 59, 59), ledger.NewPeriod(2026, 11)},
+		{"Due1/UTCNov9KST", 1, utc(2026, 11, 8, 15, 0, 0), ledger.NewPeriod(2026, 12)},
 		// Dues on the 31st fall on Feb 28 in 2027 and Feb 29 in 2028.
 		{"Due31/Feb1", 31, loopKST(2027, 2, 1, 9, 0, 0), ledger.NewPeriod(2027, 1)},
-		{"Due31/Feb14BeforeTie", 31, loopKST(2027, 2, 14, 11, 59, 59), ledger.NewPeriod(2027, 1)},
-		{"Due31/Feb14Tie", 31, loopKST(2027, 2, 14, 12, 0, 0), ledger.NewPeriod(2027, 2)},
+		{"Due31/Feb7LastGraceDay", 31, loopKST(2027, 2, 7, 23, 59, 59), ledger.NewPeriod(2027, 1)},
+		{"Due31/Feb8", 31, loopKST(2027, 2, 8, 0, 0, 0), ledger.NewPeriod(2027, 2)},
 		{"Due31/Feb28", 31, loopKST(2027, 2, 28, 20, 0, 0), ledger.NewPeriod(2027, 2)},
-		{"Due31/Mar1", 31, loopKST(2027, 3, 1, 10, 0, 0), ledger.NewPeriod(2027, 2)},
-		{"Due31/Mar15", 31, loopKST(2027, 3, 15, 23, 59, 59), ledger.NewPeriod(2027, 2)},
-		{"Due31/Mar16Tie", 31, loopKST(2027, 3, 16, 0, 0, 0), ledger.NewPeriod(2027, 3)},
+		{"Due31/Mar7", 31, loopKST(2027, 3, 7, 23, 59, 59), ledger.NewPeriod(2027, 2)},
+		{"Due31/Mar8", 31, loopKST(2027, 3, 8, 0, 0, 0), ledger.NewPeriod(2027, 3)},
 		{"Due31/LeapFeb29", 31, loopKST(2028, 2, 29, 10, 0, 0), ledger.NewPeriod(2028, 2)},
 		{"Due31/LeapMar1", 31, loopKST(2028, 3, 1, 10, 0, 0), ledger.NewPeriod(2028, 2)},
 	} {
@@ -1660,5 +1659,116 @@ func TestLoopLinkTakenByAnotherGroup(t *testing.T) {
 	}
 	if again := env.link(); again.ID != first.ID {
 		t.Errorf("linking again made account %s, want %s", again.ID, first.ID)
+	}
+}
+
+// TestLoopReminderExpires: a reminder queued at 10:00 that the chat does
+// not take until the grace period is over is dropped, not posted stale, and
+// the treasurer gets no dead letter for it.
+func TestLoopReminderExpires(t *testing.T) {
+	env := newLoopEnv(t)
+	dMinus3 := loopKST(2026, 11, 22, 10, 0, 0)
+	env.clock.Set(dMinus3)
+	if n, err := env.eng.runReminders(env.ctx, dMinus3); err != nil || n != 1 {
+		t.Fatalf("runReminders = %d, %v; want 1", n, err)
+	}
+	// moimbot is down (or the chat is) until 17:00.
+	env.clock.Set(dMinus3.Add(7 * time.Hour))
+	if sent := env.dispatch(); sent != 0 {
+		t.Errorf("%d messages sent, want the stale reminder dropped", sent)
+	}
+	ms := env.messages(loopGroupChat, bot.KindReminder)
+	if len(ms) != 1 || ms[0].State != store.StateDead || ms[0].LastError != "expired before delivery" {
+		t.Fatalf("reminder = %+v, want dead as expired", ms)
+	}
+	if got := env.messages(loopTreasurerChat, bot.KindDeadLetter); len(got) != 0 {
+		t.Errorf("%d dead letters for an expired reminder, want none", len(got))
+	}
+}
+
+// TestLoopStatusRespectsCallBudget: once an account's month has used its
+// call budget, a status request answers from what is stored without a call.
+func TestLoopStatusRespectsCallBudget(t *testing.T) {
+	env := newLoopEnv(t)
+	env.link()
+	env.mustSync()
+	if err := env.db.AddCalls(env.ctx, env.acct.ID, ledger.MonthOf(env.clock.Now()), statusCallBudget); err != nil {
+		t.Fatal(err)
+	}
+	env.clock.Advance(2 * time.Minute)
+	env.sim.ResetStats()
+	if err := env.eng.requestStatus(env.ctx, env.group.ID, loopGroupChat, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.simCalls(testbed.APITransactionList); n != 0 {
+		t.Errorf("%d calls over budget, want 0", n)
+	}
+	if got := env.messages(loopGroupChat, bot.KindBoard); len(got) != 1 {
+		t.Errorf("%d boards, want the board from stored data", len(got))
+	}
+}
+
+// TestLoopResavesUnsavedPair: a refreshed pair the store lost (its save
+// failed) is saved again by the next pass, so a restart does not bring back
+// a refresh token the bank has retired.
+func TestLoopResavesUnsavedPair(t *testing.T) {
+	env := newLoopEnv(t)
+	env.link()
+	old := env.token()
+	env.clock.Advance(70 * 24 * time.Hour) // inside the early-refresh margin
+	env.mustSync()
+	refreshed := env.token()
+	if refreshed.AccessToken == old.AccessToken {
+		t.Fatal("the pass did not refresh")
+	}
+	// As if that save had failed: the store still holds the retired pair.
+	if err := env.db.PutToken(env.ctx, env.acct.TokenName, old); err != nil {
+		t.Fatal(err)
+	}
+	env.clock.Advance(time.Minute)
+	env.mustSync()
+	if got := env.token(); got.AccessToken != refreshed.AccessToken || got.RefreshToken != refreshed.RefreshToken {
+		t.Error("the pass did not save the session's newer pair again")
+	}
+}
+
+// TestLoopDueDayChangeReschedules: changing a group's due day while moimbot
+// runs remakes its accounts' poll entries on the new day's schedule.
+func TestLoopDueDayChangeReschedules(t *testing.T) {
+	env := newLoopEnv(t)
+	env.link()
+	c := cron.New(cron.WithLocation(seoul()))
+	ctx, cancel := context.WithCancel(env.ctx)
+	defer func() {
+		cancel()
+		env.eng.extra.Wait()
+	}()
+	env.eng.mu.Lock()
+	env.eng.cron, env.eng.entries, env.eng.retrying = c, map[string]pollEntry{}, map[string]bool{}
+	env.eng.mu.Unlock()
+	if err := env.eng.refreshEntries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := env.eng.entries[env.acct.ID]
+	g, err := env.db.Group(env.ctx, env.group.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Dues.Day = 10
+	if _, err := env.db.PutGroup(env.ctx, "test", g); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.eng.refreshEntries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env.eng.mu.Lock()
+	got := env.eng.entries[env.acct.ID]
+	n := len(c.Entries())
+	env.eng.mu.Unlock()
+	if got.dueDay != 10 || got.sched != (bot.PollSchedule{DueDay: 10}) || got.id == first.id {
+		t.Errorf("entry after the change = %+v (was %+v), want a new entry on due day 10", got, first)
+	}
+	if n != 1 {
+		t.Errorf("%d cron entries, want the old one removed", n)
 	}
 }

@@ -19,6 +19,8 @@ import (
 type notifier struct {
 	now func() time.Time
 	log *slog.Logger
+	// grace is how late a reminder may still be delivered.
+	grace time.Duration
 }
 
 // deposit is the store.NotifyFunc of Ingest and Assign: a matched deposit
@@ -58,16 +60,30 @@ func (n *notifier) reminder(g store.Group, bk *ledger.Book, o bot.Occurrence) []
 	if !ok {
 		return nil
 	}
-	return n.toChats(g, g.Settings.Chats, bot.KindReminder, o.Key(g.ID), text, nil)
+	return expire(n.toChats(g, g.Settings.Chats, bot.KindReminder, o.Key(g.ID), text, nil), o.At.Add(n.grace))
 }
 
-// board builds the month's status board for one chat.
-func (n *notifier) board(g store.Group, bk *ledger.Book, now time.Time, chat bot.ChatRef, key string) []store.OutboxMessage {
+// expire sets the messages' expiry: a reminder or a board delivered late
+// would name people who have paid since.
+func expire(ms []store.OutboxMessage, at time.Time) []store.OutboxMessage {
+	for i := range ms {
+		ms[i].ExpiresAt = at
+	}
+	return ms
+}
+
+// board builds the current month's status board for one chat, as of
+// asOf (how far the bank has been read).
+func (n *notifier) board(g store.Group, bk *ledger.Book, now, asOf time.Time, chat bot.ChatRef, key string) []store.OutboxMessage {
 	month := duesMonth(g.Dues.Day, now)
 	text := bot.StatusBoard(bot.BoardInput{Lang: bot.ParseLang(g.Settings.Language), Group: &g.Group, Statuses: bk.Statuses(month),
-		Month: month, Due: month.DueDate(g.Dues.Day, ledger.KST()), AsOf: now})
-	return n.toChats(g, []store.ChatRef{{Platform: chat.Platform, ID: chat.ID}}, bot.KindBoard, key, text, nil)
+		Month: month, Due: month.DueDate(g.Dues.Day, ledger.KST()), AsOf: asOf})
+	return expire(n.toChats(g, []store.ChatRef{{Platform: chat.Platform, ID: chat.ID}}, bot.KindBoard, key, text, nil), now.Add(boardExpiry))
 }
+
+// boardExpiry is how long an undelivered status board is still worth
+// sending.
+const boardExpiry = 30 * time.Minute
 
 // expiry builds a token-expiry warning for the treasurers.
 func (n *notifier) expiry(g store.Group, a store.Account, expires time.Time, w bot.Warning) []store.OutboxMessage {
@@ -82,30 +98,18 @@ func (n *notifier) relink(g store.Group, a store.Account, reason string) []store
 	return n.toChats(g, dms(g.Settings.Treasurers), bot.KindRelink, key, text, nil)
 }
 
-// deadLetter builds the treasurers' notice that a message was given up.
-func (n *notifier) deadLetter(g store.Group, m store.Message) []store.OutboxMessage {
+// deadLetter builds the treasurers' notice that a message was given up; it
+// is the store's DeadLetterFunc.
+func (n *notifier) deadLetter(m store.Message, g store.Group) []store.OutboxMessage {
 	text := bot.DeadLetterNotice(bot.ParseLang(g.Settings.Language), g.Name, bot.ChatRef{Platform: m.Chat.Platform, ID: m.Chat.ID}, m.Kind, m.LastError, m.Attempts)
 	return n.toChats(g, dms(g.Settings.Treasurers), bot.KindDeadLetter, "dead/"+strconv.FormatUint(m.ID, 10), text, nil)
 }
 
-// onDead is the dispatcher's OnDead hook: it tells the group's treasurers
-// that a message was given up.
-func (n *notifier) onDead(db *store.DB) func(context.Context, bot.Message, string) {
-	return func(ctx context.Context, m bot.Message, reason string) {
-		n.log.Warn("message given up", "message_id", m.ID, "chat", m.Chat.String(), "kind", m.Kind, "reason", reason)
-		stored, err := db.Message(ctx, m.ID)
-		if err != nil || stored.GroupID == "" {
-			return
-		}
-		g, err := db.Group(ctx, stored.GroupID)
-		if err != nil {
-			n.log.Error("dead letter notice", "group_id", stored.GroupID, "err", err)
-			return
-		}
-		if _, err := db.Enqueue(ctx, n.deadLetter(g, stored)...); err != nil {
-			n.log.Error("dead letter notice", "group_id", g.ID, "err", err)
-		}
-	}
+// onDead is the dispatcher's OnDead hook. The treasurer's dead letter is
+// queued by the store in the transaction that made the message dead (see
+// store.DB.SetDeadLetter); this only logs.
+func (n *notifier) onDead(_ context.Context, m bot.Message, reason string) {
+	n.log.Warn("message given up", "message_id", m.ID, "chat", m.Chat.String(), "kind", m.Kind, "reason", reason)
 }
 
 // toChats addresses text to each chat, split within the chat platform's
@@ -143,21 +147,23 @@ func dms(users []store.ChatUser) []store.ChatRef {
 }
 
 // duesMonth is the dues month a chat cares about at t: the month whose due
-// date is nearest to t (a later one on a tie). With dues on the 25th, a
-// deposit on 11월 24일 is for November; with dues on the 1st, a deposit on
-// 10월 30일 is for November.
+// date fell within the last duesGrace days (late payers are still paying
+// it), else the month whose due date comes next. With dues on the 25th, a
+// deposit on 11월 24일 or 11월 30일 is for November and one on 12월 5일 for
+// December; with dues on the 1st, a deposit on 10월 30일 is for November.
 func duesMonth(dueDay int, t time.Time) ledger.Period {
 	t = t.In(ledger.KST())
-	m := ledger.MonthOf(t)
-	best, bestDist := m, time.Duration(1<<62)
-	for _, p := range []ledger.Period{m - 1, m, m + 1} {
-		d := p.DueDate(dueDay, ledger.KST()).Add(12 * time.Hour).Sub(t) // the due day's middle
-		if d < 0 {
-			d = -d
-		}
-		if d <= bestDist {
-			best, bestDist = p, d
+	m := ledger.MonthOf(t) - 1
+	for ; ; m++ {
+		// The whole due day counts: a deposit at 21:00 on the 25th is
+		// on time.
+		due := m.DueDate(dueDay, ledger.KST()).AddDate(0, 0, 1)
+		if t.Before(due.AddDate(0, 0, duesGrace)) {
+			return m
 		}
 	}
-	return best
 }
+
+// duesGrace is how many days after its due day a month stays the one the
+// chat is about.
+const duesGrace = 7

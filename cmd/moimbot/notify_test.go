@@ -31,7 +31,7 @@ func TestBoardSplitsWithinLimits(t *testing.T) {
 	whole := bot.StatusBoard(bot.BoardInput{Lang: bot.Korean, Group: &g.Group, Statuses: bk.Statuses(ledger.NewPeriod(2026, time.November)),
 		Month: ledger.NewPeriod(2026, time.November), Due: ledger.NewPeriod(2026, time.November).DueDate(10, ledger.KST()), AsOf: now})
 	for _, platform := range []string{"telegram", "slack"} {
-		msgs := n.board(g, bk, now, bot.ChatRef{Platform: platform, ID: "C1"}, "board/g1/r1")
+		msgs := n.board(g, bk, now, now, bot.ChatRef{Platform: platform, ID: "C1"}, "board/g1/r1")
 		if len(msgs) < 2 {
 			t.Fatalf("%s: %d messages; a 400-member board should need several", platform, len(msgs))
 		}

@@ -198,9 +198,12 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (syncResult, error)
 	cctx, n := s.calls.track(ctx)
 	list, err := sess.Transactions(cctx, q)
 	res.Calls = int(n.Load())
+	// The calls are paid for and the rows fetched: record them even when
+	// the pass is being cancelled.
+	wctx := context.WithoutCancel(ctx)
 	if err != nil {
 		if res.Calls > 0 {
-			if cerr := s.db.AddCalls(ctx, acct.ID, ledger.MonthOf(now.In(ledger.KST())), res.Calls); cerr != nil {
+			if cerr := s.db.AddCalls(wctx, acct.ID, ledger.MonthOf(now.In(ledger.KST())), res.Calls); cerr != nil {
 				s.log.Warn("count calls", "account_id", acct.ID, "err", cerr)
 			}
 		}
@@ -219,7 +222,7 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (syncResult, error)
 			return s.notify(n)
 		}
 	}
-	in, err := s.db.Ingest(ctx, acct.ID, deposits(list.Rows), store.Cursor{Through: q.To}, store.IngestOptions{Notify: notify, Calls: res.Calls, Batch: s.inFlight.Load() > 1})
+	in, err := s.db.Ingest(wctx, acct.ID, deposits(list.Rows), store.Cursor{Through: q.To}, store.IngestOptions{Notify: notify, Calls: res.Calls, Batch: s.inFlight.Load() > 1})
 	if err != nil {
 		return res, fmt.Errorf("sync %s: %w", accountID, err)
 	}
@@ -307,13 +310,16 @@ func (s *syncer) markRelink(ctx context.Context, acct store.Account, reason stri
 }
 
 // session returns the session of the account's token. Sessions are cached
-// per token, so that one user's accounts share a refresh. A stored pair
-// issued after the cached session's (the treasurer linked the account again)
-// replaces the session; an older stored pair is one the session is about to
-// overwrite with its own refresh, and is ignored.
+// per token, so that one user's accounts share a refresh:
+//   - a stored pair issued after the cached session's (the treasurer linked
+//     the account again) replaces the session;
+//   - a cached pair newer than the stored one (a refresh whose save failed:
+//     the bank has already retired the stored refresh token) is saved again
+//     before the pass goes on, and the pass fails if it cannot be.
+//
+// The syncer's lock is not held while waiting on a session (which waits
+// for that user's refresh in flight), so other users' passes go on.
 func (s *syncer) session(ctx context.Context, acct store.Account) (*openbanking.Session, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if acct.TokenName == "" {
 		return nil, &openbanking.Error{Op: "load token", RspCode: openbanking.CodeTokenRejected, RspMessage: "no token linked"}
 	}
@@ -324,8 +330,25 @@ func (s *syncer) session(ctx context.Context, acct store.Account) (*openbanking.
 	if err != nil {
 		return nil, err
 	}
-	if sess := s.sessions[acct.TokenName]; sess != nil && !st.ExpiresAt.After(sess.Token().ExpiresAt) {
-		return sess, nil
+	s.mu.Lock()
+	cached := s.sessions[acct.TokenName]
+	s.mu.Unlock()
+	if cached != nil {
+		cur := cached.Token()
+		switch {
+		case cur.ExpiresAt.After(st.ExpiresAt):
+			if err := s.db.PutToken(context.WithoutCancel(ctx), acct.TokenName, toStoreToken(cur)); err != nil {
+				return nil, fmt.Errorf("save the refreshed token again: %w", err)
+			}
+			return cached, nil
+		case !st.ExpiresAt.After(cur.ExpiresAt):
+			return cached, nil
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now := s.sessions[acct.TokenName]; now != cached {
+		return now, nil // another pass replaced it meanwhile
 	}
 	sess := s.client.NewSession(fromStoreToken(st), tokenSaver{db: s.db, name: acct.TokenName})
 	s.sessions[acct.TokenName] = sess
