@@ -141,7 +141,7 @@ func (n *notifier) toChats(g store.Group, chats []store.ChatRef, kind, key, text
 func dms(users []store.ChatUser) []store.ChatRef {
 	out := make([]store.ChatRef, 0, len(users))
 	for _, u := range users {
-		out = append(out, store.ChatRef{Platform: u.Platform, ID: u.ID})
+		out = append(out, store.ChatRef(u))
 	}
 	return out
 }
