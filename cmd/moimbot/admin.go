@@ -27,8 +27,8 @@ import (
 func adminSocket(dbPath string) string { return dbPath + ".sock" }
 
 // serveAdmin serves the control socket for db at path until ctx is done.
-// The long-running bot starts it beside its main loop (the main-loop issue);
-// today only the tests hold the database that long.
+// `moimbot demo --keep` starts it beside the engine, as the long-running
+// bot will.
 // The caller must hold db open read-write: bbolt's lock makes it the only
 // process that can, so a socket file left by a crashed bot is stale and is
 // replaced.
