@@ -10,6 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Asia/Seoul for the cron scheduler even on images without zoneinfo
+	// (scratch, distroless).
+	_ "time/tzdata"
 )
 
 // version is stamped at build time: go build -ldflags "-X main.version=v1.2.3".
