@@ -137,12 +137,16 @@ func countMonth(g *ledger.Group, statuses []ledger.MemberStatus, p ledger.Period
 	return paid, owing
 }
 
-// counter renders " (6/8명)" or " (6/8)", or "" when nobody owes.
-func counter(lang Lang, paid, owing int) string {
+// counter renders " (6/8명)" or " (6/8)", or "" when nobody owes; a
+// non-empty month names the counted month: " (11월 6/8명)".
+func counter(lang Lang, paid, owing int, month string) string {
 	if owing == 0 {
 		return ""
 	}
-	s := " (" + strconv.Itoa(paid) + "/" + strconv.Itoa(owing)
+	if month != "" {
+		month += " "
+	}
+	s := " (" + month + strconv.Itoa(paid) + "/" + strconv.Itoa(owing)
 	if lang == English {
 		return s + ")"
 	}
@@ -269,13 +273,13 @@ func DepositNotice(in NoticeInput) string {
 		b.WriteString(" — " + desc)
 	}
 	paid, owing := countMonth(in.Group, in.Statuses, in.Month)
-	c := counter(lang, paid, owing)
-	if c != "" && !slices.ContainsFunc(in.Allocations, func(a ledger.Allocation) bool { return a.Period == in.Month }) {
+	month := ""
+	if !slices.ContainsFunc(in.Allocations, func(a ledger.Allocation) bool { return a.Period == in.Month }) {
 		// The money paid other months only (a prepayment, old arrears):
 		// say whose count this is, or "(7/7명)" would read as that month's.
-		c = " (" + monthName(lang, in.Month, in.Month) + " " + strings.TrimPrefix(c, " (")
+		month = monthName(lang, in.Month, in.Month)
 	}
-	b.WriteString(c)
+	b.WriteString(counter(lang, paid, owing, month))
 	return b.String()
 }
 

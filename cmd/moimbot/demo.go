@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -320,9 +319,9 @@ func (d *demo) deposit(at time.Time, inout, text string, amount int64, ko, en st
 	if note != "" {
 		note = " — " + note
 	}
-	verb := map[bool][2]string{true: {"입금", "in"}, false: {"출금", "out"}}[inout == "입금"][0]
+	verb := inout
 	if d.lang == bot.English {
-		verb = map[bool]string{true: "in", false: "out"}[inout == "입금"]
+		verb = map[string]string{"입금": "in", "출금": "out"}[inout]
 	}
 	d.say("🏦 %s %s %q %s%s", "🏦 %s %s %q %s%s", at.Format("15:04"), verb, text, bot.Won(d.lang, amount), note)
 	return nil
@@ -597,7 +596,6 @@ func (d *demo) keep(ctx context.Context, dir string) error {
 	d.say("  데이터베이스 %s (백업: go run ./cmd/moimbot backup --db %s --out backup.db)",
 		"  database %s (backup: go run ./cmd/moimbot backup --db %s --out backup.db)", d.dbPath, d.dbPath)
 	d.eng.schedule = func(store.Group) cron.Schedule { return bot.FixedSchedule{Every: time.Minute} }
-	d.eng.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wait, err := d.eng.start(ctx)

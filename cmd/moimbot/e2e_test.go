@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,29 +29,8 @@ type e2eEvery struct{ d time.Duration }
 
 func (s e2eEvery) Next(t time.Time) time.Time { return t.Add(s.d) }
 
-// e2eScreen is what the console chat printed, readable while it is written.
-type e2eScreen struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *e2eScreen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *e2eScreen) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.buf.String(), sub)
-}
-
-func (s *e2eScreen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+// e2eCount counts sub in what the console chat printed so far.
+func e2eCount(screen *syncBuffer, sub string) int { return strings.Count(screen.String(), sub) }
 
 // e2eFlakyChat is the console chat behind a switch that makes every send
 // fail, as a chat service that is down would.
@@ -81,7 +59,7 @@ type e2eRig struct {
 	stop func()
 }
 
-func e2eStart(t *testing.T, srvURL string, party testbed.Demo, path string, key *store.Cipher, screen *e2eScreen, down bool) *e2eRig {
+func e2eStart(t *testing.T, srvURL string, party testbed.Demo, path string, key *store.Cipher, screen *syncBuffer, down bool) *e2eRig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true})
@@ -115,7 +93,7 @@ func e2eStart(t *testing.T, srvURL string, party testbed.Demo, path string, key 
 const e2eCallback = "http://127.0.0.1/oauth/callback"
 
 // e2eWaitFor waits until cond holds, failing the test after 20 s.
-func e2eWaitFor(t *testing.T, what string, cond func() bool, screen *e2eScreen) {
+func e2eWaitFor(t *testing.T, what string, cond func() bool, screen *syncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -162,7 +140,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	screen := &e2eScreen{}
+	screen := &syncBuffer{}
 
 	// Set up the group and link its account before the first start.
 	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true})
@@ -206,9 +184,9 @@ func TestEndToEnd(t *testing.T) {
 	e2eWaitFor(t, "the first poll", func() bool { return polls(r) > 0 }, screen)
 	e2ePost(t, srv.URL, "김민수", 30000)
 	const kim = "💰 김민수님 30,000원 입금 — "
-	e2eWaitFor(t, "김민수's notice", func() bool { return screen.count(kim) > 0 }, screen)
+	e2eWaitFor(t, "김민수's notice", func() bool { return e2eCount(screen, kim) > 0 }, screen)
 	settle(r)
-	if got := screen.count(kim); got != 1 {
+	if got := e2eCount(screen, kim); got != 1 {
 		t.Errorf("김민수's notice printed %d times, want 1", got)
 	}
 
@@ -216,7 +194,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := r.eng.requestStatus(ctx, g.ID, demoGroupChat, "req-1"); err != nil {
 		t.Fatal(err)
 	}
-	e2eWaitFor(t, "the status board", func() bool { return screen.count("📋 독서모임") > 0 }, screen)
+	e2eWaitFor(t, "the status board", func() bool { return e2eCount(screen, "📋 독서모임") > 0 }, screen)
 	if !strings.Contains(screen.String(), "✅ 완납 1명: 김민수") {
 		t.Errorf("the board does not show 김민수 as paid:\n%s", screen)
 	}
@@ -226,7 +204,7 @@ func TestEndToEnd(t *testing.T) {
 	e2ePost(t, srv.URL, "이지은", 30000)
 	r = e2eStart(t, srv.URL, party, path, key, screen, false)
 	const lee = "💰 이지은님 30,000원 입금 — "
-	e2eWaitFor(t, "이지은's notice", func() bool { return screen.count(lee) > 0 }, screen)
+	e2eWaitFor(t, "이지은's notice", func() bool { return e2eCount(screen, lee) > 0 }, screen)
 	settle(r)
 
 	// 4. The chat service goes down: the notice is stored and retried, and
@@ -262,7 +240,7 @@ func TestEndToEnd(t *testing.T) {
 	e2eDue(t, path, key, pending[0].ID)
 	r = e2eStart(t, srv.URL, party, path, key, screen, false)
 	const park = "💰 박서준님 30,000원 입금 — "
-	e2eWaitFor(t, "박서준's notice", func() bool { return screen.count(park) > 0 }, screen)
+	e2eWaitFor(t, "박서준's notice", func() bool { return e2eCount(screen, park) > 0 }, screen)
 	settle(r)
 	defer r.stop()
 
@@ -270,7 +248,7 @@ func TestEndToEnd(t *testing.T) {
 		text string
 		want int
 	}{{kim, 1}, {lee, 1}, {park, 1}, {"📋 독서모임", 1}} {
-		if got := screen.count(tt.text); got != tt.want {
+		if got := e2eCount(screen, tt.text); got != tt.want {
 			t.Errorf("%q printed %d times, want %d", tt.text, got, tt.want)
 		}
 	}

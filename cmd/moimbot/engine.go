@@ -156,30 +156,67 @@ func (e *engine) poll(ctx context.Context, accountID string) {
 	}
 }
 
-// housekeeping runs the minute job: reminders, then expiry warnings.
+// housekeeping runs the minute job: reminders, expiry warnings, then the
+// poll entries of accounts linked or changed since the last run.
+// It reads the groups and accounts once for all three of its parts.
 func (e *engine) housekeeping(ctx context.Context) {
+	r, err := e.roster(ctx)
+	if err != nil {
+		e.log.Error("housekeeping", "err", err)
+		return
+	}
 	now := e.now()
-	n, err := e.runReminders(ctx, now)
+	n, err := e.remind(ctx, now, r)
 	if err != nil {
 		e.log.Error("reminders", "err", err)
 	}
-	w, err := e.runExpiryWarnings(ctx, now)
+	w, err := e.warnExpiry(ctx, now, r)
 	if err != nil {
 		e.log.Error("expiry warnings", "err", err)
 	}
 	if n+w > 0 {
 		e.dispatch.Wake()
 	}
+	e.schedulePolls(ctx, r)
+}
+
+// roster is every group and linked account, as one housekeeping run sees
+// them.
+type roster struct {
+	groups   []store.Group
+	byID     map[string]store.Group
+	accounts []store.Account
+}
+
+func (e *engine) roster(ctx context.Context) (roster, error) {
+	groups, err := e.db.Groups(ctx)
+	if err != nil {
+		return roster{}, err
+	}
+	accts, err := e.db.Accounts(ctx, "")
+	if err != nil {
+		return roster{}, err
+	}
+	r := roster{groups: groups, byID: make(map[string]store.Group, len(groups)), accounts: accts}
+	for _, g := range groups {
+		r.byID[g.ID] = g
+	}
+	return r, nil
 }
 
 // runReminders posts the reminders that are due at now, catching up what
 // was missed since the last recorded run (within the grace period). It
 // returns how many messages it queued.
 func (e *engine) runReminders(ctx context.Context, now time.Time) (int, error) {
-	groups, err := e.db.Groups(ctx)
+	r, err := e.roster(ctx)
 	if err != nil {
 		return 0, err
 	}
+	return e.remind(ctx, now, r)
+}
+
+func (e *engine) remind(ctx context.Context, now time.Time, r roster) (int, error) {
+	groups := r.groups
 	queued := 0
 	var errs []error
 	for _, g := range groups {
@@ -223,13 +260,17 @@ func (e *engine) runReminders(ctx context.Context, now time.Time) (int, error) {
 // link will expire: the refresh token's expiry, which normal polling keeps
 // pushing back, so the warnings fire only when refreshing keeps failing.
 func (e *engine) runExpiryWarnings(ctx context.Context, now time.Time) (int, error) {
-	accts, err := e.db.Accounts(ctx, "")
+	r, err := e.roster(ctx)
 	if err != nil {
 		return 0, err
 	}
+	return e.warnExpiry(ctx, now, r)
+}
+
+func (e *engine) warnExpiry(ctx context.Context, now time.Time, r roster) (int, error) {
 	queued := 0
 	var errs []error
-	for _, a := range accts {
+	for _, a := range r.accounts {
 		if a.TokenName == "" || a.Relink != nil {
 			continue
 		}
@@ -257,10 +298,9 @@ func (e *engine) runExpiryWarnings(ctx context.Context, now time.Time) (int, err
 		if len(ws) == 0 {
 			continue
 		}
-		g, err := e.db.Group(ctx, a.GroupID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		g, ok := r.byID[a.GroupID]
+		if !ok {
+			continue // the group was deleted since the roster was read
 		}
 		var msgs []store.OutboxMessage
 		for _, w := range ws {
@@ -291,7 +331,13 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 	}
 	now := e.now()
 	for _, a := range accts {
-		if !bot.Stale(e.sync.lastSync(a.ID), now) {
+		// The last stored fetch says how fresh the account is, across
+		// restarts too.
+		cur, err := e.db.Cursor(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if !bot.Stale(cur.FetchedAt, now) {
 			continue
 		}
 		// A status request may cost a call only while the account's month
@@ -301,7 +347,7 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 		if err != nil {
 			return err
 		}
-		used := int64(0)
+		var used int64
 		for _, c := range counts {
 			if c.Month == ledger.MonthOf(now.In(ledger.KST())) {
 				used = c.Calls
@@ -357,12 +403,7 @@ func (e *engine) start(ctx context.Context) (wait func(), err error) {
 		cron.WithLogger(logger),
 		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
 	)
-	if _, err := c.AddFunc("CRON_TZ=Asia/Seoul * * * * *", func() {
-		e.housekeeping(ctx)
-		if err := e.refreshEntries(ctx); err != nil {
-			e.log.Error("schedule accounts", "err", err)
-		}
-	}); err != nil {
+	if _, err := c.AddFunc("CRON_TZ=Asia/Seoul * * * * *", func() { e.housekeeping(ctx) }); err != nil {
 		return nil, fmt.Errorf("schedule housekeeping: %w", err)
 	}
 	if _, err := c.AddFunc("CRON_TZ=Asia/Seoul 30 4 * * *", func() {
@@ -403,23 +444,23 @@ func (e *engine) start(ctx context.Context) (wait func(), err error) {
 	}, nil
 }
 
-// refreshEntries gives every linked account a poll entry, remakes the
+// refreshEntries gives every linked account a poll entry (see
+// schedulePolls).
+func (e *engine) refreshEntries(ctx context.Context) error {
+	r, err := e.roster(ctx)
+	if err != nil {
+		return err
+	}
+	e.schedulePolls(ctx, r)
+	return nil
+}
+
+// schedulePolls gives every linked account a poll entry, remakes the
 // entries of groups whose due day changed, and removes the entries of
 // accounts that are gone, so changes made while moimbot runs need no
 // restart.
-func (e *engine) refreshEntries(ctx context.Context) error {
-	accts, err := e.db.Accounts(ctx, "")
-	if err != nil {
-		return err
-	}
-	groups, err := e.db.Groups(ctx)
-	if err != nil {
-		return err
-	}
-	byID := make(map[string]store.Group, len(groups))
-	for _, g := range groups {
-		byID[g.ID] = g
-	}
+func (e *engine) schedulePolls(ctx context.Context, r roster) {
+	accts, byID := r.accounts, r.byID
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	seen := make(map[string]bool, len(accts))
@@ -451,7 +492,6 @@ func (e *engine) refreshEntries(ctx context.Context) error {
 			delete(e.entries, id)
 		}
 	}
-	return nil
 }
 
 // reminderPlan converts a group's stored reminder settings.

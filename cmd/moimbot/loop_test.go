@@ -1159,7 +1159,14 @@ func TestLoopRetrySoon(t *testing.T) {
 			if tc.wantRetry {
 				clock.Set(retryAt.Add(-100 * time.Millisecond))
 			}
-			lastBefore := env.eng.sync.lastSync(env.acct.ID)
+			lastSync := func() time.Time {
+				cur, err := env.db.Cursor(env.ctx, env.acct.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cur.FetchedAt
+			}
+			lastBefore := lastSync()
 			env.eng.retrySoon(ctx, env.acct.ID)
 
 			if !tc.wantRetry {
@@ -1177,7 +1184,7 @@ func TestLoopRetrySoon(t *testing.T) {
 			if n := env.simCalls(testbed.APITransactionList); n != 1 {
 				t.Errorf("%d transaction-list calls at the retry, want 1", n)
 			}
-			if last := env.eng.sync.lastSync(env.acct.ID); !last.After(lastBefore) || last.Before(retryAt) {
+			if last := lastSync(); !last.After(lastBefore) || last.Before(retryAt) {
 				t.Errorf("last successful pass at %s, want one at or after the retry time %s", last, retryAt)
 			}
 			if r := env.eng.sync.retryAt(env.acct.ID); !r.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -241,5 +242,53 @@ func TestDemoEnglish(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("English demo output lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// TestDemoKeep runs `moimbot demo --keep`: after the story the simulator
+// still answers, the database's control socket serves call counts, and
+// Ctrl-C (a cancelled context) stops everything with exit 0.
+func TestDemoKeep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"demo", "-speed", "1e9", "-keep"}, noEnv, &out, &errOut) }()
+	simRe := regexp.MustCompile(`시뮬레이터 (http://127\.0\.0\.1:\d+) \(관리 API`)
+	dbRe := regexp.MustCompile(`데이터베이스 (\S+moimbot\.db) \(백업`)
+	deadline := time.Now().Add(30 * time.Second)
+	for !simRe.MatchString(out.String()) || !dbRe.MatchString(out.String()) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no --keep instructions after 30 s:\n%s\nstderr: %s", out.String(), errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	base := simRe.FindStringSubmatch(out.String())[1]
+	dbPath := dbRe.FindStringSubmatch(out.String())[1]
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(dbPath)) })
+
+	resp, err := http.Get(base + "/testbed/accounts")
+	if err != nil {
+		t.Fatalf("the simulator stopped answering: %v", err)
+	}
+	resp.Body.Close()
+	waitForSocket(t, adminSocket(dbPath))
+	code, stdout, stderr := runCmd(t, "calls", "--db", dbPath)
+	if code != exitOK || !strings.Contains(stdout, "독서모임") {
+		t.Errorf("calls against the kept database: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit code after Ctrl-C = %d, want 0 (stderr %q)", code, errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("demo --keep did not stop on cancel")
+	}
+	if !strings.Contains(out.String(), "멈췄습니다") {
+		t.Errorf("no goodbye line after stopping:\n%s", out.String())
 	}
 }

@@ -85,7 +85,6 @@ type syncer struct {
 // passes (in memory: a restart forgets a backoff, which costs one call).
 type accountState struct {
 	mu       sync.Mutex // held for a whole pass
-	lastOK   time.Time  // the last pass that reached the bank and stored
 	failures int
 	retryAt  time.Time
 }
@@ -106,12 +105,13 @@ func (s *syncer) state(accountID string) *accountState {
 	return st
 }
 
-// lastSync returns when the account's last successful pass ran.
-func (s *syncer) lastSync(accountID string) time.Time {
-	st := s.state(accountID)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.lastOK
+// forget drops the cached session of a token whose link broke, so that a
+// dead refresh token is not kept around; the next pass after a relink
+// starts from the stored pair.
+func (s *syncer) forget(tokenName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, tokenName)
 }
 
 // retryAt returns when a backing-off account should be tried again (zero
@@ -123,14 +123,6 @@ func (s *syncer) retryAt(accountID string) time.Time {
 	}
 	defer st.mu.Unlock()
 	return st.retryAt
-}
-
-// forget drops the cached session of a token (after a relink stored a new
-// pair).
-func (s *syncer) forget(tokenName string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, tokenName)
 }
 
 // Sync runs one pass for one linked account:
@@ -227,7 +219,7 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (syncResult, error)
 		return res, fmt.Errorf("sync %s: %w", accountID, err)
 	}
 	res.New, res.Duplicates = in.New, in.Duplicates
-	st.failures, st.retryAt, st.lastOK = 0, time.Time{}, now
+	st.failures, st.retryAt = 0, time.Time{}
 	return res, nil
 }
 
