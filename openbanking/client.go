@@ -7,8 +7,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,6 +45,10 @@ type Config struct {
 	// exchange.
 	RedirectURI string
 	// HTTPClient sends the requests; nil means a client with sane timeouts.
+	// Every attempt of a call passes its RoundTrip exactly once: balance and
+	// transaction-list requests are kept from being resent by the Transport
+	// itself (see forbidResend), so a counting RoundTripper here sees every
+	// call that can have reached the bank, retries included.
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -60,7 +66,9 @@ type Config struct {
 
 // RetryPolicy bounds the retries of inquiry calls. Token endpoint calls are never
 // retried automatically: a lost answer to a refresh may already have rotated the
-// refresh token, and a code is single use.
+// refresh token, and a code is single use. Each retry of a balance or
+// transaction-list call carries a new bank_tran_id: the bank may have consumed
+// the old one even when its answer was lost.
 type RetryPolicy struct {
 	// Attempts is the total number of tries, at least 1; 0 means 4.
 	Attempts int
@@ -166,17 +174,28 @@ func (c *Client) endpoint(path string) string {
 
 // send performs one HTTP exchange bounded by the client's timeout and decodes
 // the JSON object it answers. A non-200 status, a transport failure or a body
-// that is not a JSON object is returned as *Error without RspCode. The response
-// code inside the body is not interpreted here.
+// that is not a JSON object is returned as *Error without RspCode; a failure
+// after a connection was obtained is marked as a lost connection (transient).
+// The response code inside the body is not interpreted here.
 func (c *Client) send(ctx context.Context, op string, req *http.Request) (object, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	var connected atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
+	})
 	req = req.WithContext(ctx)
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &Error{Op: op, Err: stripURL(err)}
+		err = stripURL(err)
+		if connected.Load() && ctx.Err() == nil {
+			// Not a dial, TLS or deadline failure: the connection broke
+			// under the request.
+			err = &connLostError{err: err}
+		}
+		return nil, &Error{Op: op, Err: err}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

@@ -30,6 +30,9 @@ type env struct {
 	user    testbed.User
 	account testbed.Account
 	client  *openbanking.Client
+	// calls counts the inquiry requests the client sent through its
+	// http.Client, the way cmd/moimbot counts billed calls.
+	calls *countingTransport
 }
 
 type envOption func(*testbed.Config, *openbanking.Config)
@@ -38,14 +41,6 @@ func fastRetry(attempts int) envOption {
 	return func(_ *testbed.Config, c *openbanking.Config) {
 		c.Retry = openbanking.RetryPolicy{Attempts: attempts, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, RateLimitDelay: 5 * time.Millisecond}
 	}
-}
-
-// noKeepAlive gives the client a transport that opens a new connection per
-// request. net/http silently resends a GET once when a reused keep-alive
-// connection closes without a response; tests that count dropped connections
-// must not depend on whether a connection happened to be reused.
-func noKeepAlive(_ *testbed.Config, c *openbanking.Config) {
-	c.HTTPClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
 func newEnv(t testing.TB, opts ...envOption) *env {
@@ -78,6 +73,13 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if cliCfg.HTTPClient == nil {
 		cliCfg.HTTPClient = e.srv.Client()
 	}
+	hc := *cliCfg.HTTPClient
+	e.calls = &countingTransport{next: hc.Transport}
+	if e.calls.next == nil {
+		e.calls.next = http.DefaultTransport
+	}
+	hc.Transport = e.calls
+	cliCfg.HTTPClient = &hc
 	cliCfg.Now = e.sim.Clock().Now
 	if e.client, err = openbanking.New(cliCfg); err != nil {
 		t.Fatal(err)
@@ -450,6 +452,72 @@ func TestRevokedToken(t *testing.T) {
 	}
 }
 
+// TestRevokeSuccessCodes checks that a revoke succeeds on either success
+// code (issue 13, finding 2): the contract names none for revoke, the
+// simulator answers A0000 and, with its quirk, O0000.
+func TestRevokeSuccessCodes(t *testing.T) {
+	tests := []struct {
+		name   string
+		quirks testbed.Quirks
+	}{
+		{"A0000", testbed.Quirks{}},
+		{"O0000", testbed.Quirks{RevokeO0000: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			tok := e.link(t)
+			fin := e.fintechUseNum(t, tok)
+			e.sim.SetQuirks(tt.quirks)
+			if err := e.client.Revoke(ctx, tok.AccessToken); err != nil {
+				t.Fatalf("revoke: %v", err)
+			}
+			_, err := e.client.Balance(ctx, tok.AccessToken, fin)
+			wantCode(t, err, "O0002", openbanking.ClassRelink)
+		})
+	}
+}
+
+// TestRevokeFailures checks the revoke answers that are not a success, from a
+// fixed answer each.
+func TestRevokeFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		code string // the error's rsp_code; "" for a malformed answer
+	}{
+		{"TokenRejected", `{"rsp_code":"O0002","rsp_message":"Access Token 거부"}`, "O0002"},
+		{"BadParameter", `{"rsp_code":"O0001","rsp_message":"인증 파라미터 오류([3000201])"}`, "O0001"},
+		{"OtherCode", `{"rsp_code":"A0003","rsp_message":"내부 처리 에러"}`, "A0003"},
+		{"NoRspCode", `{"access_token":"x","refresh_token":"y"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost || r.URL.Path != "/oauth/2.0/revoke" {
+					t.Errorf("request %s %s, want POST /oauth/2.0/revoke", r.Method, r.URL.Path)
+				}
+				w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+				w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			c, err := openbanking.New(openbanking.Config{BaseURL: srv.URL, ClientID: "id", ClientSecret: "secret", HTTPClient: srv.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Revoke(context.Background(), "access")
+			e, ok := errors.AsType[*openbanking.Error](err)
+			if !ok {
+				t.Fatalf("err = %v, want *openbanking.Error", err)
+			}
+			if e.RspCode != tt.code {
+				t.Errorf("rsp_code = %q, want %q (%v)", e.RspCode, tt.code, err)
+			}
+		})
+	}
+}
+
 func TestExpiredTokenAfter90Days(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -646,39 +714,39 @@ func TestRateLimit(t *testing.T) {
 	})
 }
 
+// TestTransientFaults runs the client against injected faults over kept-alive
+// connections. Every call that reached the simulator must also have passed the
+// client's http.Client, so that a counter there sees the calls KFTC bills.
 func TestTransientFaults(t *testing.T) {
 	tests := []struct {
 		name      string
-		fresh     bool // a new connection per request (see noKeepAlive)
 		fault     testbed.Fault
 		attempts  int
 		wantErr   bool
 		wantCalls int64
 		wantClass openbanking.Class
 	}{
-		{"HTTP500Recovers", false, testbed.Fault{API: "balance", Count: 2, HTTPStatus: 500}, 4, false, 3, 0},
-		{"HTTP500GivesUp", false, testbed.Fault{API: "balance", Count: 10, HTTPStatus: 500}, 4, true, 4, openbanking.ClassTransient},
-		{"DropRecovers", true, testbed.Fault{API: "balance", Count: 1, Drop: true}, 4, false, 2, 0},
-		{"DropGivesUp", true, testbed.Fault{API: "balance", Count: 10, Drop: true}, 3, true, 3, openbanking.ClassTransient},
-		{"A0003Recovers", false, testbed.Fault{API: "balance", Count: 3, RspCode: "A0003"}, 4, false, 4, 0},
-		{"A0007GivesUp", false, testbed.Fault{Count: 10, RspCode: "A0007"}, 2, true, 2, openbanking.ClassTransient},
-		{"A0015Recovers", false, testbed.Fault{API: "balance", Count: 1, RspCode: "A0015"}, 4, false, 2, 0},
-		{"PermanentNotRetried", false, testbed.Fault{API: "balance", Count: 1, RspCode: "A0013"}, 4, true, 1, openbanking.ClassPermanent},
-		{"OtherAPIUntouched", false, testbed.Fault{API: "transaction_list", Count: 5, HTTPStatus: 500}, 4, false, 1, 0},
+		{"HTTP500Recovers", testbed.Fault{API: "balance", Count: 2, HTTPStatus: 500}, 4, false, 3, 0},
+		{"HTTP500GivesUp", testbed.Fault{API: "balance", Count: 10, HTTPStatus: 500}, 4, true, 4, openbanking.ClassTransient},
+		{"DropRecovers", testbed.Fault{API: "balance", Count: 1, Drop: true}, 4, false, 2, 0},
+		{"DropGivesUp", testbed.Fault{API: "balance", Count: 10, Drop: true}, 3, true, 3, openbanking.ClassTransient},
+		{"DelayedDropRecovers", testbed.Fault{API: "balance", Count: 1, Drop: true, Delay: 20 * time.Millisecond}, 4, false, 2, 0},
+		{"A0003Recovers", testbed.Fault{API: "balance", Count: 3, RspCode: "A0003"}, 4, false, 4, 0},
+		{"A0007GivesUp", testbed.Fault{Count: 10, RspCode: "A0007"}, 2, true, 2, openbanking.ClassTransient},
+		{"A0015Recovers", testbed.Fault{API: "balance", Count: 1, RspCode: "A0015"}, 4, false, 2, 0},
+		{"PermanentNotRetried", testbed.Fault{API: "balance", Count: 1, RspCode: "A0013"}, 4, true, 1, openbanking.ClassPermanent},
+		{"OtherAPIUntouched", testbed.Fault{API: "transaction_list", Count: 5, HTTPStatus: 500}, 4, false, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := []envOption{fastRetry(tt.attempts)}
-			if tt.fresh {
-				opts = append(opts, noKeepAlive)
-			}
-			e := newEnv(t, opts...)
+			e := newEnv(t, fastRetry(tt.attempts))
 			tok := e.link(t)
-			fin := e.fintechUseNum(t, tok)
+			fin := e.fintechUseNum(t, tok) // leaves a kept-alive connection
 			if err := e.sim.InjectFault(tt.fault); err != nil {
 				t.Fatal(err)
 			}
 			e.sim.ResetStats()
+			e.calls.n.Store(0)
 			_, err := e.client.Balance(context.Background(), tok.AccessToken, fin)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
@@ -690,6 +758,9 @@ func TestTransientFaults(t *testing.T) {
 			}
 			if got := e.sim.Stats().ByAPI["balance"]; got != tt.wantCalls {
 				t.Errorf("balance calls = %d, want %d", got, tt.wantCalls)
+			}
+			if got := e.calls.n.Load(); got != tt.wantCalls {
+				t.Errorf("counted calls = %d, want %d", got, tt.wantCalls)
 			}
 		})
 	}
@@ -728,7 +799,7 @@ func TestTimeouts(t *testing.T) {
 }
 
 func TestErrorsCarryNoSecrets(t *testing.T) {
-	e := newEnv(t, fastRetry(1), noKeepAlive)
+	e := newEnv(t, fastRetry(1))
 	ctx := context.Background()
 	tok := e.link(t)
 	fin := e.fintechUseNum(t, tok)

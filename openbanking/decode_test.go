@@ -95,6 +95,7 @@ func TestDecodePageSample(t *testing.T) {
 		{"page_strings.json"},
 		{"page_numbers.json"},
 		{"page_printed_content.json"},
+		{"page_row_odd_keys.json"}, // unknown and spaced keys inside res_list rows
 	}
 	want := TransactionPage{
 		APITranID: "9d41f0a2-5c6e-4b8a-a3f7-1e2d3c4b5a69", BankTranID: "M202500123U4K7Q2Z9X1",

@@ -9,6 +9,12 @@
 // "no transactions". Errors from the service come back as *Error carrying rsp_code,
 // rsp_message and bank_rsp_code; Classify sorts them into the classes callers act on.
 //
+// Balance and transaction-list calls carry a bank_tran_id that the bank consumes
+// on receipt, even when its answer is then lost, and each call is billed. The client
+// therefore never lets net/http resend such a request by itself: a call whose
+// connection broke is retried under the RetryPolicy with a new bank_tran_id, and
+// every attempt passes Config.HTTPClient once, where it can be counted.
+//
 // A Client does no I/O when constructed. Its base URL, HTTP client and clock are
 // injectable so that it runs unchanged against the real KFTC hosts or against the
 // simulator in package testbed. Secrets (client secret, access and refresh tokens) are

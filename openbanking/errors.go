@@ -54,6 +54,7 @@ func (c Class) String() string {
 // Response codes of the KFTC contract that the client treats specially.
 const (
 	CodeOK                = "A0000"
+	CodeOAuthOK           = "O0000" // a revoke answer may use it for success
 	CodeBankError         = "A0002"
 	CodeInternal          = "A0003"
 	CodeFormat            = "A0004"
@@ -208,8 +209,25 @@ func classifyTransport(err error) Class {
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		return ClassTransient
 	}
+	if _, ok := errors.AsType[*connLostError](err); ok {
+		return ClassTransient
+	}
 	if _, ok := errors.AsType[*net.OpError](err); ok {
 		return ClassTransient
 	}
 	return ClassPermanent
 }
+
+// connLostError is a transport failure on an established connection: the
+// server closed or reset it, or refused the stream, before an answer
+// arrived. The request may or may not have reached the service, and the
+// call is worth repeating (with a new bank_tran_id). net/http reports some
+// of these with errors of no exported type ("http: server closed idle
+// connection", HTTP/2's refused streams), which it used to hide by resending
+// the request itself; balance and transaction-list requests are no longer
+// resent (see forbidResend), so send marks such failures instead.
+type connLostError struct{ err error }
+
+func (e *connLostError) Error() string { return "connection lost: " + e.err.Error() }
+
+func (e *connLostError) Unwrap() error { return e.err }

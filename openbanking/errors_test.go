@@ -43,6 +43,8 @@ func TestClassify(t *testing.T) {
 		{"ConnRefused", &Error{Op: opBalance, Err: &net.OpError{Op: "dial", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}}, ClassTransient},
 		{"UnexpectedEOF", &Error{Op: opBalance, Err: io.ErrUnexpectedEOF}, ClassTransient},
 		{"EOF", &Error{Op: opBalance, Err: io.EOF}, ClassTransient},
+		{"ConnLost", &Error{Op: opTransactions, Err: &connLostError{errors.New("http: server closed idle connection")}}, ClassTransient},
+		{"ConnLostWrapped", fmt.Errorf("sync: %w", &Error{Op: opBalance, Err: &connLostError{errors.New("http2: client connection lost")}}), ClassTransient},
 		{"Deadline", &Error{Op: opBalance, Err: context.DeadlineExceeded}, ClassTransient},
 		{"Canceled", &Error{Op: opBalance, Err: context.Canceled}, ClassPermanent},
 		{"DecodeError", &Error{Op: opBalance, HTTPStatus: 200, Err: errors.New("decode response: bad")}, ClassPermanent},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -219,6 +221,9 @@ func (c *Client) inquire(ctx context.Context, op, accessToken, path string, bank
 			return &Error{Op: op, Err: stripURL(err)}
 		}
 		req.Header.Set("Authorization", "Bearer "+accessToken)
+		if bankRelayed {
+			forbidResend(req)
+		}
 		o, err := c.send(ctx, op, req)
 		if err != nil {
 			return err
@@ -238,6 +243,29 @@ func (c *Client) inquire(ctx context.Context, op, accessToken, path string, bank
 		}
 		return nil
 	})
+}
+
+// forbidResend stops net/http from sending req a second time by itself.
+//
+// http.Transport silently resends an idempotent request on a new connection
+// when a reused keep-alive connection closes before any response arrives. The
+// bank may have processed the request already and consumed its bank_tran_id,
+// so the resend would answer A0008 (a permanent error), and it would be a
+// second billed call that no RoundTripper in front of the transport sees: the
+// caller's call count would be one short.
+//
+// The Transport documents that it retries only requests that have no body or
+// a GetBody; req gets an empty body without GetBody. An empty body is sent as
+// none at all: the HTTP/1 Transport reads it before writing, finds it empty at
+// once, and sends a plain GET without Content-Length or Transfer-Encoding.
+// The broken connection then comes back as a transient error (see send), and
+// withRetry repeats the call with a new bank_tran_id through the caller's
+// http.Client, so every call that can have reached the bank passes the
+// caller's transport once.
+func forbidResend(req *http.Request) {
+	req.Body = io.NopCloser(strings.NewReader(""))
+	req.GetBody = nil
+	req.ContentLength = 0
 }
 
 func yn(b bool) string {

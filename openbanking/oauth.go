@@ -208,6 +208,8 @@ func (c *Client) ClientCredentials(ctx context.Context) (Token, error) {
 }
 
 // Revoke revokes an access token and its refresh token (POST /oauth/2.0/revoke).
+// The contract names no success code for revoke: both A0000 and the OAuth
+// layer's O0000 count as success.
 func (c *Client) Revoke(ctx context.Context, accessToken string) error {
 	o, err := c.postForm(ctx, opRevoke, "/oauth/2.0/revoke", url.Values{
 		"client_id":     {c.cfg.ClientID},
@@ -220,6 +222,9 @@ func (c *Client) Revoke(ctx context.Context, accessToken string) error {
 	h, err := o.header()
 	if err != nil {
 		return &Error{Op: opRevoke, HTTPStatus: http.StatusOK, Err: err}
+	}
+	if h.RspCode == CodeOAuthOK {
+		return nil
 	}
 	return checkRsp(opRevoke, h, false)
 }

@@ -20,13 +20,14 @@
 //	GET  /v2.0/account/transaction_list/fin_num 거래내역조회
 //
 // Every API error is HTTP 200 with a JSON body carrying rsp_code and
-// rsp_message (application/json; charset=UTF-8); unknown paths are 404. An
-// inquiry is checked in this order: method (O0010), "Authorization: Bearer"
-// header (O0001 [992]), signature and token table (O0002 for garbled,
-// unknown or revoked tokens), expiry by the simulator clock (O0003), scope
-// (O0011), per-client_id rate limit (O0008), injected fault, parameters
-// (A0004, O0004, A0008), ownership of the fintech_use_num (A0304), the
-// nightly maintenance window (A0002 with bank_rsp_code 551, balance and
+// rsp_message (application/json; charset=UTF-8), authorize errors included
+// until the redirect_uri is validated; unknown paths are 404. An inquiry is
+// checked in this order: method (O0010), "Authorization: Bearer" header
+// (O0001 [992]), signature and token table (O0002 for garbled, unknown or
+// revoked tokens), expiry by the simulator clock (O0003), scope (O0011),
+// per-client_id rate limit (O0008), injected fault, parameters (A0004,
+// O0004, A0008), ownership of the fintech_use_num (A0304), the nightly
+// maintenance window (A0002 with bank_rsp_code 551, balance and
 // transaction_list only), and then the data.
 //
 // # The consent form
@@ -42,6 +43,11 @@
 //	user_seq_no                             the consenting test user
 //	account                                 an Account.ID of that user; repeatable
 //	consent                                 "agree" or "cancel"
+//	Kftc-Bfop-UserSeqNo, Kftc-Bfop-UserCI,
+//	Kftc-Bfop-AccessToken                   with auth_type=2, when not sent
+//	                                        as headers (a browser's form POST
+//	                                        cannot send them; the page
+//	                                        carries them as hidden fields)
 //
 // agree with at least one account registers those accounts for the
 // institution and answers 302 to redirect_uri?code=…&scope=…&client_info=…&state=…
@@ -49,26 +55,38 @@
 // is 30 alphanumerics, single use, valid 10 minutes, bound to client_id,
 // redirect_uri, user and scopes. cancel, or agree without accounts, answers
 // 302 to redirect_uri?error=access_denied&error_description=…&state=…. An
-// account that is not the user's, an unknown user or a missing consent
-// field is an HTML error page with HTTP 400.
+// account that is not the user's, an unknown user, a user other than the
+// one auth_type=2 named, or a missing consent field fails like any error
+// after the redirect_uri is validated: 302 to
+// redirect_uri?error=invalid_request&error_description=…[3000103]…&state=…,
+// with nothing registered.
 //
 // # Decisions the contract leaves open
 //
-// Authorize. Parameters are checked in the order duplicates (3000103),
-// response_type (missing 3000103, other than code 3000116), client_id
-// (missing 3000103, unknown 3000201), redirect_uri (missing 3000103, not
-// registered 3000114): these errors are an HTML page with HTTP 400, as no
-// trustworthy redirect_uri is known. Later errors go back to the
-// redirect_uri with error=invalid_scope (3000115: empty scope or a scope
-// not registered for the institution) or error=invalid_request (3000103:
-// state not exactly 32 characters, auth_type not 0 or 2, a *_yn not Y or
-// N), an error_description such as "O0001 인증 파라미터 오류([3000115]) …",
-// and the state. auth_type=2 is accepted and behaves like 0; the
-// Kftc-Bfop-* headers are not checked. Every consent registers the chosen
-// accounts for inquiry (inquiry_agree_yn "Y"); transfer_agree_yn is "Y"
-// once a consent included the transfer scope. Re-consent keeps the
-// fintech_use_num of an (account, institution) pair, which is the bank code
-// (3) + the client_use_code's digits (9) + a serial (12).
+// Authorize. client_id (repeated or missing 3000103, unknown 3000201) and
+// then redirect_uri (repeated or missing 3000103, not registered 3000114)
+// are checked first; their errors are HTTP 200 JSON
+// {"rsp_code":"O0001","rsp_message":"인증 파라미터 오류([…])"}, as no
+// trustworthy redirect_uri is known (an unparseable query or form is
+// 3000103 the same way). Every later error goes back to the redirect_uri
+// with error, an error_description such as "O0001 인증 파라미터
+// 오류([3000115]) …" and the state (none when state was repeated), in this
+// order: any other repeated parameter (invalid_request, 3000103);
+// response_type missing (invalid_request, 3000103) or other than code
+// (unsupported_response_type, 3000116); scope missing or empty
+// (invalid_request, 3000103) or not registered for the institution
+// (invalid_scope, 3000115); state not exactly 32 characters, auth_type not
+// 0 or 2, a *_yn not Y or N (invalid_request, 3000103). auth_type=2 needs
+// exactly one each of the Kftc-Bfop-UserSeqNo, Kftc-Bfop-UserCI and
+// Kftc-Bfop-AccessToken headers (invalid_request, 3000103); the access
+// token must be a live user token of the institution (else its own code,
+// O0002 or O0003, in the error_description), and the user_seq_no and CI
+// those of its user (3000103). The page then offers that user only. Every
+// consent registers the chosen accounts for inquiry (inquiry_agree_yn "Y");
+// transfer_agree_yn is "Y" once a consent included the transfer scope.
+// Re-consent keeps the fintech_use_num of an (account, institution) pair,
+// which is the bank code (3) + the client_use_code's digits (9) + a serial
+// (12).
 //
 // Token. Parameters are read from the form body only; another Content-Type,
 // an unparseable body, a missing or empty parameter, a repeated parameter
@@ -92,7 +110,8 @@
 // token is O0002 (an expired one can still be revoked). Success is
 // {"rsp_code":"A0000","rsp_message":"","access_token":…,"refresh_token":…}
 // — an empty rsp_message like every other success — with refresh_token ""
-// for an institution token. Both tokens answer O0002 afterwards.
+// for an institution token; with Quirks.RevokeO0000 the rsp_code is O0000.
+// Both tokens answer O0002 afterwards.
 //
 // Inquiry parameters. Unknown parameters are ignored; an optional
 // parameter with an empty value counts as absent. A malformed user_seq_no
@@ -100,19 +119,24 @@
 // 접근권한이 없음. The Authorization scheme is case-insensitive; a missing,
 // repeated or non-Bearer header is O0001 [992]. A user token without
 // inquiry on balance or transaction_list, or an oob token on any inquiry,
-// is O0011. bank_tran_ids are remembered per institution for the current
-// KST day of the simulator clock only, and recorded once the request passed
-// format validation, so a call that then fails with A0304 or A0002 has used
-// its id. from_date ≤ to_date (for inquiry_base=T, the full date-times) is
-// checked on the values as sent; dates in the future are then clamped to
-// today, and to_date − from_date may be at most 365 days. Errors of the
-// token stage (O0001 [992], O0002, O0003, O0008, O0010, O0011) and of the
-// OAuth endpoints carry only rsp_code and rsp_message. Parameter and
-// ownership errors (A0004, A0008, A0304, O0004) also carry api_tran_id and
-// api_tran_dtm, and on balance and transaction_list the common header with
-// empty bank fields, as the request never reached a bank; the maintenance
-// answer carries bank_code_tran 097, bank_rsp_code 551 and
-// bank_rsp_message 은행 점검시간.
+// is O0011. A bank_tran_id is the client_use_code, "U" and 9 letters (of
+// either case) or digits; ids are compared exactly and remembered per
+// institution for the current KST day of the simulator clock only. An id is
+// recorded once the request passed format validation, so a call that then
+// fails with A0304 or A0002 has used its id; a call that an injected fault
+// takes records its id before the fault acts, unless the fault answers an O
+// code (see Fault). With inquiry_base=T, from_time and to_time are
+// optional: an absent from_time is 000000 and an absent to_time 235959.
+// from_date ≤ to_date (for inquiry_base=T, the full date-times) is checked
+// on the values as sent; dates in the future are then clamped to today, and
+// to_date − from_date may be at most 365 days. Errors of the token stage (O0001 [992], O0002,
+// O0003, O0008, O0010, O0011), injected or not, and of the OAuth endpoints
+// carry only rsp_code and rsp_message. Parameter and ownership errors
+// (A0004, A0008, A0304, O0004) also carry api_tran_id and api_tran_dtm, and
+// on balance and transaction_list the common header with empty bank
+// fields, as the request never reached a bank; the maintenance answer
+// carries bank_code_tran 097, bank_rsp_code 551 and bank_rsp_message 은행
+// 점검시간.
 //
 // Paging. befor_inquiry_trace_info is 20 characters: the sort order, the
 // Seq of the page's last row (9 digits) and a MAC that binds both to the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,16 +16,31 @@ import (
 // the method check). Faults are consumed first in, first out, one fault per
 // call. A fault does Delay first, then the first that is set of Drop,
 // HTTPStatus and RspCode; a Delay alone answers normally afterwards.
+//
+// A faulted call has passed authentication, so it has reached the bank: on
+// balance and transaction_list the fault records the call's bank_tran_id
+// (when it is well formed) before it does anything else, and a client that
+// sends the same bank_tran_id again — after an injected error, a dropped
+// connection or a delay it did not wait out — is answered A0008, as by the
+// real service. A call that a Delay alone lets through is answered normally
+// with its id counted once. Faults with an O code stand for calls the
+// gateway refused and record nothing.
 type Fault struct {
 	// API is "" for any API, else one of "authorize", "token", "revoke",
 	// "user_me", "account_list", "balance", "transaction_list".
 	API string `json:"api"`
 	// Count is how many calls the fault hits; 0 means 1.
 	Count int `json:"count"`
-	// RspCode answers HTTP 200 with this rsp_code.
+	// RspCode answers HTTP 200 with this rsp_code. The answer has the
+	// shape of the simulator's own answers with that code: an O code
+	// (other than O0004) carries only rsp_code and rsp_message; other
+	// codes carry api_tran_id and api_tran_dtm and, on balance and
+	// transaction_list, the common bank header.
 	RspCode string `json:"rsp_code"`
 	// BankRspCode is the bank_rsp_code of balance and transaction_list
 	// answers with RspCode; default "000", or "999" when RspCode is A0002.
+	// It does not apply to O codes, which carry no bank fields (O0004's
+	// are empty, as the request never reached a bank).
 	BankRspCode string `json:"bank_rsp_code"`
 	// HTTPStatus answers this HTTP status with a short plain-text body.
 	HTTPStatus int `json:"http_status"`
@@ -97,6 +113,9 @@ func (f *Fault) validate() error {
 	if f.BankRspCode != "" && f.RspCode == "" {
 		return errors.New("bank_rsp_code needs rsp_code")
 	}
+	if f.BankRspCode != "" && isGatewayCode(f.RspCode) {
+		return fmt.Errorf("rsp_code %s is a gateway answer without bank fields: bank_rsp_code does not apply", f.RspCode)
+	}
 	if f.HTTPStatus != 0 && (f.HTTPStatus < 200 || f.HTTPStatus > 599) {
 		return fmt.Errorf("http_status %d must be 200 to 599", f.HTTPStatus)
 	}
@@ -106,13 +125,27 @@ func (f *Fault) validate() error {
 	if f.RspCode == "" && f.HTTPStatus == 0 && f.Delay == 0 && !f.Drop {
 		return errors.New("a fault needs rsp_code, http_status, delay or drop")
 	}
-	if f.BankRspCode == "" && f.RspCode != "" {
+	if f.BankRspCode == "" && f.RspCode != "" && !isGatewayCode(f.RspCode) {
 		f.BankRspCode = "000"
 		if f.RspCode == "A0002" {
 			f.BankRspCode = "999"
 		}
 	}
 	return nil
+}
+
+// isGatewayCode reports whether rspCode is an answer of the OAuth gateway
+// (O0001–O0011): the gateway refused the request, no bank saw it.
+func isGatewayCode(rspCode string) bool {
+	return strings.HasPrefix(rspCode, "O")
+}
+
+// gatewayOnlyCode reports whether rspCode is a gateway answer that carries
+// only rsp_code and rsp_message. O0004 is the exception: the simulator
+// answers it after reading the parameters, with the header of a parameter
+// error (and empty bank fields).
+func gatewayOnlyCode(rspCode string) bool {
+	return isGatewayCode(rspCode) && rspCode != "O0004"
 }
 
 // InjectFault queues a fault. It fails if the fault is invalid.

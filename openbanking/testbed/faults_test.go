@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,6 +210,7 @@ func TestInjectFaultRejects(t *testing.T) {
 		{"BadRspCode", testbed.Fault{RspCode: "a0003"}},
 		{"BadBankRspCode", testbed.Fault{RspCode: "A0002", BankRspCode: "55"}},
 		{"BankRspCodeAlone", testbed.Fault{BankRspCode: "551"}},
+		{"BankRspCodeWithOCode", testbed.Fault{RspCode: "O0003", BankRspCode: "000"}},
 		{"HTTPStatusTooSmall", testbed.Fault{HTTPStatus: 99}},
 		{"HTTPStatusTooLarge", testbed.Fault{HTTPStatus: 600}},
 		{"NegativeDelay", testbed.Fault{Delay: -time.Second}},
@@ -222,5 +224,146 @@ func TestInjectFaultRejects(t *testing.T) {
 	}
 	if got := sim.Faults(); len(got) != 0 {
 		t.Errorf("Faults() = %v, want none", got)
+	}
+}
+
+// TestFaultSpendsBankTranID checks that a faulted bank call uses up its
+// bank_tran_id as the real bank does once a request is authenticated: the
+// same id sent again is A0008, whatever the fault did to the first call.
+func TestFaultSpendsBankTranID(t *testing.T) {
+	noReuse := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	tests := []struct {
+		name  string
+		path  string
+		fault testbed.Fault
+		// first sends the faulted call with q; it may fail.
+		first func(t *testing.T, s *session, path string, q url.Values)
+		want  string // rsp_code of the same id sent again
+	}{
+		{"RspCode", pathBalance, testbed.Fault{API: "balance", RspCode: "A0003"}, getAnswer("A0003"), "A0008"},
+		{"BankError", pathTx, testbed.Fault{API: "transaction_list", RspCode: "A0002"}, getAnswer("A0002"), "A0008"},
+		{"HTTP500", pathTx, testbed.Fault{API: "transaction_list", HTTPStatus: 500},
+			func(t *testing.T, s *session, path string, q url.Values) {
+				resp, _, err := s.rawGet(context.Background(), s.client, path, q)
+				if err != nil || resp.StatusCode != http.StatusInternalServerError {
+					t.Fatalf("first call: %v, %v; want status 500", resp, err)
+				}
+			}, "A0008"},
+		{"Drop", pathTx, testbed.Fault{API: "transaction_list", Drop: true},
+			func(t *testing.T, s *session, path string, q url.Values) {
+				if _, _, err := s.rawGet(context.Background(), noReuse, path, q); err == nil {
+					t.Fatal("first call answered, want a dropped connection")
+				}
+			}, "A0008"},
+		{"DelayNotWaitedOut", pathBalance, testbed.Fault{API: "balance", Delay: 5 * time.Second},
+			func(t *testing.T, s *session, path string, q url.Values) {
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				defer cancel()
+				if _, _, err := s.rawGet(ctx, noReuse, path, q); !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("first call: %v, want the deadline", err)
+				}
+			}, "A0008"},
+		{"DelayWaitedOut", pathBalance, testbed.Fault{API: "balance", Delay: 10 * time.Millisecond}, getAnswer("A0000"), "A0008"},
+		{"DelayOnDuplicate", pathBalance, testbed.Fault{API: "balance", Delay: 10 * time.Millisecond},
+			func(t *testing.T, s *session, path string, q url.Values) {
+				s.sim.ClearFaults()
+				getAnswer("A0000")(t, s, path, q)
+				if err := s.sim.InjectFault(testbed.Fault{API: "balance", Delay: 10 * time.Millisecond}); err != nil {
+					t.Fatal(err)
+				}
+			}, "A0008"},
+		{"TokenStageCodeRecordsNothing", pathTx, testbed.Fault{API: "transaction_list", RspCode: "O0003"}, getAnswer("O0003"), "A0000"},
+		{"RateLimitCodeRecordsNothing", pathBalance, testbed.Fault{API: "balance", RspCode: "O0008"}, getAnswer("O0008"), "A0000"},
+		{"O0004RecordsNothing", pathBalance, testbed.Fault{API: "balance", RspCode: "O0004"}, getAnswer("O0004"), "A0000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSession(t, testbed.Config{})
+			if err := s.sim.InjectFault(tt.fault); err != nil {
+				t.Fatal(err)
+			}
+			q := s.balanceQuery(s.fin)
+			if tt.path == pathTx {
+				q = s.txQuery(s.fin)
+			}
+			tt.first(t, s, tt.path, q)
+			_, m := s.get(t, tt.path, q, s.tok.AccessToken)
+			wantRsp(t, m, tt.want, "")
+		})
+	}
+	t.Run("MalformedIDNotRecorded", func(t *testing.T) {
+		s := newSession(t, testbed.Config{})
+		if err := s.sim.InjectFault(testbed.Fault{API: "balance", RspCode: "A0003"}); err != nil {
+			t.Fatal(err)
+		}
+		q := s.balanceQuery(s.fin)
+		q.Set("bank_tran_id", "M209999999U000000001") // another institution's
+		_, m := s.get(t, pathBalance, q, s.tok.AccessToken)
+		wantRsp(t, m, "A0003", "")
+		q.Set("bank_tran_id", s.inst.ClientUseCode+"U000000001")
+		_, m = s.get(t, pathBalance, q, s.tok.AccessToken)
+		wantRsp(t, m, "A0000", "")
+	})
+}
+
+// getAnswer returns a first call that expects rsp_code code.
+func getAnswer(code string) func(t *testing.T, s *session, path string, q url.Values) {
+	return func(t *testing.T, s *session, path string, q url.Values) {
+		t.Helper()
+		_, m := s.get(t, path, q, s.tok.AccessToken)
+		wantRsp(t, m, code, "")
+	}
+}
+
+// TestFaultAnswerShape checks that an injected rsp_code answers with the
+// keys the simulator's own answer with that code has: a token-stage code
+// only rsp_code and rsp_message, O0004 the header of a request that never
+// reached a bank, and other codes the full bank header.
+func TestFaultAnswerShape(t *testing.T) {
+	gatewayKeys := []string{"rsp_code", "rsp_message"}
+	bankKeys := []string{"api_tran_id", "api_tran_dtm", "rsp_code", "rsp_message", "bank_tran_id", "bank_tran_date",
+		"bank_code_tran", "bank_rsp_code", "bank_rsp_message"}
+	tests := []struct {
+		name     string
+		path     string
+		fault    testbed.Fault
+		wantKeys []string
+		bankCode string // bank_rsp_code, when the answer has one
+	}{
+		{"O0003OnTransactionList", pathTx, testbed.Fault{API: "transaction_list", RspCode: "O0003"}, gatewayKeys, ""},
+		{"O0008OnBalance", pathBalance, testbed.Fault{API: "balance", RspCode: "O0008"}, gatewayKeys, ""},
+		{"O0002OnUserMe", pathUserMe, testbed.Fault{API: "user_me", RspCode: "O0002"}, gatewayKeys, ""},
+		{"O0004OnBalance", pathBalance, testbed.Fault{API: "balance", RspCode: "O0004"}, bankKeys, ""},
+		{"A0003OnTransactionList", pathTx, testbed.Fault{API: "transaction_list", RspCode: "A0003"}, bankKeys, "000"},
+		{"A0003OnUserMe", pathUserMe, testbed.Fault{API: "user_me", RspCode: "A0003"}, []string{"api_tran_id", "api_tran_dtm", "rsp_code", "rsp_message"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSession(t, testbed.Config{})
+			if err := s.sim.InjectFault(tt.fault); err != nil {
+				t.Fatal(err)
+			}
+			q := url.Values{"user_seq_no": {s.user.UserSeqNo}}
+			switch tt.path {
+			case pathTx:
+				q = s.txQuery(s.fin)
+			case pathBalance:
+				q = s.balanceQuery(s.fin)
+			}
+			_, m := s.get(t, tt.path, q, s.tok.AccessToken)
+			wantRsp(t, m, tt.fault.RspCode, "")
+			var got []string
+			for k := range m {
+				got = append(got, k)
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tt.wantKeys))
+			if !slices.Equal(got, want) {
+				t.Errorf("keys = %v, want %v", got, want)
+			}
+			if got, _ := m["bank_rsp_code"].(string); got != tt.bankCode {
+				t.Errorf("bank_rsp_code = %q, want %q", got, tt.bankCode)
+			}
+		})
 	}
 }

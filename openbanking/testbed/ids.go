@@ -21,7 +21,7 @@ var (
 	reAccountNum   = regexp.MustCompile(`^[0-9]+(-[0-9]+)*$`)
 	reRspCode      = regexp.MustCompile(`^[A-Z][0-9]{4}$`)
 	reBankRspCode  = regexp.MustCompile(`^[0-9]{3}$`)
-	reTranIDSuffix = regexp.MustCompile(`^U[0-9A-Z]{9}$`)
+	reTranIDSuffix = regexp.MustCompile(`^U[0-9A-Za-z]{9}$`)
 )
 
 // randomString returns n characters drawn uniformly from alphabet using

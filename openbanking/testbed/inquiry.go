@@ -24,11 +24,16 @@ func isBankAPI(api string) bool {
 	return api == APIBalance || api == APITransactionList
 }
 
-// caller is what the access token says about the caller.
+// caller is what the access token says about the caller, and what the
+// gateway has already done with the request.
 type caller struct {
 	clientID  string
 	useCode   string
 	userSeqNo string
+	// spent is set when the request's bank_tran_id was recorded before the
+	// parameters were read (an injected fault took the call); it tells
+	// whether the id was new then.
+	spent *bool
 }
 
 // serveInquiry runs the gateway's checks in the contract's order: method,
@@ -65,6 +70,14 @@ func (s *Server) serveInquiry(api string, w http.ResponseWriter, r *http.Request
 	if code == "" {
 		f = s.st.takeFault(api)
 	}
+	// The request is authenticated: from here on the bank has it. A faulted
+	// call has used its bank_tran_id up whether the fault answers, drops
+	// the connection or delays past the client's patience, as a real lost
+	// answer would (a retry must carry a new one). An injected O code
+	// stands for a request the gateway turned away before any bank saw it.
+	if f != nil && isBankAPI(api) && !isGatewayCode(f.RspCode) {
+		c.spent = s.st.spendTranID(c, r.URL.Query(), s.clock.Now())
+	}
 	s.mu.Unlock()
 	if code != "" {
 		writeJSON(w, http.StatusOK, rspObject(code, rspMessage(code)))
@@ -72,6 +85,11 @@ func (s *Server) serveInquiry(api string, w http.ResponseWriter, r *http.Request
 	}
 	faultBody := func(rspCode, bankRspCode string) *object {
 		now := s.clock.Now()
+		if gatewayOnlyCode(rspCode) {
+			// The token stage's codes carry nothing but the code and
+			// message, as the simulator's own answers with them do.
+			return rspObject(rspCode, rspMessage(rspCode))
+		}
 		if !isBankAPI(api) {
 			return gatewayHeader(rspCode, rspMessage(rspCode), now)
 		}
@@ -283,7 +301,7 @@ func (s *Server) accountItem(r *Registration, withPayer bool) *object {
 	if withPayer {
 		o.set("payer_num", "")
 	}
-	return o
+	return s.oddRowKeys(o, "account_alias ", a.Alias)
 }
 
 // oddKeys adds the unknown extra key of Quirks.OddKeys.
@@ -294,8 +312,19 @@ func (s *Server) oddKeys(o *object) *object {
 	return o
 }
 
+// oddRowKeys adds to a res_list row, with Quirks.OddKeys, an unknown key
+// whose value is an object and the key spaced (one of the row's own keys
+// with a trailing space) with the row's value val.
+func (s *Server) oddRowKeys(o *object, spaced, val string) *object {
+	if s.st.quirks.OddKeys {
+		o.set("testbed_unknown_row_key", map[string]any{"note": "clients must ignore this", "list": []int{1, 2}}).
+			set(spaced, val)
+	}
+	return o
+}
+
 // checkTranID validates a bank_tran_id against the caller's institution:
-// client_use_code (10) + "U" + 9 capital letters or digits.
+// client_use_code (10) + "U" + 9 letters (either case) or digits.
 func checkTranID(c caller, q *query, id string) {
 	if id == "" {
 		return
@@ -310,6 +339,23 @@ func checkTranID(c caller, q *query, id string) {
 	}
 }
 
+// spendTranID records the request's bank_tran_id for the caller's
+// institution, when it is a single, well-formed one, as a bank does with
+// every request it receives. It reports whether the id was new, or nil when
+// there was none to record. The caller holds s.mu.
+func (st *state) spendTranID(c caller, v url.Values, now time.Time) *bool {
+	id, dup := single(v, "bank_tran_id")
+	if dup || id == "" {
+		return nil
+	}
+	q := &query{v: v}
+	if checkTranID(c, q, id); q.err != nil {
+		return nil
+	}
+	fresh := st.useTranID(c.clientID, id, now)
+	return &fresh
+}
+
 // bankRequest finishes the checks shared by balance and transaction_list
 // after format validation: a duplicate bank_tran_id (A0008), ownership of
 // the fintech_use_num (A0304) and the maintenance window (A0002). It
@@ -318,7 +364,11 @@ func (s *Server) bankRequest(api string, c caller, q *query, tranID, fin string,
 	if q.err != nil {
 		return nil, nil, gatewayError(api, "A0004", q.err.message(), q, now)
 	}
-	if !s.st.useTranID(c.clientID, tranID, now) {
+	fresh := c.spent != nil && *c.spent
+	if c.spent == nil {
+		fresh = s.st.useTranID(c.clientID, tranID, now)
+	}
+	if !fresh {
 		return nil, nil, gatewayError(api, "A0008", rspMessage("A0008"), q, now)
 	}
 	r := s.st.regsByNum[fin]

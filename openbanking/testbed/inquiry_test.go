@@ -254,12 +254,12 @@ func TestTransactionListRejectsParameters(t *testing.T) {
 		{"BankTranIDTooLong", func(q url.Values) { q.Set("bank_tran_id", s.inst.ClientUseCode+"U1234567890") }, "bank_tran_id"},
 		{"BankTranIDWrongPrefix", func(q url.Values) { q.Set("bank_tran_id", "M209999999U123456789") }, "bank_tran_id"},
 		{"BankTranIDNoU", func(q url.Values) { q.Set("bank_tran_id", s.inst.ClientUseCode+"X123456789") }, "bank_tran_id"},
-		{"BankTranIDLowercase", func(q url.Values) { q.Set("bank_tran_id", s.inst.ClientUseCode+"Uabcdefghi") }, "bank_tran_id"},
+		{"BankTranIDSymbol", func(q url.Values) { q.Set("bank_tran_id", s.inst.ClientUseCode+"Uabcd-fghi") }, "bank_tran_id"},
+		{"BankTranIDLowercaseU", func(q url.Values) { q.Set("bank_tran_id", s.inst.ClientUseCode+"uABCDEFGHI") }, "bank_tran_id"},
+		{"BankTranIDHangul", func(q url.Values) { q.Set("bank_tran_id", s.inst.ClientUseCode+"U가나다") }, "bank_tran_id"},
 		{"FintechUseNumShort", func(q url.Values) { q.Set("fintech_use_num", s.fin[:23]) }, "fintech_use_num"},
 		{"FromTimeWithD", func(q url.Values) { q.Set("from_time", "000000") }, "from_time"},
 		{"ToTimeWithD", func(q url.Values) { q.Set("to_time", "235959") }, "to_time"},
-		{"MissingFromTimeWithT", func(q url.Values) { q.Set("inquiry_base", "T"); q.Set("to_time", "235959") }, "from_time"},
-		{"MissingToTimeWithT", func(q url.Values) { q.Set("inquiry_base", "T"); q.Set("from_time", "000000") }, "to_time"},
 		{"BadTime", func(q url.Values) {
 			q.Set("inquiry_base", "T")
 			q.Set("from_time", "246000")
@@ -412,6 +412,37 @@ func TestDuplicateBankTranID(t *testing.T) {
 		_, m := s.get(t, pathBalance, q, s.tok.AccessToken)
 		wantRsp(t, m, "A0004", "bank_tran_id")
 	})
+}
+
+// TestBankTranIDAlphanumeric checks that the 9 characters after the U may be
+// any alphanumerics (§3), in either case, and that ids are compared exactly.
+func TestBankTranIDAlphanumeric(t *testing.T) {
+	s := newSession(t, testbed.Config{})
+	tests := []struct {
+		name   string
+		path   string
+		suffix string
+		want   string
+	}{
+		{"Lowercase", pathBalance, "Uabcdefghi", "A0000"},
+		{"MixedCase", pathTx, "UaB3dE5gH7", "A0000"},
+		{"UpperCaseIsAnotherID", pathBalance, "UABCDEFGHI", "A0000"},
+		{"LowercaseReused", pathTx, "Uabcdefghi", "A0008"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := s.balanceQuery(s.fin)
+			if tt.path == pathTx {
+				q = s.txQuery(s.fin)
+			}
+			q.Set("bank_tran_id", s.inst.ClientUseCode+tt.suffix)
+			_, m := s.get(t, tt.path, q, s.tok.AccessToken)
+			wantRsp(t, m, tt.want, "")
+			if got := m["bank_tran_id"]; got != q.Get("bank_tran_id") {
+				t.Errorf("bank_tran_id = %v, want the echo %s", got, q.Get("bank_tran_id"))
+			}
+		})
+	}
 }
 
 func TestForeignFintechUseNum(t *testing.T) {

@@ -16,11 +16,11 @@ import (
 	"unicode/utf8"
 )
 
-//go:embed authorize.html authorize_error.html
+//go:embed authorize.html
 var templateFS embed.FS
 
-// pages holds the parsed HTML templates; it is never modified after init.
-var pages = template.Must(template.ParseFS(templateFS, "authorize.html", "authorize_error.html"))
+// pages holds the parsed HTML template; it is never modified after init.
+var pages = template.Must(template.ParseFS(templateFS, "authorize.html"))
 
 // codeLifetime is how long an authorization code may be exchanged.
 const codeLifetime = 10 * time.Minute
@@ -65,6 +65,12 @@ func single(v url.Values, key string) (val string, dup bool) {
 	return "", false
 }
 
+// bfopHeaders are the headers that identify an already authenticated user
+// with auth_type=2, in the order checked. The consent page carries their
+// values as hidden form fields of the same names, because a browser's form
+// POST cannot send headers.
+var bfopHeaders = []string{"Kftc-Bfop-UserSeqNo", "Kftc-Bfop-UserCI", "Kftc-Bfop-AccessToken"}
+
 // authzRequest is a validated authorization request.
 type authzRequest struct {
 	inst        *Institution
@@ -73,62 +79,83 @@ type authzRequest struct {
 	state       string
 	clientInfo  string
 	params      url.Values
+	// bfop holds the Kftc-Bfop-* values of an auth_type=2 request, by
+	// header name, and bfopUser the user they identify.
+	bfop     map[string]string
+	bfopUser string
 }
 
 // authzError is a failed authorization request. With redirect set the
 // redirect_uri is trustworthy and the error goes back to the client;
-// otherwise a browser is shown an error page.
+// otherwise it is answered like every KFTC error, as HTTP 200 JSON.
 type authzError struct {
+	rspCode  string // "" means O0001 with detail
 	detail   string
 	reason   string
 	redirect bool
 	oauthErr string // the OAuth error code when redirected
 }
 
-// validateAuthorize checks the authorization parameters in v. The caller
-// holds s.mu.
-func (s *Server) validateAuthorize(v url.Values) (*authzRequest, *authzError) {
-	page := func(detail, reason string) (*authzRequest, *authzError) {
+// answer returns the error's rsp_code and rsp_message.
+func (e *authzError) answer() (code, msg string) {
+	if e.rspCode == "" {
+		return "O0001", oauthMessage(e.detail)
+	}
+	return e.rspCode, rspMessage(e.rspCode)
+}
+
+// validateAuthorize checks the authorization parameters in v and, for
+// auth_type=2, the Kftc-Bfop-* values in h (or, when form is set, in the
+// consent form v). The caller holds s.mu.
+func (s *Server) validateAuthorize(v url.Values, h http.Header, form bool) (*authzRequest, *authzError) {
+	reject := func(detail, reason string) (*authzRequest, *authzError) {
 		return nil, &authzError{detail: detail, reason: reason}
 	}
-	for _, k := range authorizeParams {
+	// Until client_id and redirect_uri check out, no redirect is trusted.
+	for _, k := range []string{"client_id", "redirect_uri"} {
 		if _, dup := single(v, k); dup {
-			return page(detailBadParameter, k+" 파라미터가 중복되었습니다")
+			return reject(detailBadParameter, k+" 파라미터가 중복되었습니다")
 		}
-	}
-	rt, _ := single(v, "response_type")
-	switch rt {
-	case "":
-		return page(detailBadParameter, "response_type이 없습니다")
-	case "code":
-	default:
-		return page(detailResponseType, "지원하지 않는 response_type입니다")
 	}
 	cid, _ := single(v, "client_id")
 	if cid == "" {
-		return page(detailBadParameter, "client_id가 없습니다")
+		return reject(detailBadParameter, "client_id가 없습니다")
 	}
 	inst := s.st.institutions[cid]
 	if inst == nil {
-		return page(detailClient, "등록되지 않은 client_id입니다")
+		return reject(detailClient, "등록되지 않은 client_id입니다")
 	}
 	ru, _ := single(v, "redirect_uri")
 	if ru == "" {
-		return page(detailBadParameter, "redirect_uri가 없습니다")
+		return reject(detailBadParameter, "redirect_uri가 없습니다")
 	}
 	if !slices.Contains(inst.RedirectURIs, ru) {
-		return page(detailRedirectURI, "등록되지 않은 redirect_uri입니다")
+		return reject(detailRedirectURI, "등록되지 않은 redirect_uri입니다")
 	}
+
+	// Every later error goes back to the redirect_uri (§2.2).
 	req := &authzRequest{inst: inst, redirectURI: ru, params: v}
-	req.state, _ = single(v, "state")
+	req.state, _ = single(v, "state") // "" when repeated: no state to trust
 	req.clientInfo, _ = single(v, "client_info")
 	back := func(detail, oauthErr, reason string) (*authzRequest, *authzError) {
 		return req, &authzError{detail: detail, reason: reason, redirect: true, oauthErr: oauthErr}
 	}
+	for _, k := range authorizeParams {
+		if _, dup := single(v, k); dup {
+			return back(detailBadParameter, "invalid_request", k+" 파라미터가 중복되었습니다")
+		}
+	}
+	switch rt, _ := single(v, "response_type"); rt {
+	case "":
+		return back(detailBadParameter, "invalid_request", "response_type이 없습니다")
+	case "code":
+	default:
+		return back(detailResponseType, "unsupported_response_type", "지원하지 않는 response_type입니다")
+	}
 	scope, _ := single(v, "scope")
 	req.scopes = normalizeScopes(scope)
 	if len(req.scopes) == 0 {
-		return back(detailScope, "invalid_scope", "scope가 없습니다")
+		return back(detailBadParameter, "invalid_request", "scope가 없습니다")
 	}
 	for _, sc := range req.scopes {
 		if !slices.Contains(inst.Scopes, sc) {
@@ -138,7 +165,8 @@ func (s *Server) validateAuthorize(v url.Values) (*authzRequest, *authzError) {
 	if utf8.RuneCountInString(req.state) != 32 {
 		return back(detailBadParameter, "invalid_request", "state는 32자리여야 합니다")
 	}
-	if at, _ := single(v, "auth_type"); at != "0" && at != "2" {
+	at, _ := single(v, "auth_type")
+	if at != "0" && at != "2" {
 		return back(detailBadParameter, "invalid_request", "auth_type은 0 또는 2여야 합니다")
 	}
 	for _, k := range []string{"cellphone_cert_yn", "authorized_cert_yn", "account_hold_auth_yn"} {
@@ -146,7 +174,55 @@ func (s *Server) validateAuthorize(v url.Values) (*authzRequest, *authzError) {
 			return back(detailBadParameter, "invalid_request", k+"는 Y 또는 N이어야 합니다")
 		}
 	}
+	if at == "2" {
+		if !form {
+			v = nil
+		}
+		if aerr := s.checkBfop(req, v, h); aerr != nil {
+			return req, aerr
+		}
+	}
 	return req, nil
+}
+
+// checkBfop checks the Kftc-Bfop-* values of an auth_type=2 request: all
+// three are required (3000103), and they must name a user of the
+// institution whose access token is live and whose CI matches. A token that
+// is not is answered with its own code (O0002, O0003); a user or CI that
+// does not match the token is 3000103. The values are read from h, or else
+// from form, the consent form's fields of the same names (nil on GET). The
+// caller holds s.mu.
+func (s *Server) checkBfop(req *authzRequest, form url.Values, h http.Header) *authzError {
+	bad := func(rspCode, detail, reason string) *authzError {
+		return &authzError{rspCode: rspCode, detail: detail, reason: reason, redirect: true, oauthErr: "invalid_request"}
+	}
+	req.bfop = make(map[string]string, len(bfopHeaders))
+	for _, name := range bfopHeaders {
+		vals := h.Values(name)
+		if len(vals) == 0 {
+			vals = form[name]
+		}
+		if len(vals) != 1 || strings.TrimSpace(vals[0]) == "" {
+			return bad("", detailBadParameter, "auth_type=2에는 "+name+" 헤더가 하나 필요합니다")
+		}
+		req.bfop[name] = strings.TrimSpace(vals[0])
+	}
+	rec, code := s.checkAccess(req.bfop["Kftc-Bfop-AccessToken"], s.clock.Now())
+	if code != "" {
+		return bad(code, "", "Kftc-Bfop-AccessToken")
+	}
+	seq := req.bfop["Kftc-Bfop-UserSeqNo"]
+	u := s.st.users[seq]
+	switch {
+	case rec.clientID != req.inst.ClientID || rec.userSeqNo == "":
+		return bad("O0002", "", "Kftc-Bfop-AccessToken이 이 이용기관의 사용자 토큰이 아닙니다")
+	case u == nil || rec.userSeqNo != seq:
+		return bad("", detailBadParameter, "Kftc-Bfop-UserSeqNo가 토큰의 사용자가 아닙니다")
+	case subtle.ConstantTimeCompare([]byte(req.bfop["Kftc-Bfop-UserCI"]), []byte(u.CI)) != 1:
+		return bad("", detailBadParameter, "Kftc-Bfop-UserCI가 사용자의 CI가 아닙니다")
+	}
+	req.bfopUser = seq
+	return nil
 }
 
 // handleAuthorize serves GET (the consent page) and POST (the consent
@@ -170,7 +246,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.authorizeErrorPage(w, detailBadParameter, "요청 파라미터를 해석할 수 없습니다")
+		writeJSON(w, http.StatusOK, rspObject("O0001", oauthMessage(detailBadParameter)))
 		return
 	}
 	if r.Method == http.MethodGet {
@@ -206,7 +282,7 @@ type consentPage struct {
 // authorizePage renders the consent page or the validation error.
 func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request, v url.Values) {
 	s.mu.Lock()
-	req, aerr := s.validateAuthorize(v)
+	req, aerr := s.validateAuthorize(v, r.Header, false)
 	if aerr != nil {
 		s.mu.Unlock()
 		s.authorizeFailed(w, r, req, aerr)
@@ -221,7 +297,17 @@ func (s *Server) authorizePage(w http.ResponseWriter, r *http.Request, v url.Val
 			data.Hidden = append(data.Hidden, hiddenField{Name: k, Value: val})
 		}
 	}
-	for i, seq := range s.st.userOrder {
+	for _, name := range bfopHeaders {
+		if val, ok := req.bfop[name]; ok {
+			data.Hidden = append(data.Hidden, hiddenField{Name: name, Value: val})
+		}
+	}
+	users := s.st.userOrder
+	if req.bfopUser != "" {
+		// auth_type=2: the user is already known.
+		users = []string{req.bfopUser}
+	}
+	for i, seq := range users {
 		u := s.st.users[seq]
 		uv := userView{SeqNo: u.UserSeqNo, Name: u.Name, Selected: i == 0}
 		for _, id := range s.st.accountOrder {
@@ -252,11 +338,14 @@ func (s *Server) authorizeConsent(w http.ResponseWriter, r *http.Request, v url.
 // decideConsent applies the consent form and returns the answer to write
 // once s.mu is released. The caller holds s.mu.
 func (s *Server) decideConsent(r *http.Request, v url.Values) func(http.ResponseWriter) {
-	errorPage := func(reason string) func(http.ResponseWriter) {
-		return func(w http.ResponseWriter) { s.authorizeErrorPage(w, detailBadParameter, reason) }
-	}
-	req, aerr := s.validateAuthorize(v)
+	req, aerr := s.validateAuthorize(v, r.Header, true)
 	if aerr != nil {
+		return func(w http.ResponseWriter) { s.authorizeFailed(w, r, req, aerr) }
+	}
+	// A bad consent form fails after the redirect_uri is validated, so it
+	// goes back to the client as invalid_request (§2.2).
+	badForm := func(reason string) func(http.ResponseWriter) {
+		aerr := &authzError{detail: detailBadParameter, reason: reason, redirect: true, oauthErr: "invalid_request"}
 		return func(w http.ResponseWriter) { s.authorizeFailed(w, r, req, aerr) }
 	}
 	denied := func(desc string) func(http.ResponseWriter) {
@@ -264,7 +353,7 @@ func (s *Server) decideConsent(r *http.Request, v url.Values) func(http.Response
 	}
 	consent, dup := single(v, "consent")
 	if dup || (consent != "agree" && consent != "cancel") {
-		return errorPage("consent는 agree 또는 cancel이어야 합니다")
+		return badForm("consent는 agree 또는 cancel이어야 합니다")
 	}
 	if consent == "cancel" {
 		return denied("사용자가 동의를 취소했습니다")
@@ -272,13 +361,16 @@ func (s *Server) decideConsent(r *http.Request, v url.Values) func(http.Response
 	seq, dup := single(v, "user_seq_no")
 	u := s.st.users[seq]
 	if dup || u == nil {
-		return errorPage("user_seq_no가 없거나 등록되지 않은 사용자입니다")
+		return badForm("user_seq_no가 없거나 등록되지 않은 사용자입니다")
+	}
+	if req.bfopUser != "" && seq != req.bfopUser {
+		return badForm("auth_type=2의 사용자는 Kftc-Bfop-UserSeqNo의 사용자입니다")
 	}
 	var chosen []*account
 	for _, id := range v["account"] {
 		a := s.st.accounts[id]
 		if a == nil || a.UserSeqNo != u.UserSeqNo {
-			return errorPage("사용자의 계좌가 아닙니다: " + id)
+			return badForm("사용자의 계좌가 아닙니다: " + id)
 		}
 		if !slices.Contains(chosen, a) {
 			chosen = append(chosen, a)
@@ -318,15 +410,17 @@ func (s *Server) decideConsent(r *http.Request, v url.Values) func(http.Response
 }
 
 // authorizeFailed answers a failed validation: back to the client when the
-// redirect_uri is trustworthy, else an error page.
+// redirect_uri is trustworthy, else HTTP 200 JSON with rsp_code and
+// rsp_message like every other KFTC error (§1).
 func (s *Server) authorizeFailed(w http.ResponseWriter, r *http.Request, req *authzRequest, aerr *authzError) {
+	code, msg := aerr.answer()
 	if !aerr.redirect {
-		s.authorizeErrorPage(w, aerr.detail, aerr.reason)
+		writeJSON(w, http.StatusOK, rspObject(code, msg))
 		return
 	}
 	q := url.Values{}
 	q.Set("error", aerr.oauthErr)
-	q.Set("error_description", "O0001 "+oauthMessage(aerr.detail)+" "+aerr.reason)
+	q.Set("error_description", code+" "+msg+" "+aerr.reason)
 	q.Set("state", req.state)
 	http.Redirect(w, r, withQuery(req.redirectURI, q), http.StatusFound)
 }
@@ -351,14 +445,6 @@ func withQuery(uri string, q url.Values) string {
 	}
 	u.RawQuery = merged.Encode()
 	return u.String()
-}
-
-type errorPage struct{ RspCode, RspMessage, Reason string }
-
-// authorizeErrorPage shows an O0001 error to the browser with HTTP 400.
-func (s *Server) authorizeErrorPage(w http.ResponseWriter, detail, reason string) {
-	renderHTML(w, http.StatusBadRequest, "authorize_error.html",
-		errorPage{RspCode: "O0001", RspMessage: oauthMessage(detail), Reason: reason})
 }
 
 func renderHTML(w http.ResponseWriter, status int, name string, data any) {
@@ -566,7 +652,11 @@ func (s *Server) revoke(v url.Values, formErr error) *object {
 		p.revoked = true
 		refresh = p.raw
 	}
-	return rspObject("A0000", "").
+	ok := "A0000"
+	if s.st.quirks.RevokeO0000 {
+		ok = "O0000"
+	}
+	return rspObject(ok, "").
 		set("access_token", rec.raw).
 		set("refresh_token", refresh)
 }

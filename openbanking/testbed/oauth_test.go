@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,32 +18,43 @@ import (
 	"github.com/moimbot/moimbot/openbanking/testbed"
 )
 
+// TestAuthorizeRejects checks the authorize errors of §2.2: until client_id
+// and redirect_uri are validated an error is HTTP 200 JSON with rsp_code
+// O0001 (§1); afterwards it goes back to the redirect_uri with error=….
 func TestAuthorizeRejects(t *testing.T) {
 	tests := []struct {
 		name   string
 		change func(q url.Values)
 		detail string
 		// redirect is the OAuth error sent back to the redirect_uri; ""
-		// means an HTML error page.
+		// means an HTTP 200 JSON answer.
 		redirect string
 	}{
-		{"MissingResponseType", func(q url.Values) { q.Del("response_type") }, "3000103", ""},
-		{"ResponseTypeToken", func(q url.Values) { q.Set("response_type", "token") }, "3000116", ""},
 		{"MissingClientID", func(q url.Values) { q.Del("client_id") }, "3000103", ""},
 		{"UnknownClientID", func(q url.Values) { q.Set("client_id", "no-such-client") }, "3000201", ""},
 		{"DuplicateClientID", func(q url.Values) { q.Add("client_id", q.Get("client_id")) }, "3000103", ""},
+		{"UnknownClientIDBeforeResponseType", func(q url.Values) {
+			q.Set("client_id", "no-such-client")
+			q.Set("response_type", "token")
+		}, "3000201", ""},
 		{"MissingRedirectURI", func(q url.Values) { q.Del("redirect_uri") }, "3000103", ""},
+		{"DuplicateRedirectURI", func(q url.Values) { q.Add("redirect_uri", redirectURI) }, "3000103", ""},
 		{"UnregisteredRedirectURI", func(q url.Values) { q.Set("redirect_uri", "http://127.0.0.1:8080/evil") }, "3000114", ""},
 		{"RedirectURIPrefixOnly", func(q url.Values) { q.Set("redirect_uri", redirectURI+"/x") }, "3000114", ""},
-		{"EmptyScope", func(q url.Values) { q.Set("scope", "") }, "3000115", "invalid_scope"},
+		{"MissingResponseType", func(q url.Values) { q.Del("response_type") }, "3000103", "invalid_request"},
+		{"ResponseTypeToken", func(q url.Values) { q.Set("response_type", "token") }, "3000116", "unsupported_response_type"},
+		{"MissingScope", func(q url.Values) { q.Del("scope") }, "3000103", "invalid_request"},
+		{"EmptyScope", func(q url.Values) { q.Set("scope", " ") }, "3000103", "invalid_request"},
 		{"UnregisteredScope", func(q url.Values) { q.Set("scope", "login cardinfo") }, "3000115", "invalid_scope"},
 		{"OobScope", func(q url.Values) { q.Set("scope", "oob") }, "3000115", "invalid_scope"},
 		{"StateTooShort", func(q url.Values) { q.Set("state", testState[:31]) }, "3000103", "invalid_request"},
 		{"StateTooLong", func(q url.Values) { q.Set("state", testState+"x") }, "3000103", "invalid_request"},
 		{"MissingState", func(q url.Values) { q.Del("state") }, "3000103", "invalid_request"},
-		{"DuplicateState", func(q url.Values) { q.Add("state", testState) }, "3000103", ""},
+		{"DuplicateState", func(q url.Values) { q.Add("state", testState) }, "3000103", "invalid_request"},
+		{"DuplicateScope", func(q url.Values) { q.Add("scope", "login") }, "3000103", "invalid_request"},
 		{"AuthType1", func(q url.Values) { q.Set("auth_type", "1") }, "3000103", "invalid_request"},
 		{"MissingAuthType", func(q url.Values) { q.Del("auth_type") }, "3000103", "invalid_request"},
+		{"AuthType2WithoutBfopHeaders", func(q url.Values) { q.Set("auth_type", "2") }, "3000103", "invalid_request"},
 		{"BadYesNo", func(q url.Values) { q.Set("cellphone_cert_yn", "yes") }, "3000103", "invalid_request"},
 	}
 	f := newFixture(t, testbed.Config{})
@@ -67,14 +79,16 @@ func TestAuthorizeRejects(t *testing.T) {
 					status, h, body = f.postForm(t, "/oauth/2.0/authorize", form)
 				}
 				if tt.redirect == "" {
-					if status != http.StatusBadRequest {
-						t.Fatalf("%s: status = %d, want 400", method, status)
+					if status != http.StatusOK {
+						t.Fatalf("%s: status = %d, want 200", method, status)
 					}
-					if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-						t.Errorf("%s: Content-Type = %q, want text/html", method, ct)
+					if ct := h.Get("Content-Type"); ct != "application/json; charset=UTF-8" {
+						t.Errorf("%s: Content-Type = %q, want application/json; charset=UTF-8", method, ct)
 					}
-					if !strings.Contains(string(body), "O0001") || !strings.Contains(string(body), "["+tt.detail+"]") {
-						t.Errorf("%s: error page lacks O0001 and [%s]:\n%s", method, tt.detail, body)
+					m := decode(t, body)
+					wantRsp(t, m, "O0001", "인증 파라미터 오류(["+tt.detail+"])")
+					if len(m) != 2 {
+						t.Errorf("%s: body = %s, want only rsp_code and rsp_message", method, body)
 					}
 					if loc := h.Get("Location"); loc != "" {
 						t.Errorf("%s: Location = %q, want none", method, loc)
@@ -95,8 +109,17 @@ func TestAuthorizeRejects(t *testing.T) {
 				if got := lq.Get("error"); got != tt.redirect {
 					t.Errorf("%s: error = %q, want %q", method, got, tt.redirect)
 				}
-				if got := lq.Get("error_description"); !strings.Contains(got, "["+tt.detail+"]") {
-					t.Errorf("%s: error_description = %q, want [%s]", method, got, tt.detail)
+				if got := lq.Get("error_description"); !strings.Contains(got, "O0001") || !strings.Contains(got, "["+tt.detail+"]") {
+					t.Errorf("%s: error_description = %q, want O0001 [%s]", method, got, tt.detail)
+				}
+				// The state goes back as sent; a repeated one is not
+				// trusted and not echoed.
+				wantState := q.Get("state")
+				if len(q["state"]) > 1 {
+					wantState = ""
+				}
+				if got := lq.Get("state"); got != wantState {
+					t.Errorf("%s: state = %q, want %q", method, got, wantState)
 				}
 				if lq.Get("code") != "" {
 					t.Errorf("%s: a code was issued: %s", method, loc)
@@ -104,8 +127,19 @@ func TestAuthorizeRejects(t *testing.T) {
 			}
 		})
 	}
+	t.Run("UnparseableQuery", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/oauth/2.0/authorize?"+f.authorizeValues().Encode()+"&x=%zz", nil)
+		status, _, body := f.do(t, req)
+		if status != http.StatusOK {
+			t.Fatalf("status = %d, want 200", status)
+		}
+		wantRsp(t, decode(t, body), "O0001", "[3000103]")
+	})
 }
 
+// TestConsentRejects checks that a consent form the simulator cannot apply
+// fails like any authorize error found after the redirect_uri is validated:
+// back to the redirect_uri with error=invalid_request, nothing registered.
 func TestConsentRejects(t *testing.T) {
 	f := newFixture(t, testbed.Config{})
 	tests := []struct {
@@ -128,11 +162,17 @@ func TestConsentRejects(t *testing.T) {
 			form.Add("account", f.acct.ID)
 			tt.form(form)
 			status, h, body := f.postForm(t, "/oauth/2.0/authorize", form)
-			if status != http.StatusBadRequest {
-				t.Fatalf("status = %d, want 400; Location %q", status, h.Get("Location"))
+			if status != http.StatusFound {
+				t.Fatalf("status = %d, want 302; body %s", status, body)
 			}
-			if !strings.Contains(string(body), "O0001") {
-				t.Errorf("error page lacks O0001:\n%s", body)
+			loc, err := url.Parse(h.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lq := loc.Query()
+			if lq.Get("error") != "invalid_request" || !strings.Contains(lq.Get("error_description"), "[3000103]") ||
+				lq.Get("state") != testState || lq.Get("code") != "" {
+				t.Errorf("redirect = %s, want error=invalid_request, [3000103] and the state", loc)
 			}
 		})
 	}
@@ -539,6 +579,17 @@ func TestOAuthHappyPath(t *testing.T) {
 		wantRsp(t, decode(t, body), "O0002", "")
 	})
 
+	t.Run("RevokeO0000Quirk", func(t *testing.T) {
+		f.sim.SetQuirks(testbed.Quirks{RevokeO0000: true})
+		defer f.sim.SetQuirks(testbed.Quirks{})
+		fresh := f.login(t)
+		_, _, body := f.postForm(t, "/oauth/2.0/revoke", url.Values{"client_id": {f.inst.ClientID},
+			"client_secret": {f.inst.ClientSecret}, "access_token": {fresh.AccessToken}})
+		wantRsp(t, decode(t, body), "O0000", "")
+		_, m := f.get(t, "/v2.0/user/me", url.Values{"user_seq_no": {f.user.UserSeqNo}}, fresh.AccessToken)
+		wantRsp(t, m, "O0002", "")
+	})
+
 	t.Run("CancelIsAccessDenied", func(t *testing.T) {
 		loc := f.consent(t, q, f.user.UserSeqNo, "cancel", f.acct.ID)
 		lq := loc.Query()
@@ -590,7 +641,7 @@ func TestConsentPageSingleUser(t *testing.T) {
 	srv := newServer(t, sim)
 	resp, err := srv.Client().Get(srv.URL + "/oauth/2.0/authorize?" + url.Values{
 		"response_type": {"code"}, "client_id": {inst.ClientID}, "redirect_uri": {redirectURI},
-		"scope": {"inquiry"}, "state": {testState}, "auth_type": {"2"},
+		"scope": {"inquiry"}, "state": {testState}, "auth_type": {"0"},
 	}.Encode())
 	if err != nil {
 		t.Fatal(err)
@@ -633,5 +684,154 @@ func TestClientCredentials(t *testing.T) {
 	}
 	if sc := p["scope"].([]any); len(sc) != 1 || sc[0] != "oob" {
 		t.Errorf("scope = %v, want [oob]", sc)
+	}
+}
+
+// TestAuthorizeAuthType2 checks auth_type=2 (§2.2): the Kftc-Bfop-* headers
+// are required and must identify a user of the institution by a live access
+// token; the consent page then offers only that user and carries the values
+// to its form POST as hidden fields.
+func TestAuthorizeAuthType2(t *testing.T) {
+	f := newFixture(t, testbed.Config{})
+	tok := f.login(t)
+	oob := f.oobToken(t)
+	otherLoc := f.consent(t, f.authorizeValues(), f.other.UserSeqNo, "agree", f.oacct.ID)
+	_, _, body := f.postForm(t, "/oauth/2.0/token", f.codeForm(otherLoc.Query().Get("code")))
+	var otherTok tokens
+	if err := json.Unmarshal(body, &otherTok); err != nil || otherTok.AccessToken == "" {
+		t.Fatalf("other user's token: %s", body)
+	}
+	expired := f.login(t).AccessToken
+	if err := f.sim.ExpireToken(expired); err != nil {
+		t.Fatal(err)
+	}
+	valid := func() http.Header {
+		h := http.Header{}
+		h.Set("Kftc-Bfop-UserSeqNo", f.user.UserSeqNo)
+		h.Set("Kftc-Bfop-UserCI", f.user.CI)
+		h.Set("Kftc-Bfop-AccessToken", tok.AccessToken)
+		return h
+	}
+	query := f.authorizeValues()
+	query.Set("auth_type", "2")
+
+	rejects := []struct {
+		name   string
+		change func(h http.Header)
+		want   string // in error_description
+	}{
+		{"NoUserSeqNo", func(h http.Header) { h.Del("Kftc-Bfop-UserSeqNo") }, "O0001 인증 파라미터 오류([3000103])"},
+		{"NoUserCI", func(h http.Header) { h.Del("Kftc-Bfop-UserCI") }, "[3000103]"},
+		{"NoAccessToken", func(h http.Header) { h.Del("Kftc-Bfop-AccessToken") }, "[3000103]"},
+		{"EmptyAccessToken", func(h http.Header) { h.Set("Kftc-Bfop-AccessToken", " ") }, "[3000103]"},
+		{"RepeatedUserSeqNo", func(h http.Header) { h.Add("Kftc-Bfop-UserSeqNo", f.user.UserSeqNo) }, "[3000103]"},
+		{"GarbledToken", func(h http.Header) { h.Set("Kftc-Bfop-AccessToken", "garbled") }, "O0002"},
+		{"ExpiredToken", func(h http.Header) { h.Set("Kftc-Bfop-AccessToken", expired) }, "O0003"},
+		{"InstitutionToken", func(h http.Header) { h.Set("Kftc-Bfop-AccessToken", oob) }, "O0002"},
+		{"OtherUsersToken", func(h http.Header) { h.Set("Kftc-Bfop-AccessToken", otherTok.AccessToken) }, "[3000103]"},
+		{"WrongCI", func(h http.Header) { h.Set("Kftc-Bfop-UserCI", f.other.CI) }, "[3000103]"},
+		{"UnknownUser", func(h http.Header) { h.Set("Kftc-Bfop-UserSeqNo", "1999999999") }, "[3000103]"},
+	}
+	for _, tt := range rejects {
+		t.Run(tt.name, func(t *testing.T) {
+			h := valid()
+			tt.change(h)
+			req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/oauth/2.0/authorize?"+query.Encode(), nil)
+			req.Header = h
+			status, rh, body := f.do(t, req)
+			if status != http.StatusFound {
+				t.Fatalf("status = %d, want 302; body %s", status, body)
+			}
+			loc, err := url.Parse(rh.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lq := loc.Query()
+			if lq.Get("error") != "invalid_request" || !strings.Contains(lq.Get("error_description"), tt.want) || lq.Get("state") != testState {
+				t.Errorf("redirect = %s (%q), want error=invalid_request with %q", loc, lq.Get("error_description"), tt.want)
+			}
+		})
+	}
+	t.Run("ValuesInQueryAreNotHeaders", func(t *testing.T) {
+		q := f.authorizeValues()
+		q.Set("auth_type", "2")
+		h := valid()
+		for _, k := range []string{"Kftc-Bfop-UserSeqNo", "Kftc-Bfop-UserCI", "Kftc-Bfop-AccessToken"} {
+			q.Set(k, h.Get(k))
+		}
+		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/oauth/2.0/authorize?"+q.Encode(), nil)
+		status, rh, _ := f.do(t, req)
+		if loc := rh.Get("Location"); status != http.StatusFound || !strings.Contains(loc, "error=invalid_request") {
+			t.Errorf("status %d, Location %q; want a redirect with invalid_request", status, loc)
+		}
+	})
+	t.Run("PageOffersOnlyTheUserAndCarriesTheValues", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/oauth/2.0/authorize?"+query.Encode(), nil)
+		req.Header = valid()
+		status, _, body := f.do(t, req)
+		page := string(body)
+		if status != http.StatusOK {
+			t.Fatalf("status = %d, want 200; body %s", status, page)
+		}
+		for _, want := range []string{
+			`<input type="hidden" name="user_seq_no" value="` + f.user.UserSeqNo + `">`,
+			`<input type="hidden" name="Kftc-Bfop-UserSeqNo" value="` + f.user.UserSeqNo + `">`,
+			`<input type="hidden" name="Kftc-Bfop-AccessToken" value="` + tok.AccessToken + `">`,
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		if strings.Contains(page, f.other.UserSeqNo) || strings.Contains(page, "<select") {
+			t.Error("page offers another user")
+		}
+	})
+	consents := []struct {
+		name    string
+		headers bool   // send the values as headers rather than form fields
+		user    string // the consenting user
+		wantErr string // "" for a code
+	}{
+		{"FormFields", false, f.user.UserSeqNo, ""},
+		{"Headers", true, f.user.UserSeqNo, ""},
+		{"OtherUser", false, f.other.UserSeqNo, "invalid_request"},
+	}
+	for _, tt := range consents {
+		t.Run("Consent"+tt.name, func(t *testing.T) {
+			form := f.authorizeValues()
+			form.Set("auth_type", "2")
+			form.Set("user_seq_no", tt.user)
+			form.Set("consent", "agree")
+			form.Set("account", f.acct.ID)
+			if tt.user == f.other.UserSeqNo {
+				form.Set("account", f.oacct.ID)
+			}
+			req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/oauth/2.0/authorize", nil)
+			if tt.headers {
+				req.Header = valid()
+			} else {
+				// The page's hidden fields, named as the headers.
+				h := valid()
+				for _, k := range []string{"Kftc-Bfop-UserSeqNo", "Kftc-Bfop-UserCI", "Kftc-Bfop-AccessToken"} {
+					form.Set(k, h.Get(k))
+				}
+			}
+			req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			status, rh, body := f.do(t, req)
+			if status != http.StatusFound {
+				t.Fatalf("status = %d, want 302; body %s", status, body)
+			}
+			loc, err := url.Parse(rh.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := loc.Query().Get("error"); got != tt.wantErr {
+				t.Errorf("error = %q, want %q (%s)", got, tt.wantErr, loc)
+			}
+			if gotCode := loc.Query().Get("code") != ""; gotCode != (tt.wantErr == "") {
+				t.Errorf("code issued = %v, want %v", gotCode, tt.wantErr == "")
+			}
+		})
 	}
 }

@@ -106,10 +106,10 @@ func (s *Server) transactionList(c caller, q *query, now time.Time) *object {
 			}
 			toClock = 24*time.Hour - time.Second
 		case "T":
-			if f.fromTime == "" {
-				q.fail("from_time", "inquiry_base=T에는 필수")
-			} else if f.toTime == "" {
-				q.fail("to_time", "inquiry_base=T에는 필수")
+			// from_time and to_time are optional (§4.4): an absent one
+			// leaves its day whole, from 000000 or to 235959.
+			if f.toTime == "" {
+				toClock = 24*time.Hour - time.Second
 			}
 		}
 	}
@@ -187,7 +187,7 @@ func (s *Server) transactionList(c caller, q *query, now time.Time) *object {
 	list := make([]any, 0, len(rows))
 	for _, t := range rows {
 		at := t.At.In(kst)
-		list = append(list, new(object).
+		row := new(object).
 			set("tran_date", at.Format(layoutDate)).
 			set("tran_time", at.Format(layoutTime)).
 			set("inout_type", t.InoutType).
@@ -195,7 +195,8 @@ func (s *Server) transactionList(c caller, q *query, now time.Time) *object {
 			set(memoKey, t.PrintContent).
 			set("tran_amt", formatAmount(t.Amount, qk.NumericAmounts)).
 			set("after_balance_amt", formatAmount(t.AfterBalance, qk.NumericAmounts)).
-			set("branch_name", t.BranchName))
+			set("branch_name", t.BranchName)
+		list = append(list, s.oddRowKeys(row, "inout_type ", t.InoutType))
 	}
 	cnt := formatAmount(int64(len(rows)), qk.NumericAmounts)
 	o := bankHeader(rspCode, rspMessage(rspCode), tranID, now, "000").

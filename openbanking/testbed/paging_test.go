@@ -223,6 +223,17 @@ func TestTransactionWindows(t *testing.T) {
 		{"TimeWindowNewestFirst", map[string]string{"inquiry_base": "T", "from_date": "20261123", "from_time": "230001",
 			"to_date": "20261124", "to_time": "005959"},
 			[]string{"1124-0020", "1123-2330"}},
+		// §4.4 does not make from_time and to_time required with
+		// inquiry_base=T: an absent one leaves its day whole.
+		{"TimeWindowWithoutFromTime", map[string]string{"inquiry_base": "T", "from_date": "20261123",
+			"to_date": "20261124", "to_time": "002000", "sort_order": "A"},
+			[]string{"1123-2200", "1123-2300", "1123-2330", "1124-0020"}},
+		{"TimeWindowWithoutToTime", map[string]string{"inquiry_base": "T", "from_date": "20261123", "from_time": "233000",
+			"to_date": "20261124", "sort_order": "A"},
+			[]string{"1123-2330", "1124-0020", "1124-0100", "1124-0200"}},
+		{"TimeWindowWithoutTimes", map[string]string{"inquiry_base": "T", "from_date": "20261123",
+			"to_date": "20261123", "sort_order": "A"},
+			[]string{"1123-2200", "1123-2300", "1123-2330"}},
 		{"DateRangeOneDay", map[string]string{"from_date": "20261123", "to_date": "20261123", "sort_order": "A"},
 			[]string{"1123-2200", "1123-2300", "1123-2330"}},
 		{"DateRangeTwoDays", map[string]string{"from_date": "20261122", "to_date": "20261123", "sort_order": "A"},
@@ -324,6 +335,22 @@ func TestQuirks(t *testing.T) {
 		}
 		if len(unknown) == 0 {
 			t.Error("no unknown key")
+		}
+		// Rows carry odd keys too, so a client's tolerance of them inside
+		// res_list is tested.
+		for i, r := range rows(t, m) {
+			if _, ok := r["testbed_unknown_row_key"].(map[string]any); !ok {
+				t.Errorf("row %d = %v, want an unknown key with an object value", i, r)
+			}
+			if r["inout_type "] != r["inout_type"] {
+				t.Errorf("row %d: \"inout_type \" = %v, want a copy of inout_type %v", i, r["inout_type "], r["inout_type"])
+			}
+		}
+		_, m = s.get(t, pathList, url.Values{"user_seq_no": {s.user.UserSeqNo}, "include_cancel_yn": {"N"}, "sort_order": {"D"}}, s.tok.AccessToken)
+		for i, r := range rows(t, m) {
+			if _, ok := r["testbed_unknown_row_key"]; !ok {
+				t.Errorf("account row %d = %v, want an unknown key", i, r)
+			}
 		}
 	})
 	t.Run("EmptyAsA0018", func(t *testing.T) {

@@ -16,7 +16,9 @@ import (
 // registering the accounts accountIDs (Account.ID values) when agree is true or
 // cancelling when it is false, and returns the redirect the simulator answers
 // with (the client's callback URL with code or error). The redirect is not
-// followed. hc nil means http.DefaultClient's transport.
+// followed. hc nil means http.DefaultClient's transport. Consent sends no
+// Kftc-Bfop-* values, so an authorizeURL with auth_type=2 is answered with
+// error=invalid_request.
 func Consent(ctx context.Context, hc *http.Client, authorizeURL, userSeqNo string, accountIDs []string, agree bool) (*url.URL, error) {
 	u, err := url.Parse(authorizeURL)
 	if err != nil {

@@ -63,11 +63,16 @@ type Quirks struct {
 	// of "print_content".
 	PrintedContent bool `json:"printed_content"`
 	// OddKeys adds a key with a trailing space ("page_record_cnt ") to
-	// transaction lists and an unknown extra key to inquiry responses.
+	// transaction lists and an unknown extra key to inquiry responses, and
+	// to every res_list row (transactions and accounts) an unknown key with
+	// an object value and a trailing-space copy of one of its keys.
 	OddKeys bool `json:"odd_keys"`
 	// EmptyAsA0018 answers an empty transaction page with rsp_code A0018
 	// 거래내역 없음 instead of A0000 and an empty res_list.
 	EmptyAsA0018 bool `json:"empty_as_a0018"`
+	// RevokeO0000 answers a successful revoke with rsp_code O0000 instead
+	// of A0000: the contract names no success code for revoke.
+	RevokeO0000 bool `json:"revoke_o0000"`
 }
 
 // Server is the simulated KFTC Open Banking testbed. It implements
