@@ -87,3 +87,28 @@ func monthName(lang Lang, p, ref ledger.Period) string {
 	}
 	return strconv.Itoa(p.Year()) + "년 " + strconv.Itoa(int(p.Month())) + "월"
 }
+
+// monthRange names the months from a to b: "12월~2027년 1월", "2027년
+// 1~2월", "11~12월"; "December–January 2027", "January–February 2027". A
+// range of one month is monthName.
+func monthRange(lang Lang, a, b, ref ledger.Period) string {
+	if a == b {
+		return monthName(lang, a, ref)
+	}
+	if lang == English {
+		if a.Year() == b.Year() {
+			return a.Month().String() + "–" + monthName(lang, b, ref)
+		}
+		return monthName(lang, a, ref) + "–" + monthName(lang, b, a)
+	}
+	if a.Year() == b.Year() {
+		return strings.TrimSuffix(monthName(lang, a, ref), "월") + "~" + strconv.Itoa(int(b.Month())) + "월"
+	}
+	return monthName(lang, a, ref) + "~" + monthName(lang, b, a)
+}
+
+// endOfDay returns the midnight that ends t's day in KST.
+func endOfDay(t time.Time) time.Time {
+	y, m, d := t.In(ledger.KST()).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, ledger.KST())
+}

@@ -203,7 +203,7 @@ func shares(allocs []ledger.Allocation) []payerShare {
 //	💰 김민수님 30,000원 입금 — 11월 회비 완납 (6/8명)
 //	💰 박서준님 15,000원 입금 — 11월 회비 일부 납부, 15,000원 남음 (5/8명)
 //	💰 한지호님 60,000원 입금 — 10월·11월 회비 완납 (7/8명)
-//	💰 윤서연님 90,000원 입금 — 11월 회비 완납, 12월~2027년 1월 선납 (7/8명)
+//	💰 윤서연님 90,000원 입금 — 11월 회비 완납, 12월~2027년 1월분 선납 (7/8명)
 //
 // Credit adds ", 10,000원은 적립금으로 보관". A joint deposit names every
 // payer (김민수님·이지은님) and, when their months differ, each payer's
@@ -367,18 +367,11 @@ func shareClauses(in NoticeInput, s payerShare) []string {
 			ahead[j].Status != ledger.StatusPartial && ahead[j].Status != ledger.StatusUnpaid {
 			j++
 		}
-		run := name(ps.Period)
-		if j-i > 1 {
-			if lang == English {
-				run += "–" + name(ahead[j-1].Period)
-			} else {
-				run += "~" + name(ahead[j-1].Period)
-			}
-		}
+		run := monthRange(lang, ps.Period, ahead[j-1].Period, in.Month)
 		if lang == English {
 			out = append(out, run+" paid in advance")
 		} else {
-			out = append(out, run+" 선납")
+			out = append(out, run+"분 선납")
 		}
 		i = j
 	}
@@ -417,13 +410,22 @@ type BoardInput struct {
 //	합계 165,000원 / 210,000원 · 미납 45,000원
 //	11월 24일(화) 22:10 기준
 //
-// A member who also owes earlier months shows the whole amount owed.
+// A member who also owes earlier months shows the whole amount owed. Until
+// the end of the due day, members who have not paid this month (and owe no
+// earlier one) are listed as "⏳ 입금 전" (not paid yet), as the reminders
+// call them, and the total says "남은 금액"; "❌ 미납" (unpaid) is for after
+// it, for members who owe earlier months, and for boards without Due or
+// AsOf.
 // Members who do not owe Month (not yet joined, already left) are left out.
 // A long roster makes long lines: split the text with Split to post it.
 func StatusBoard(in BoardInput) string {
 	lang := in.Lang
 	en := lang == English
-	var paid, partial, unpaid, exempt []string
+	// Until the due day is over, a member who has not paid is not late:
+	// the board says "not paid yet" as the reminders do; "unpaid" is for
+	// after it, and for members who owe earlier months.
+	late := in.Due.IsZero() || in.AsOf.IsZero() || !in.AsOf.Before(endOfDay(in.Due))
+	var paid, partial, notYet, unpaid, exempt []string
 	var total, collected int64
 	for _, ms := range in.Statuses {
 		ps := periodOf(in.Group, ms, in.Month)
@@ -446,7 +448,11 @@ func StatusBoard(in BoardInput) string {
 		case ledger.StatusPartial:
 			partial = append(partial, name+" "+Won(lang, ps.Paid)+"/"+Won(lang, ps.Due)+arrears(lang, in.Group, ms, ps, in.Month))
 		default:
-			unpaid = append(unpaid, name+arrears(lang, in.Group, ms, ps, in.Month))
+			if more := arrears(lang, in.Group, ms, ps, in.Month); more != "" || late {
+				unpaid = append(unpaid, name+more)
+			} else {
+				notYet = append(notYet, name)
+			}
 		}
 	}
 
@@ -476,6 +482,7 @@ func StatusBoard(in BoardInput) string {
 	}
 	section("✅", "완납", "Paid", paid)
 	section("🟡", "일부", "Partly paid", partial)
+	section("⏳", "입금 전", "Not paid yet", notYet)
 	section("❌", "미납", "Unpaid", unpaid)
 	section("➖", "면제", "Exempt", exempt)
 
@@ -489,9 +496,12 @@ func StatusBoard(in BoardInput) string {
 		}
 	} else {
 		b.WriteString("\n합계 " + Won(lang, collected) + " / " + Won(lang, total))
-		if out > 0 {
+		switch {
+		case out > 0 && late:
 			b.WriteString(" · 미납 " + Won(lang, out))
-		} else if total > 0 {
+		case out > 0:
+			b.WriteString(" · 남은 금액 " + Won(lang, out))
+		case total > 0:
 			b.WriteString(" · 전원 완납")
 		}
 	}
@@ -552,7 +562,7 @@ type ReminderInput struct {
 // Reminder renders the reminder post naming who has not paid Month yet:
 //
 //	🔔 독서모임 11월 회비 마감이 3일 남았어요 (11월 25일(수))
-//	아직 입금 전: 박서준님 (15,000원 남음), 한지호님
+//	아직 입금 전: 박서준님 (15,000원 남음), 한지호님 (지난달 미납 포함 60,000원), 최유나님
 //	입금할 때 받는 분 통장에 이름이 보이게 보내 주세요 🙏
 //
 // ReminderDueDay starts "🔔 오늘은 독서모임 11월 회비 마감일이에요" and
@@ -570,9 +580,11 @@ func Reminder(in ReminderInput) (text string, ok bool) {
 		if ps.Due <= 0 || (ps.Status != ledger.StatusUnpaid && ps.Status != ledger.StatusPartial) {
 			continue
 		}
-		name := statusName(in.Group, ms)
-		name = polite(lang, name)
-		if ps.Status == ledger.StatusPartial {
+		name := polite(lang, statusName(in.Group, ms))
+		if more := arrears(lang, in.Group, ms, ps, in.Month); more != "" {
+			// Earlier months are owed too: the whole amount.
+			name += more
+		} else if ps.Status == ledger.StatusPartial {
 			left := Won(lang, ps.Due-ps.Paid)
 			if en {
 				name += " (" + left + " to go)"

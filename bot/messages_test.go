@@ -165,13 +165,13 @@ func TestDepositNotice(t *testing.T) {
 			name:    "Prepayment",
 			prior:   msgConcat(msgOctPaid(g), msgPayAll(nov26, "m01", "m02", "m03", "m04", "m06", "m09")),
 			deposit: []ledger.Payment{msgPay("m07", 90000, nov26)},
-			want:    "💰 윤서연님 90,000원 입금 — 11월 회비 완납, 12월~2027년 1월 선납 (7/8명)",
+			want:    "💰 윤서연님 90,000원 입금 — 11월 회비 완납, 12월~2027년 1월분 선납 (7/8명)",
 		},
 		{
 			name:    "PrepaymentOneMonthAndPart",
 			prior:   msgConcat(msgOctPaid(g), msgPayAll(nov26, "m01", "m02", "m03", "m04", "m06", "m09")),
 			deposit: []ledger.Payment{msgPay("m07", 75000, nov26)},
-			want:    "💰 윤서연님 75,000원 입금 — 11월 회비 완납, 12월 선납, 2027년 1월 일부 선납 (7/8명)",
+			want:    "💰 윤서연님 75,000원 입금 — 11월 회비 완납, 12월분 선납, 2027년 1월 일부 선납 (7/8명)",
 		},
 		{
 			name:    "Credit",
@@ -209,7 +209,7 @@ func TestDepositNotice(t *testing.T) {
 			name:    "PrepaymentOnlyNamesTheCountedMonth",
 			prior:   msgConcat(base, msgPayAll(nov26, "m01", "m03", "m05", "m08")),
 			deposit: []ledger.Payment{msgPay("m01", 30000, nov26)},
-			want:    "💰 김민수님 30,000원 입금 — 12월 선납 (11월 7/8명)",
+			want:    "💰 김민수님 30,000원 입금 — 12월분 선납 (11월 7/8명)",
 		},
 		{
 			name:    "EnglishFull",
@@ -368,6 +368,10 @@ func TestStatusBoard(t *testing.T) {
 		msgPayAll(oct26, "m01", "m02", "m03", "m04", "m05", "m06", "m07"),
 		msgPayAll(nov26, "m01", "m02", "m03", "m04", "m05", "m06", "m07")))
 
+	_, onlyNovOwed := msgApply(t, g, nov26, msgConcat(
+		msgPayAll(oct26, "m01", "m02", "m03", "m04", "m05", "m06", "m07"),
+		msgPayAll(nov26, "m01", "m02", "m03", "m04", "m06", "m07")))
+
 	longArrears := msgGroup()
 	longArrears.Dues.Start = oct26 - 1
 	_, longStatuses := msgApply(t, longArrears, nov26, msgConcat(
@@ -388,7 +392,7 @@ func TestStatusBoard(t *testing.T) {
 🟡 일부 1명: 박서준 15,000원/30,000원
 ❌ 미납 1명: 한지호 (지난달 미납 포함 60,000원)
 ➖ 면제 1명: 정하늘
-합계 165,000원 / 210,000원 · 미납 45,000원
+합계 165,000원 / 210,000원 · 남은 금액 45,000원
 11월 24일(화) 22:10 기준`,
 		},
 		{
@@ -400,6 +404,36 @@ func TestStatusBoard(t *testing.T) {
 ❌ Unpaid (1): Han Jiho (₩60,000 with last month)
 ➖ Exempt (1): Jung Haneul
 Total ₩165,000 / ₩210,000 · ₩45,000 outstanding
+As of Tue, Nov 24 22:10`,
+		},
+		{
+			name: "BeforeDueNotPaidYet",
+			in:   BoardInput{Group: g, Statuses: onlyNovOwed, Month: nov26, Due: due, AsOf: msgTime(time.November, 25, 23, 59)},
+			want: `📋 독서모임 11월 회비 현황 (마감 11월 25일(수))
+✅ 완납 6명: 김민수, 이지은, 박서준, 최유나, 강도윤, 윤서연
+⏳ 입금 전 1명: 한지호
+➖ 면제 1명: 정하늘
+합계 180,000원 / 210,000원 · 남은 금액 30,000원
+11월 25일(수) 23:59 기준`,
+		},
+		{
+			name: "AfterDueUnpaid",
+			in:   BoardInput{Group: g, Statuses: onlyNovOwed, Month: nov26, Due: due, AsOf: msgTime(time.November, 26, 0, 0)},
+			want: `📋 독서모임 11월 회비 현황 (마감 11월 25일(수))
+✅ 완납 6명: 김민수, 이지은, 박서준, 최유나, 강도윤, 윤서연
+❌ 미납 1명: 한지호
+➖ 면제 1명: 정하늘
+합계 180,000원 / 210,000원 · 미납 30,000원
+11월 26일(목) 00:00 기준`,
+		},
+		{
+			name: "EnglishBeforeDue",
+			in:   BoardInput{Lang: English, Group: msgEnglish(g), Statuses: onlyNovOwed, Month: nov26, Due: due, AsOf: asOf},
+			want: `📋 Book Club — November dues (due Wed, Nov 25)
+✅ Paid (6): Kim Minsu, Lee Jieun, Park Seojun, Choi Yuna, Kang Doyun, Yoon Seoyeon
+⏳ Not paid yet (1): Han Jiho
+➖ Exempt (1): Jung Haneul
+Total ₩180,000 / ₩210,000 · ₩30,000 outstanding
 As of Tue, Nov 24 22:10`,
 		},
 		{
@@ -462,8 +496,9 @@ func TestReminder(t *testing.T) {
 	g := msgGroup()
 	due := nov26.DueDate(g.Dues.Day, ledger.KST())
 	statuses := msgBoardStatuses(t, g)
-	const tail = "\n아직 입금 전: 박서준님 (15,000원 남음), 한지호님\n입금할 때 받는 분 통장에 이름이 보이게 보내 주세요 🙏"
-	const tailEn = "\nNot paid yet: Park Seojun (₩15,000 to go), Han Jiho\nWhen you transfer, please make sure your name shows to the recipient 🙏"
+	// 한지호 owes October too: the reminder shows the whole amount.
+	const tail = "\n아직 입금 전: 박서준님 (15,000원 남음), 한지호님 (지난달 미납 포함 60,000원)\n입금할 때 받는 분 통장에 이름이 보이게 보내 주세요 🙏"
+	const tailEn = "\nNot paid yet: Park Seojun (₩15,000 to go), Han Jiho (₩60,000 with last month)\nWhen you transfer, please make sure your name shows to the recipient 🙏"
 	tests := []struct {
 		name string
 		in   ReminderInput

@@ -202,7 +202,7 @@ func TestReasonRendering(t *testing.T) {
 		{"11월회비김민수", "name 김민수 after removing 11월, 회비", "이름 김민수 (11월·회비 제거)"},
 		{"김민수", "name 김민수", "이름 김민수"},
 		{"11월회비김민", "name cut off as 김민→김민수 after removing 11월, 회비", "잘린 이름 김민→김민수 (11월·회비 제거)"},
-		{"김민슈", "김민슈 is one letter off a member's name", "김민슈: 이름과 한 글자 다름"},
+		{"김민슈", "김민슈 is one letter off a member's name", "이름과 한 글자 다른 김민슈"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

@@ -75,7 +75,7 @@ func TestNewBankTranIDShape(t *testing.T) {
 	re := regexp.MustCompile(`^M202600001U[0-9A-Z]{9}$`)
 	seen := map[string]bool{}
 	for range 100 {
-		id, err := c.newBankTranID(context.Background(), time.Now())
+		id, err := c.newBankTranID(context.Background(), time.Date(2026, time.November, 25, 23, 59, 59, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}

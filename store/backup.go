@@ -67,7 +67,7 @@ func SaveBackup(ctx context.Context, path string, write func(io.Writer) (int64, 
 	if err == nil {
 		// Verify before the rename, so that a bad copy never replaces a
 		// good older backup.
-		if _, verr := Verify(ctx, tmp); verr != nil {
+		if _, verr := verify(ctx, tmp); verr != nil {
 			err = fmt.Errorf("the copy does not open: %w", verr)
 		}
 	}
@@ -106,18 +106,35 @@ type Info struct {
 // database of a schema this code can read (older schemas are fine: they
 // migrate on the next read-write open) and that bbolt finds its pages
 // consistent, and describes it. It fails with ErrLocked when a running
-// moimbot holds the file.
+// moimbot holds the file, and with ErrDamaged, leaving the file as it is,
+// when the file is damaged.
 func Verify(ctx context.Context, path string) (Info, error) {
-	if err := ctx.Err(); err != nil {
-		return Info{}, fmt.Errorf("store: verify %s: %w", path, err)
-	}
-	b, err := openBolt(path, 500*time.Millisecond, true, false)
+	info, err := verify(ctx, path)
 	if err != nil {
 		return Info{}, fmt.Errorf("store: verify %s: %w", path, err)
 	}
+	return info, nil
+}
+
+// verify is Verify without the "store: verify <path>: " prefix.
+func verify(ctx context.Context, path string) (Info, error) {
+	if err := ctx.Err(); err != nil {
+		return Info{}, err
+	}
+	// The shared lock keeps a running moimbot from writing the file while
+	// openBolt checks it.
+	lockf, err := acquireLock(resolve(path), false, 500*time.Millisecond)
+	if err != nil {
+		return Info{}, err
+	}
+	defer releaseLock(lockf)
+	b, err := openBolt(path, 500*time.Millisecond, true, false)
+	if err != nil {
+		return Info{}, err
+	}
 	defer b.Close()
 	var info Info
-	err = b.View(func(tx *bolt.Tx) error {
+	describe := func(tx *bolt.Tx) error {
 		v, err := schemaVersion(tx)
 		if err != nil {
 			return err
@@ -126,7 +143,7 @@ func Verify(ctx context.Context, path string) (Info, error) {
 			return err
 		}
 		if err := pageCheck(tx); err != nil {
-			return fmt.Errorf("%w: %w", ErrSchema, err)
+			return fmt.Errorf("%w: %w", ErrDamaged, err)
 		}
 		info.Schema, info.Size = v, tx.Size()
 		if g := tx.Bucket(bucketGroups); g != nil {
@@ -139,9 +156,9 @@ func Verify(ctx context.Context, path string) (Info, error) {
 			})
 		}
 		return nil
-	})
-	if err != nil {
-		return Info{}, fmt.Errorf("store: verify %s: %w", path, err)
+	}
+	if err := guard(func() error { return b.View(describe) }); err != nil {
+		return Info{}, err
 	}
 	return info, nil
 }
@@ -152,8 +169,8 @@ func Verify(ctx context.Context, path string) (Info, error) {
 // is returned ("" when there was none).
 func Restore(ctx context.Context, from, path string, now time.Time) (string, error) {
 	path = resolve(path)
-	if _, err := Verify(ctx, from); err != nil {
-		return "", fmt.Errorf("store: restore: %w", err)
+	if _, err := verify(ctx, from); err != nil {
+		return "", fmt.Errorf("store: restore: backup %s: %w", from, err)
 	}
 	// Hold the target's lock file while swapping, so that a bot that
 	// starts meanwhile waits and then opens the restored file, and a
@@ -171,7 +188,7 @@ func Restore(ctx context.Context, from, path string, now time.Time) (string, err
 		switch {
 		case err == nil:
 			defer lock.Close()
-		case errors.Is(err, ErrSchema):
+		case errors.Is(err, ErrSchema), errors.Is(err, ErrDamaged):
 		default:
 			return "", fmt.Errorf("store: restore %s: %w", path, err)
 		}
@@ -278,12 +295,14 @@ func Compact(ctx context.Context, path string) (CompactResult, error) {
 		return CompactResult{}, fmt.Errorf("store: compact %s: %w", path, err)
 	}
 	defer src.Close()
-	if err := src.View(func(tx *bolt.Tx) error {
-		v, err := schemaVersion(tx)
-		if err == nil {
-			err = checkVersion(v)
-		}
-		return err
+	if err := guard(func() error {
+		return src.View(func(tx *bolt.Tx) error {
+			v, err := schemaVersion(tx)
+			if err == nil {
+				err = checkVersion(v)
+			}
+			return err
+		})
 	}); err != nil {
 		return CompactResult{}, fmt.Errorf("store: compact %s: %w", path, err)
 	}
@@ -297,7 +316,7 @@ func Compact(ctx context.Context, path string) (CompactResult, error) {
 	if err != nil {
 		return CompactResult{}, fmt.Errorf("store: compact: %w", err)
 	}
-	err = bolt.Compact(dst, src, 64<<20)
+	err = guard(func() error { return bolt.Compact(dst, src, 64<<20) })
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}

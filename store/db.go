@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -82,7 +83,10 @@ type DB struct {
 // Open opens (creating if need be, with mode 0600) the database at path,
 // creates its buckets, migrates an older schema and checks the secret key.
 // A second process opening the same file gets ErrLocked after
-// opts.Timeout instead of waiting forever.
+// opts.Timeout instead of waiting forever. A damaged file (empty,
+// truncated, not a bbolt file, overwritten pages) gives ErrDamaged and is
+// left exactly as it was: it is checked before bbolt maps it and before
+// anything is written to it.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -130,7 +134,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 	}
-	if err := db.init(); err != nil {
+	if err := guard(db.init); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -148,24 +152,31 @@ func resolve(path string) string {
 }
 
 // openBolt opens the file with a lock timeout and maps bbolt's timeout to
-// ErrLocked.
+// ErrLocked. An existing file is checked first (checkFile): bbolt maps it
+// and trusts its pages, and would fault or panic on a damaged one, or
+// initialise an empty one. The caller holds the lock file, so no moimbot
+// process writes the file meanwhile.
 func openBolt(path string, timeout time.Duration, readOnly, noSync bool) (*bolt.DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if readOnly {
-		// bbolt would create a missing file even read-only; say clearly
-		// that it is missing instead.
-		if _, err := os.Stat(path); err != nil {
-			return nil, err
-		}
+	// A missing file: bbolt creates it read-write; read-only it would
+	// create it too, so say clearly that it is missing instead.
+	if err := checkFile(path); err != nil && (readOnly || !errors.Is(err, os.ErrNotExist)) {
+		return nil, err
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:  timeout,
-		ReadOnly: readOnly,
-		NoSync:   noSync,
-		// Read-only opens skip the freelist otherwise, and Usage needs it.
-		PreLoadFreelist: readOnly,
+	var b *bolt.DB
+	err := guard(func() error {
+		var err error
+		b, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:  timeout,
+			ReadOnly: readOnly,
+			NoSync:   noSync,
+			// Read-only opens skip the freelist otherwise, and Usage
+			// needs it.
+			PreLoadFreelist: readOnly,
+		})
+		return err
 	})
 	if err == nil {
 		// Batched commits (Ingest of concurrently polled accounts) wait
@@ -177,9 +188,48 @@ func openBolt(path string, timeout time.Duration, readOnly, noSync bool) (*bolt.
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, ErrLocked
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
-		return nil, fmt.Errorf("%w: not a moimbot database (%w)", ErrSchema, err)
+		// checkFile lets no such file through; one damaged meanwhile.
+		return nil, fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	return b, err
+}
+
+// guard runs fn, which reads the mapped database file, with a fault on the
+// mapping (SIGBUS on a file truncated under bbolt, SIGSEGV on a wild page
+// pointer) turned into a panic instead of killing the process, and returns
+// the panics a damaged file causes, such a fault or one of bbolt's own
+// assertions, as ErrDamaged. debug.SetPanicOnFault holds for the calling
+// goroutine only, so guard runs in the goroutine that does the bbolt work
+// and restores the old setting when fn returns. Other panics are bugs and
+// are not recovered.
+func guard(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			what, ok := damagePanic(r)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("%w: %s", ErrDamaged, what)
+		}
+	}()
+	return fn()
+}
+
+// damagePanic says what a recovered panic value tells of a damaged file,
+// or reports false for a panic of another kind: a memory fault (the
+// runtime.Error that SetPanicOnFault panics with carries the faulting
+// address; nothing here reads memory through unsafe but bbolt) or a bbolt
+// consistency panic (bbolt panics with strings: "assertion failed: ...",
+// "invalid freelist page ...", and this package never does).
+func damagePanic(r any) (string, bool) {
+	switch v := r.(type) {
+	case string:
+		return "bbolt: " + v, true
+	case interface{ Addr() uintptr }:
+		return fmt.Sprintf("reading the mapped file faulted at %#x: the file was cut short or cannot be read", v.Addr()), true
+	}
+	return "", false
 }
 
 // batchDelay is how long a batched commit waits for other writers.
@@ -209,7 +259,7 @@ func (db *DB) update(ctx context.Context, op string, fn func(tx *bolt.Tx) error)
 	if db.readOnly {
 		return fmt.Errorf("store: %s: %w", op, ErrReadOnly)
 	}
-	if err := db.bolt.Update(fn); err != nil {
+	if err := guard(func() error { return db.bolt.Update(fn) }); err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	return nil
@@ -227,7 +277,9 @@ func (db *DB) batch(ctx context.Context, op string, fn func(tx *bolt.Tx) error) 
 	if db.readOnly {
 		return fmt.Errorf("store: %s: %w", op, ErrReadOnly)
 	}
-	if err := db.bolt.Batch(fn); err != nil {
+	// fn runs in whichever goroutine runs the batch: guard it there.
+	guarded := func(tx *bolt.Tx) error { return guard(func() error { return fn(tx) }) }
+	if err := db.bolt.Batch(guarded); err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	return nil
@@ -238,7 +290,7 @@ func (db *DB) view(ctx context.Context, op string, fn func(tx *bolt.Tx) error) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
-	if err := db.bolt.View(fn); err != nil {
+	if err := guard(func() error { return db.bolt.View(fn) }); err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	return nil

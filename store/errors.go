@@ -33,4 +33,9 @@ var (
 	// ErrReadOnly means a write was attempted on a database opened
 	// read-only.
 	ErrReadOnly = errors.New("database is open read-only")
+	// ErrDamaged means the database file is damaged: empty, truncated,
+	// not a bbolt file, or with pages that do not hold what bbolt wrote.
+	// The message says what is wrong. Such a file is never written to; the
+	// way back is a backup (Restore).
+	ErrDamaged = errors.New("database file is damaged")
 )

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,8 +11,10 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -22,6 +25,9 @@ import (
 //
 //	GET /backup   a consistent copy of the database (bbolt Tx.WriteTo)
 //	GET /calls    transaction-list calls per account and month (JSON)
+//	GET /export?group=NAME&as_of=YYYY-MM
+//	              a group's store.Export (JSON), the group named NAME or
+//	              with id NAME; 404 "no such group" when there is none
 
 // adminSocket returns the control socket path of the database at dbPath.
 func adminSocket(dbPath string) string { return dbPath + ".sock" }
@@ -65,6 +71,25 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(rows)
 	})
+	mux.HandleFunc("GET /export", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		asOf, err := ledger.ParsePeriod(q.Get("as_of"))
+		if err != nil || asOf.IsZero() || q.Get("group") == "" {
+			http.Error(w, "want group and as_of (YYYY-MM)", http.StatusBadRequest)
+			return
+		}
+		ex, err := exportGroup(r.Context(), db, q.Get("group"), asOf)
+		if errors.Is(err, store.ErrNotFound) {
+			http.Error(w, adminNoSuchGroup, http.StatusNotFound)
+			return
+		}
+		if err != nil {
+			http.Error(w, "export failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(ex)
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	stopped := make(chan struct{})
 	go func() {
@@ -82,9 +107,9 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 	return fmt.Errorf("admin socket: %w", err)
 }
 
-// adminGet asks the process serving the control socket at sock for path.
-// It returns errNoAdmin when nobody answers, and an error for any status
-// but 200; the caller closes the body.
+// adminGet asks the process serving the control socket at sock for path
+// (which may carry a query). It returns errNoAdmin when nobody answers, and
+// an *adminStatusError for any status but 200; the caller closes the body.
 func adminGet(ctx context.Context, sock, path string) (*http.Response, error) {
 	if _, err := os.Stat(sock); err != nil {
 		return nil, errNoAdmin
@@ -106,13 +131,31 @@ func adminGet(ctx context.Context, sock, path string) (*http.Response, error) {
 		if errors.As(err, &op) {
 			return nil, errNoAdmin
 		}
-		return nil, fmt.Errorf("ask the running bot for %s: %w", path, err)
+		return nil, fmt.Errorf("ask the running bot for %s: %w", req.URL.Path, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, fmt.Errorf("ask the running bot for %s: %s", path, resp.Status)
+		defer resp.Body.Close()
+		line, _ := bufio.NewReader(io.LimitReader(resp.Body, 512)).ReadString('\n')
+		return nil, &adminStatusError{path: req.URL.Path, code: resp.StatusCode, status: resp.Status, text: strings.TrimSpace(line)}
 	}
 	return resp, nil
+}
+
+// adminStatusError is an answer of the control socket other than 200 OK.
+type adminStatusError struct {
+	path   string // without the query
+	code   int
+	status string
+	// text is the first line of the body: what http.Error said.
+	text string
+}
+
+func (e *adminStatusError) Error() string {
+	s := fmt.Sprintf("ask the running bot for %s: %s", e.path, e.status)
+	if e.text != "" {
+		s += " (" + e.text + ")"
+	}
+	return s
 }
 
 // errNoAdmin means no running process answers on the control socket.

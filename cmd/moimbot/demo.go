@@ -28,12 +28,11 @@ import (
 	"github.com/moimbot/moimbot/store"
 )
 
-// Demo defaults: the story is about 38 days long and plays in about 25
-// seconds.
-const (
-	demoDays     = 38
-	demoRealTime = 25 * time.Second
-)
+// demoRealTime is how long the story takes at the default pace.
+const demoRealTime = 25 * time.Second
+
+// demoDueDay is the demo group's due day.
+const demoDueDay = 25
 
 // The demo's chats on the console adapter.
 var (
@@ -50,15 +49,24 @@ var (
 // --keep, leaves the simulator and the database running until Ctrl-C.
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo")
-	days := fs.Int("days", demoDays, "days of the story to play (it starts a week before this month's due day)")
+	days := fs.Int("days", 0, "days of the story to play (0: to the day after next month's due day, 36 to 39 days)")
 	speed := fs.Float64("speed", 0, "how many times faster than real time the story plays (0: about 25 seconds in all)")
 	keep := fs.Bool("keep", false, "leave the simulator and the database running afterwards, until Ctrl-C")
 	lang := fs.String("lang", "ko", "language of the messages: ko or en")
+	startFlag := fs.String("start", "", "the demo's today, YYYY-MM-DD or YYYY-MM-DDTHH:MM in KST (default: now); the story is set in that month")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
-	if *days < 1 || *days > 120 {
-		return usagef("-days %d: must be between 1 and 120", *days)
+	today := time.Now()
+	if *startFlag != "" {
+		t, err := parseDemoStart(*startFlag)
+		if err != nil {
+			return err
+		}
+		today = t
+	}
+	if *days < 0 || *days > 120 {
+		return usagef("-days %d: must be between 1 and 120 (or 0 for the whole story)", *days)
 	}
 	if *speed < 0 || (*speed > 0 && *speed < 1) {
 		return usagef("-speed %g: must be at least 1 (or 0 for the default)", *speed)
@@ -66,12 +74,38 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if *lang != "ko" && *lang != "en" {
 		return usagef("-lang %q: must be ko or en", *lang)
 	}
+	month, start, end := demoSpan(today, *days)
 	if *speed == 0 {
-		*speed = float64(time.Duration(*days)*24*time.Hour) / float64(demoRealTime)
+		*speed = float64(end.Sub(start)) / float64(demoRealTime)
 	}
-	d := &demo{w: &dayWriter{w: e.stdout}, lang: bot.ParseLang(*lang), speed: *speed, days: *days,
+	d := &demo{w: &dayWriter{w: e.stdout}, lang: bot.ParseLang(*lang), speed: *speed,
 		color: console.ColorAuto(e.stdout, e.getenv)}
-	return d.run(ctx, *keep)
+	return d.run(ctx, month, start, end, *keep)
+}
+
+// parseDemoStart reads --start: a date, or a date and a time, in KST.
+func parseDemoStart(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, ledger.KST()); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usagef("-start %q: want YYYY-MM-DD or YYYY-MM-DDTHH:MM (KST)", s)
+}
+
+// demoSpan places the story in the month of today (in KST): it begins at
+// 09:00 a week before that month's due day and, unless days is set, ends at
+// 09:00 the day after the next month's due day, so the story's last deposit
+// is inside it whatever the months' lengths.
+func demoSpan(today time.Time, days int) (month ledger.Period, start, end time.Time) {
+	kst := ledger.KST()
+	month = ledger.MonthOf(today.In(kst))
+	start = month.DueDate(demoDueDay, kst).AddDate(0, 0, -7).Add(9 * time.Hour)
+	end = (month+1).DueDate(demoDueDay, kst).AddDate(0, 0, 1).Add(9 * time.Hour)
+	if days > 0 {
+		end = start.AddDate(0, 0, days)
+	}
+	return month, start, end
 }
 
 // demo is one run of the demo story.
@@ -79,7 +113,6 @@ type demo struct {
 	w     *dayWriter
 	lang  bot.Lang
 	speed float64
-	days  int
 	color bool
 
 	sim     *testbed.Server
@@ -116,13 +149,8 @@ func (d *demo) say(ko, en string, args ...any) {
 	fmt.Fprintln(d.w, line)
 }
 
-func (d *demo) run(ctx context.Context, keep bool) (err error) {
-	kst := ledger.KST()
-	month := ledger.MonthOf(time.Now().In(kst))
-	due := month.DueDate(25, kst)
-	start := due.AddDate(0, 0, -7).Add(9 * time.Hour)
-	end := start.AddDate(0, 0, d.days)
-
+// run plays the story of month from start to end.
+func (d *demo) run(ctx context.Context, month ledger.Period, start, end time.Time, keep bool) (err error) {
 	// The simulator's clock runs in real time from an offset that each
 	// step of the story moves; everything else reads it, so tokens expire,
 	// maintenance windows open and messages are stamped on the story's
@@ -216,7 +244,7 @@ func (d *demo) onSent(m bot.Message) {
 // the 25th from month start, 정하늘 exempt, 한지호 known by his nickname
 // 지호짱.
 func demoGroup(start ledger.Period, lang bot.Lang) store.Group {
-	g := ledger.Group{Name: "독서모임", Dues: ledger.DuesRule{Amount: 30000, Day: 25, Start: start}, Ignore: []string{"이자"}}
+	g := ledger.Group{Name: "독서모임", Dues: ledger.DuesRule{Amount: 30000, Day: demoDueDay, Start: start}, Ignore: []string{"이자"}}
 	for i, name := range []string{"김민수", "이지은", "박서준", "최유나", "정하늘", "강도윤", "윤서연", "한지호"} {
 		g.Members = append(g.Members, ledger.Member{ID: fmt.Sprintf("m%02d", i+1), Name: name})
 	}
@@ -263,12 +291,13 @@ type storyStep struct {
 	do func(ctx context.Context) error
 }
 
-// story is the month and a bit the demo plays, around the due dates (the
-// 25th) of month and the month after.
+// story is the month and a bit the demo plays, around the due dates of
+// month and the month after. Every date and month name in it is relative to
+// month, so the story reads the same whichever month it is set in.
 func (d *demo) story(month ledger.Period) []storyStep {
 	kst := ledger.KST()
-	due := month.DueDate(25, kst)
-	next := (month + 1).DueDate(25, kst)
+	due := month.DueDate(demoDueDay, kst)
+	next := (month + 1).DueDate(demoDueDay, kst)
 	at := func(base time.Time, day, hour, minute int) time.Time {
 		return base.AddDate(0, 0, day).Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute)
 	}
@@ -277,7 +306,7 @@ func (d *demo) story(month ledger.Period) []storyStep {
 	}
 	steps := []storyStep{
 		dep(at(due, -6, 20, 14), "김민수", 30000, "제때 내는 회원", "an on-time payer"),
-		dep(at(due, -3, 10, 12), "11월회비이지은", 30000, "리마인더를 보고 바로", "right after the reminder"),
+		dep(at(due, -3, 10, 12), fmt.Sprintf("%d월회비이지은", month.Month()), 30000, "리마인더를 보고 바로", "right after the reminder"),
 		dep(at(due, -3, 19, 30), "박서준", 15000, "절반만 먼저", "half of it first"),
 		dep(at(due, -2, 22, 47), "윤서연", 90000, "석 달 치 선납", "three months in advance"),
 		dep(at(due, -2, 23, 52), "최유나", 30000, "은행 점검 시간(23:50–00:10)에 입금", "during the bank's maintenance window (23:50–00:10)"),
@@ -292,7 +321,7 @@ func (d *demo) story(month ledger.Period) []storyStep {
 		{at: at(due, 8, 9, 0), do: d.expireToken},
 		dep(at(next, -4, 20, 30), "김민수", 30000, "다음 달", "the next month"),
 		dep(at(next, -3, 21, 15), "이수진", 30000, "지난달 배운 별칭으로 자동 확인", "matched by the alias learned last month"),
-		dep(at(next, -2, 19, 40), "이지은 12월", 30000, "", ""),
+		dep(at(next, -2, 19, 40), fmt.Sprintf("이지은 %d월", (month+1).Month()), 30000, "", ""),
 		dep(at(next, -1, 20, 20), "박서준", 30000, "", ""),
 		dep(at(next, -1, 22, 5), "최유나", 30000, "", ""),
 		dep(at(next, 0, 21, 30), "지호짱", 30000, "", ""),
@@ -407,7 +436,7 @@ func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep
 	}
 	d.say("▶ %s부터 %d일을 %s 재생합니다. 조회는 마감일 앞뒤와 저녁에 자주, 평소엔 드물게 하고, 은행 점검 시간엔 하지 않습니다.",
 		"▶ Playing %[2]d days from %[1]s %[3]s. Polls are frequent around the due day and in the evening, rare otherwise, never during the bank's maintenance window.",
-		start.Format("2006-01-02 15:04"), d.days, pace)
+		start.Format("2006-01-02 15:04"), int(end.Sub(start).Round(24*time.Hour)/(24*time.Hour)), pace)
 	now := start
 	nextPoll := start // the first poll right after linking
 	i := 0
@@ -576,8 +605,8 @@ func (d *demo) finish(ctx context.Context) error {
 	if len(delays) > 0 {
 		slices.Sort(delays)
 		mins := func(d time.Duration) int { return int(d.Round(time.Minute).Minutes()) }
-		d.say("📊 입금 → 단톡방 알림 (자동 확인된 %d건, 이야기 속 시간): 중앙값 %d분, 최대 %d분",
-			"📊 Deposit → group chat notice (%d matched automatically, story time): median %d min, max %d min",
+		d.say("📊 입금 → 단톡방 알림 (자동 확인된 %d건, 데모 시계 기준): 중앙값 %d분, 최대 %d분",
+			"📊 Deposit → group chat notice (%d matched automatically, on the demo's clock): median %d min, max %d min",
 			len(delays), mins(delays[len(delays)/2]), mins(delays[len(delays)-1]))
 	}
 	return d.db.Check(ctx)
@@ -688,6 +717,3 @@ func quotedObject(text string, lang bot.Lang) string {
 	}
 	return q + "를"
 }
-
-// won formats an amount the Korean way: 30,000원.
-func won(v int64) string { return bot.Won(bot.Korean, v) }

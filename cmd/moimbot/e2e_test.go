@@ -59,21 +59,21 @@ type e2eRig struct {
 	stop func()
 }
 
-func e2eStart(t *testing.T, srvURL string, party testbed.Demo, path string, key *store.Cipher, screen *syncBuffer, down bool) *e2eRig {
+func e2eStart(t *testing.T, clock *testbed.Clock, srvURL string, party testbed.Demo, path string, key *store.Cipher, screen *syncBuffer, down bool) *e2eRig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true})
+	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	client, calls, err := newBankClient(openbanking.Config{BaseURL: srvURL, ClientID: party.Institution.ClientID,
 		ClientSecret: party.Institution.ClientSecret, ClientUseCode: party.Institution.ClientUseCode,
-		RedirectURI: e2eCallback, Sequence: db})
+		RedirectURI: e2eCallback, Sequence: db, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	chat := &e2eFlakyChat{Chat: console.New(screen, console.Options{}), down: down}
-	eng := newEngine(engineParts{db: db, client: client, calls: calls, chats: map[string]bot.Chat{"console": chat},
+	eng := newEngine(engineParts{db: db, client: client, calls: calls, chats: map[string]bot.Chat{"console": chat}, now: clock.Now,
 		idle: 20 * time.Millisecond, plan: func(store.Group) cron.Schedule { return e2eEvery{150 * time.Millisecond} }})
 	r := &e2eRig{db: db, eng: eng, chat: chat}
 	wait, err := eng.start(ctx)
@@ -128,7 +128,13 @@ func e2ePost(t *testing.T, srvURL, text string, amount int64) {
 // nothing.
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	sim := testbed.New(testbed.Config{RateLimit: -1, NoMaintenance: true})
+	// The engine runs on the real cron scheduler, so the clock runs in real
+	// time, from a fixed afternoon: no reminder is due then, the bank's
+	// maintenance window is hours away, and the test means the same on any
+	// day at any hour.
+	clock := testbed.NewRealClock()
+	clock.Set(time.Date(2026, time.November, 12, 14, 0, 0, 0, ledger.KST()))
+	sim := testbed.New(testbed.Config{Clock: clock, RateLimit: -1, NoMaintenance: true})
 	party, err := testbed.SeedDemoAccounts(sim, []string{e2eCallback})
 	if err != nil {
 		t.Fatal(err)
@@ -143,16 +149,16 @@ func TestEndToEnd(t *testing.T) {
 	screen := &syncBuffer{}
 
 	// Set up the group and link its account before the first start.
-	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true})
+	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	client, _, err := newBankClient(openbanking.Config{BaseURL: srv.URL, ClientID: party.Institution.ClientID,
-		ClientSecret: party.Institution.ClientSecret, ClientUseCode: party.Institution.ClientUseCode, RedirectURI: e2eCallback, Sequence: db})
+		ClientSecret: party.Institution.ClientSecret, ClientUseCode: party.Institution.ClientUseCode, RedirectURI: e2eCallback, Sequence: db, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := db.PutGroup(ctx, "test", demoGroup(ledger.MonthOf(time.Now().In(ledger.KST())), bot.Korean))
+	g, err := db.PutGroup(ctx, "test", demoGroup(ledger.MonthOf(clock.Now().In(ledger.KST())), bot.Korean))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +186,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// 1. A deposit becomes exactly one notice.
-	r := e2eStart(t, srv.URL, party, path, key, screen, false)
+	r := e2eStart(t, clock, srv.URL, party, path, key, screen, false)
 	e2eWaitFor(t, "the first poll", func() bool { return polls(r) > 0 }, screen)
 	e2ePost(t, srv.URL, "김민수", 30000)
 	const kim = "💰 김민수님 30,000원 입금 — "
@@ -202,7 +208,7 @@ func TestEndToEnd(t *testing.T) {
 	// 3. A restart with a deposit made while moimbot was down.
 	r.stop()
 	e2ePost(t, srv.URL, "이지은", 30000)
-	r = e2eStart(t, srv.URL, party, path, key, screen, false)
+	r = e2eStart(t, clock, srv.URL, party, path, key, screen, false)
 	const lee = "💰 이지은님 30,000원 입금 — "
 	e2eWaitFor(t, "이지은's notice", func() bool { return e2eCount(screen, lee) > 0 }, screen)
 	settle(r)
@@ -226,7 +232,7 @@ func TestEndToEnd(t *testing.T) {
 		return false
 	}, screen)
 	r.stop()
-	r = e2eStart(t, srv.URL, party, path, key, screen, false)
+	r = e2eStart(t, clock, srv.URL, party, path, key, screen, false)
 	// The failed attempt set a backoff (30 s); move it forward rather than
 	// wait, as an operator's `requeue` would.
 	pending, err := r.db.Messages(ctx, store.StatePending)
@@ -237,8 +243,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("%d pending messages after the restart, want the one undelivered notice", len(pending))
 	}
 	r.stop()
-	e2eDue(t, path, key, pending[0].ID)
-	r = e2eStart(t, srv.URL, party, path, key, screen, false)
+	e2eDue(t, clock, path, key, pending[0].ID)
+	r = e2eStart(t, clock, srv.URL, party, path, key, screen, false)
 	const park = "💰 박서준님 30,000원 입금 — "
 	e2eWaitFor(t, "박서준's notice", func() bool { return e2eCount(screen, park) > 0 }, screen)
 	settle(r)
@@ -273,10 +279,10 @@ func TestEndToEnd(t *testing.T) {
 
 // e2eDue makes an outbox message due now by failing it once more with no
 // wait, on the stopped database, so the test need not sit out the backoff.
-func e2eDue(t *testing.T, path string, key *store.Cipher, id uint64) {
+func e2eDue(t *testing.T, clock *testbed.Clock, path string, key *store.Cipher, id uint64) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true})
+	db, err := store.Open(ctx, path, store.Options{Cipher: key, NoSync: true, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,3 +197,19 @@ func TestReconcileTextIsPrintable(t *testing.T) {
 		t.Errorf("control characters reached the report:\n%q", stdout)
 	}
 }
+
+// TestReconcileEnglishMoney: the English report writes amounts as the
+// README promises, ₩30,000, and never in Korean won.
+func TestReconcileEnglishMoney(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "reconcile", "--group", filepath.Join(reconcileData, "group.json"),
+		"--transactions", filepath.Join(reconcileData, "transactions.csv"), "--as-of", "2026-11-30", "--lang", "en")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "dues ₩30,000, due on day") {
+		t.Errorf("English report lacks the dues in ₩:\n%s", stdout)
+	}
+	if strings.Contains(stdout, "원") {
+		t.Errorf("English report has an amount in 원:\n%s", stdout)
+	}
+}

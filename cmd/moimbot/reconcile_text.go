@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/moimbot/moimbot/bot"
 	"github.com/moimbot/moimbot/ledger"
 )
 
@@ -16,6 +17,8 @@ type reconcileWords struct {
 	summary, review, candidates, noCandidates, ignoredHeader string
 	paid, unpaid, exempt, notOwed, credit                    string
 	reason                                                   func(ledger.Reason) string
+	// won formats an amount: 30,000원 in Korean, ₩30,000 in English.
+	won func(int64) string
 }
 
 var reconcileLang = map[string]reconcileWords{
@@ -26,6 +29,7 @@ var reconcileLang = map[string]reconcileWords{
 		review: "확인 필요", candidates: "후보", noCandidates: "후보 없음", ignoredHeader: "제외",
 		paid: "✓", unpaid: "✗", exempt: "면제", notOwed: "-", credit: "선납",
 		reason: ledger.Reason.Korean,
+		won:    func(n int64) string { return bot.Won(bot.Korean, n) },
 	},
 	"en": {
 		asOf: "as of %s", dues: "dues %s, due on day %d", name: "Name", balance: "Balance",
@@ -34,6 +38,7 @@ var reconcileLang = map[string]reconcileWords{
 		review: "To review", candidates: "candidates", noCandidates: "no candidates", ignoredHeader: "Ignored",
 		paid: "✓", unpaid: "✗", exempt: "exempt", notOwed: "-", credit: "prepaid",
 		reason: ledger.Reason.String,
+		won:    func(n int64) string { return bot.Won(bot.English, n) },
 	},
 }
 
@@ -43,7 +48,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 	w := bufio.NewWriter(out)
 	lw := reconcileLang[lang]
 	fmt.Fprintf(w, "%s — %s (%s)\n\n", g.Name, fmt.Sprintf(lw.asOf, rep.AsOf.Format("2006-01-02")),
-		fmt.Sprintf(lw.dues, won(g.Dues.Amount), g.Dues.Day))
+		fmt.Sprintf(lw.dues, lw.won(g.Dues.Amount), g.Dues.Day))
 
 	asOf := ledger.MonthOf(rep.AsOf)
 	nameCol := columns(lw.name) + 2
@@ -67,7 +72,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 			}
 			fmt.Fprint(w, padRight(periodCell(ps, lw), cell))
 		}
-		fmt.Fprintln(w, won(ms.Balance))
+		fmt.Fprintln(w, lw.won(ms.Balance))
 		if len(ahead) > 0 {
 			prepaid = append(prepaid, fmt.Sprintf("%s %s", ms.Name, strings.Join(ahead, ", ")))
 		}
@@ -88,7 +93,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 			if l.Match.Outcome != ledger.OutcomeReview {
 				continue
 			}
-			fmt.Fprintf(w, "%s%s — %s", reportLine(l), won(l.Transaction.Amount), printable(lw.reason(l.Match.Reason)))
+			fmt.Fprintf(w, "%s%s — %s", reportLine(l), lw.won(l.Transaction.Amount), printable(lw.reason(l.Match.Reason)))
 			if len(l.Match.Candidates) == 0 {
 				fmt.Fprintf(w, " (%s)\n", lw.noCandidates)
 				continue
@@ -111,7 +116,7 @@ func writeReconcileText(out io.Writer, g *ledger.Group, rep *ledger.Report, lang
 				continue
 			}
 			t := l.Transaction
-			fmt.Fprintf(w, "%s%s %s — %s\n", reportLine(l), t.InoutType, won(t.Amount), printable(lw.reason(l.Match.Reason)))
+			fmt.Fprintf(w, "%s%s %s — %s\n", reportLine(l), t.InoutType, lw.won(t.Amount), printable(lw.reason(l.Match.Reason)))
 		}
 	}
 	return w.Flush()
@@ -154,7 +159,7 @@ func periodCell(ps ledger.PeriodStatus, lw reconcileWords) string {
 	case ledger.StatusPaid:
 		return lw.paid
 	case ledger.StatusPartial:
-		return strings.TrimSuffix(won(ps.Paid), "원")
+		return thousands(ps.Paid)
 	case ledger.StatusExempt:
 		return lw.exempt
 	case ledger.StatusNotOwed:

@@ -15,6 +15,8 @@ const (
 	exitOK    = 0
 	exitError = 1 // the command failed while running
 	exitUsage = 2 // bad subcommand, flag or input
+
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM before it finished (128 + SIGINT)
 )
 
 // env carries what a subcommand may use from the process: arguments, the
@@ -78,6 +80,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return exitOK
+		case ctx.Err() != nil && errors.Is(err, context.Canceled):
+			// Ctrl-C or SIGTERM while the command was working: the
+			// cancellation, not a failure, explains the error.
+			fmt.Fprintf(stderr, "moimbot %s: interrupted\n", name)
+			return exitInterrupted
 		case isUsage(err):
 			fmt.Fprintf(stderr, "moimbot %s: %v\n", name, err)
 			return exitUsage

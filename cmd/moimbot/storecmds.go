@@ -2,19 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"slices"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -44,6 +39,13 @@ func sameFile(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// isDir reports whether path names an existing directory: an output file's
+// directory that does not exist is a mistyped path, a usage error.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // runMigrate opens the database read-write, which runs its migrations.
@@ -97,6 +99,13 @@ func openDB(ctx context.Context, path string, opts store.Options) (*store.DB, er
 func dbError(path string, err error) error {
 	cause := strings.TrimPrefix(err.Error(), "store: open "+path+": ")
 	switch {
+	case errors.Is(err, store.ErrDamaged):
+		// What is damaged, without the store's prefixes (open, verify,
+		// compact, check), and the way back.
+		if i := strings.Index(cause, store.ErrDamaged.Error()); i >= 0 {
+			cause = cause[i:]
+		}
+		return usagef("--db %s: %s; restore a backup with moimbot restore --db %s --from BACKUP", path, cause, path)
 	case errors.Is(err, os.ErrNotExist):
 		return usagef("--db %s: no such file", path)
 	case errors.Is(err, store.ErrSchema):
@@ -119,6 +128,12 @@ func runBackup(ctx context.Context, e env, args []string) error {
 	}
 	if *out == "" {
 		return usagef("--out is required")
+	}
+	if dir := filepath.Dir(*out); !isDir(dir) {
+		return usagef("--out %s: directory %s does not exist", *out, dir)
+	}
+	if isDir(*out) {
+		return usagef("--out %s is a directory", *out)
 	}
 	if sameFile(*out, *dbPath) {
 		return usagef("--out %s is the database itself", *out)
@@ -164,10 +179,16 @@ func runRestore(ctx context.Context, e env, args []string) error {
 	if *from == "" {
 		return usagef("--from is required")
 	}
+	if dir := filepath.Dir(*dbPath); !isDir(dir) {
+		return usagef("--db %s: directory %s does not exist", *dbPath, dir)
+	}
 	if _, err := store.Verify(ctx, *from); err != nil {
 		cause := strings.TrimPrefix(err.Error(), "store: verify "+*from+": ")
-		if errors.Is(err, os.ErrNotExist) {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
 			cause = "no such file"
+		case errors.Is(err, store.ErrDamaged):
+			cause += "; restore another backup with moimbot restore --from OTHER"
 		}
 		return usagef("--from %s: %s", *from, cause)
 	}
@@ -288,7 +309,7 @@ func runCheck(ctx context.Context, e env, args []string) error {
 	}
 	defer db.Close()
 	if err := db.Check(ctx); err != nil {
-		return err
+		return dbError(*dbPath, err)
 	}
 	u, err := db.Usage(ctx)
 	if err != nil {
@@ -296,132 +317,4 @@ func runCheck(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: consistent, schema %d, %d bytes (%d free)\n", *dbPath, store.SchemaVersion, u.FileSize, u.FreeBytes)
 	return nil
-}
-
-func runExport(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("export")
-	dbPath := dbFlag(e, fs)
-	group := fs.String("group", "", "the group's `name` (or id) (required)")
-	format := fs.String("format", "csv", "csv or json")
-	asOfFlag := fs.String("as-of", "", "last month of the status, `YYYY-MM` (default: this month)")
-	if err := parseFlags(e, fs, args); err != nil {
-		return err
-	}
-	if *group == "" {
-		return usagef("--group is required")
-	}
-	if *format != "csv" && *format != "json" {
-		return usagef("--format %q is not csv or json", *format)
-	}
-	asOf := ledger.MonthOf(time.Now().In(ledger.KST()))
-	if *asOfFlag != "" {
-		p, err := ledger.ParsePeriod(*asOfFlag)
-		if err != nil || p.IsZero() {
-			return usagef("--as-of %q is not YYYY-MM", *asOfFlag)
-		}
-		asOf = p
-	}
-	db, err := openDB(ctx, *dbPath, store.Options{ReadOnly: true, Timeout: 500 * time.Millisecond})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	g, err := db.GroupByName(ctx, *group)
-	if errors.Is(err, store.ErrNotFound) {
-		g, err = db.Group(ctx, *group)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return usagef("--group %q: no such group", *group)
-	}
-	if err != nil {
-		return err
-	}
-	ex, err := db.Export(ctx, g.ID, asOf)
-	if err != nil {
-		return err
-	}
-	if *format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ex)
-	}
-	return writeExportCSV(e.stdout, ex)
-}
-
-// writeExportCSV writes three tables separated by empty lines: members ×
-// months (each cell a status), every transaction with its decision, and
-// the manual payments.
-func writeExportCSV(w io.Writer, ex store.Export) error {
-	cw := csv.NewWriter(w)
-	var periods []ledger.Period
-	for _, st := range ex.Statuses {
-		for _, p := range st.Periods {
-			if !slices.Contains(periods, p.Period) {
-				periods = append(periods, p.Period)
-			}
-		}
-	}
-	slices.Sort(periods)
-	head := []string{"member_id", "name"}
-	for _, p := range periods {
-		head = append(head, p.String())
-	}
-	cw.Write(append(head, "balance", "credit"))
-	for _, st := range ex.Statuses {
-		row := []string{cell(st.MemberID), cell(st.Name)}
-		for _, p := range periods {
-			s := ""
-			if i := slices.IndexFunc(st.Periods, func(ps ledger.PeriodStatus) bool { return ps.Period == p }); i >= 0 {
-				s = st.Periods[i].Status.String()
-			}
-			row = append(row, s)
-		}
-		cw.Write(append(row, strconv.FormatInt(st.Balance, 10), strconv.FormatInt(st.Credit, 10)))
-	}
-	cw.Write(nil)
-	cw.Write([]string{"deposit_id", "account", "time", "direction", "text", "amount", "balance", "outcome", "members", "decided_by", "allocations", "reason"})
-	for _, d := range ex.Deposits {
-		var members []string
-		for _, s := range d.Decision.Match.Shares {
-			members = append(members, s.MemberID)
-		}
-		cw.Write([]string{
-			d.Deposit.ID, d.AccountID, d.Deposit.At.In(ledger.KST()).Format(time.DateTime), d.Deposit.Direction.String(),
-			cell(d.Deposit.Text), strconv.FormatInt(d.Deposit.Amount, 10), strconv.FormatInt(d.Deposit.Balance, 10),
-			d.Decision.Match.Outcome.String(), strings.Join(members, " "), cell(d.Decision.By),
-			allocationsCell(d.Allocations), cell(d.Decision.Match.Reason.String()),
-		})
-	}
-	cw.Write(nil)
-	cw.Write([]string{"payment", "member_id", "time", "amount", "by", "note", "voided", "allocations"})
-	for _, p := range ex.Manual {
-		cw.Write([]string{
-			p.Payment.Ref, p.Payment.MemberID, p.Payment.At.In(ledger.KST()).Format(time.DateTime),
-			strconv.FormatInt(p.Payment.Amount, 10), cell(p.By), cell(p.Note), strconv.FormatBool(p.Voided),
-			allocationsCell(p.Allocations),
-		})
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func allocationsCell(as []ledger.Allocation) string {
-	var parts []string
-	for _, a := range as {
-		p := a.Period.String()
-		if a.Credit() {
-			p = "credit"
-		}
-		parts = append(parts, fmt.Sprintf("%s %s %d", a.MemberID, p, a.Amount))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// cell defuses text that a spreadsheet would run as a formula: anyone can
-// put "=..." in a transfer's memo.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

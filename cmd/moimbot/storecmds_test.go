@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/csv"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,10 +105,6 @@ func TestStoreCommandsUsage(t *testing.T) {
 		{"RestoreNoFrom", nil, []string{"restore", "--db", path}, "--from is required"},
 		{"RestoreFromMissing", nil, []string{"restore", "--db", path, "--from", missing}, "--from " + missing + ": no such file"},
 		{"RestoreFromJunk", nil, []string{"restore", "--db", path, "--from", junk}, "--from " + junk},
-		{"ExportNoGroup", nil, []string{"export", "--db", path}, "--group is required"},
-		{"ExportBadFormat", nil, []string{"export", "--db", path, "--group", "독서모임", "--format", "xml"}, `--format "xml" is not csv or json`},
-		{"ExportBadMonth", nil, []string{"export", "--db", path, "--group", "독서모임", "--as-of", "March"}, `--as-of "March"`},
-		{"ExportUnknownGroup", nil, []string{"export", "--db", path, "--group", "없는모임"}, `--group "없는모임": no such group`},
 		{"RotateNoCurrentKey", map[string]string{envNewSecretKey: newKey}, []string{"rotate-key", "--db", path}, "current key: no secret key configured"},
 		{"RotateNoNewKey", map[string]string{store.EnvSecretKey: oldKey}, []string{"rotate-key", "--db", path}, "--new-key-file FILE or MOIMBOT_NEW_SECRET_KEY"},
 		{"RotateBadNewKey", map[string]string{store.EnvSecretKey: oldKey, envNewSecretKey: "c2hvcnQ="}, []string{"rotate-key", "--db", path}, "MOIMBOT_NEW_SECRET_KEY: secret key is not base64 of 32 bytes"},
@@ -182,56 +176,6 @@ func TestBackupAndRestoreCommands(t *testing.T) {
 			if code != exitError || !strings.Contains(stderr, "in use by another moimbot process") {
 				t.Errorf("%s: %d %q, want exit 1 saying the database is in use", args[0], code, stderr)
 			}
-		}
-	})
-}
-
-func TestExportCommand(t *testing.T) {
-	path := storeFixture(t)
-	t.Run("JSON", func(t *testing.T) {
-		code, stdout, stderr := runEnv(t, nil, "export", "--db", path, "--group", "독서모임", "--format", "json", "--as-of", "2024-03")
-		if code != exitOK {
-			t.Fatalf("%d %q", code, stderr)
-		}
-		var ex store.Export
-		if err := json.Unmarshal([]byte(stdout), &ex); err != nil {
-			t.Fatal(err)
-		}
-		if len(ex.Statuses) != 2 || len(ex.Deposits) != 3 || len(ex.Manual) != 1 {
-			t.Fatalf("export = %d statuses, %d deposits, %d manual", len(ex.Statuses), len(ex.Deposits), len(ex.Manual))
-		}
-		if got := ex.Statuses[0].Periods[1].Status; got != ledger.StatusPaid {
-			t.Errorf("m1 February = %v, want paid", got)
-		}
-		if strings.Contains(stdout, secretAccess) || strings.Contains(stdout, "199000000000000000000001") {
-			t.Error("the export holds a token or a fintech_use_num")
-		}
-	})
-	t.Run("CSV", func(t *testing.T) {
-		code, stdout, stderr := runEnv(t, nil, "export", "--db", path, "--group", "g1", "--as-of", "2024-03")
-		if code != exitOK {
-			t.Fatalf("%d %q", code, stderr)
-		}
-		r := csv.NewReader(strings.NewReader(stdout))
-		r.FieldsPerRecord = -1
-		recs, err := r.ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := strings.Join(recs[0], ","), "member_id,name,2024-01,2024-02,2024-03,balance,credit"; got != want {
-			t.Errorf("header = %q, want %q", got, want)
-		}
-		if got, want := strings.Join(recs[1], ","), "m1,김민수,paid,paid,unpaid,-30000,0"; got != want {
-			t.Errorf("m1 = %q, want %q", got, want)
-		}
-		if !strings.Contains(stdout, "deposit_id,account,time") || !strings.Contains(stdout, "m1 2024-01 30000; m1 2024-02 30000") {
-			t.Errorf("deposits table missing:\n%s", stdout)
-		}
-		if !strings.Contains(stdout, `'=HYPERLINK`) {
-			t.Errorf("a formula in a memo is not defused:\n%s", stdout)
-		}
-		if !strings.Contains(stdout, "manual/2,m2") {
-			t.Errorf("manual payments missing:\n%s", stdout)
 		}
 	})
 }

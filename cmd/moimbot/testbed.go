@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,7 +45,7 @@ func runTestbed(ctx context.Context, e env, args []string) error {
 	sim := testbed.New(testbed.Config{RateLimit: *rate, NoMaintenance: *noMaint})
 	demo, err := testbed.SeedDemo(sim, redirects)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("-redirect-uri: %v", err)
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", *addr)
@@ -77,9 +78,12 @@ func runTestbed(ctx context.Context, e env, args []string) error {
 // checkLoopback refuses listen addresses outside the loopback range: the
 // simulator has an unauthenticated admin API.
 func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return usagef("-addr %q: %v", addr, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usagef("-addr %q: the port must be a number from 0 to 65535", addr)
 	}
 	if host == "localhost" {
 		return nil
@@ -103,7 +107,7 @@ func printTestbed(e env, base string, demo testbed.Demo) {
 	for _, a := range demo.Accounts {
 		fmt.Fprintf(w, "  account           %s %s %s (id %s)\n", a.BankName, a.MaskedNum(), a.Alias, a.ID)
 	}
-	fmt.Fprintf(w, "  admin API         %s/testbed/\n", base)
+	fmt.Fprintf(w, "  admin API         %s/testbed/ (lists its routes)\n", base)
 	c, err := openbanking.New(openbanking.Config{BaseURL: base, ClientID: in.ClientID, ClientSecret: in.ClientSecret, RedirectURI: in.RedirectURIs[0]})
 	if err == nil {
 		if u, err := c.AuthorizeURL(openbanking.NewState(), openbanking.AuthorizeOptions{}); err == nil {

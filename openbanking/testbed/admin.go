@@ -12,7 +12,28 @@ import (
 // maxAdminBody bounds admin request bodies.
 const maxAdminBody = 1 << 20
 
+// adminIndex is what GET /testbed/ answers: the admin API's routes.
+const adminIndex = `KFTC Open Banking testbed simulator: admin API (JSON, no authentication)
+
+GET    /testbed/institutions                        institutions (POST adds one)
+GET    /testbed/users                               users (POST adds one)
+GET    /testbed/accounts                            accounts (POST adds one)
+GET    /testbed/accounts/{id}/transactions          an account's transactions
+POST   /testbed/accounts/{id}/transactions          post one: {"inout_type":"입금","print_content":"김민수","amount":30000}
+GET    /testbed/registrations                       accounts registered to institutions
+DELETE /testbed/registrations/{fintech_use_num}     cancel a registration (the bank answers A0304)
+GET    /testbed/faults                              injected faults (POST adds, DELETE clears)
+POST   /testbed/tokens/expire                       expire a user's access tokens
+GET    /testbed/clock                               the simulator's clock (POST sets it)
+GET    /testbed/settings                            settings (POST changes them)
+GET    /testbed/stats                               calls by API (DELETE resets)
+`
+
 func (s *Server) adminRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /testbed/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, adminIndex)
+	})
 	mux.HandleFunc("GET /testbed/institutions", adminGet(s.Institutions))
 	mux.HandleFunc("POST /testbed/institutions", adminCreate(s.AddInstitution))
 	mux.HandleFunc("GET /testbed/users", adminGet(s.Users))

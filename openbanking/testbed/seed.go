@@ -52,7 +52,7 @@ func SeedDemo(s *Server, redirectURIs []string) (Demo, error) {
 	now := s.clock.Now().In(kst)
 	for _, e := range demoHistory(now) {
 		if _, err := s.Post(e.account, e.Posting); err != nil {
-			return Demo{}, fmt.Errorf("testbed: seed demo: %w", err)
+			return Demo{}, err
 		}
 	}
 	return d, nil
@@ -69,7 +69,9 @@ func SeedDemoAccounts(s *Server, redirectURIs []string) (Demo, error) {
 		d   Demo
 		err error
 	)
-	fail := func(err error) (Demo, error) { return Demo{}, fmt.Errorf("testbed: seed demo: %w", err) }
+	// The errors of AddInstitution, AddUser and AddAccount already say
+	// "testbed: …": they are returned as they are.
+	fail := func(err error) (Demo, error) { return Demo{}, err }
 	d.Institution, err = s.AddInstitution(Institution{
 		Name:          "모임봇 데모",
 		ClientID:      DemoClientID,
