@@ -2,7 +2,10 @@
 // platform: the Korean and English messages moimbot posts (deposit notices,
 // status boards, reminders, the treasurer's review requests and warnings),
 // the splitting of long texts to a platform's limit, and the dispatcher that
-// drains the outbox into the chats.
+// drains the outbox into the chats; and the parsing of the group's chat
+// commands (ParseCommand for a whole Telegram message such as "/현황" or
+// "/status@moim_bot 2026-11", ParseArgs for Slack's "/moim status"), with
+// their usage lines and help in both languages from one table.
 //
 // The package declares the Chat interface its adapters implement (today the
 // console adapter in bot/console, which the demo prints through; the
