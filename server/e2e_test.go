@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -54,7 +54,7 @@ func (c *e2eFlakyChat) Send(ctx context.Context, m bot.Message) error {
 // started on the cron scheduler, against a simulator that outlives it.
 type e2eRig struct {
 	db   *store.DB
-	eng  *engine
+	eng  *Engine
 	chat *e2eFlakyChat
 	stop func()
 }
@@ -66,17 +66,17 @@ func e2eStart(t *testing.T, clock *testbed.Clock, srvURL string, party testbed.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, calls, err := newBankClient(openbanking.Config{BaseURL: srvURL, ClientID: party.Institution.ClientID,
+	client, calls, err := NewBankClient(openbanking.Config{BaseURL: srvURL, ClientID: party.Institution.ClientID,
 		ClientSecret: party.Institution.ClientSecret, ClientUseCode: party.Institution.ClientUseCode,
 		RedirectURI: e2eCallback, Sequence: db, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	chat := &e2eFlakyChat{Chat: console.New(screen, console.Options{}), down: down}
-	eng := newEngine(engineParts{db: db, client: client, calls: calls, chats: map[string]bot.Chat{"console": chat}, now: clock.Now,
-		idle: 20 * time.Millisecond, plan: func(store.Group) cron.Schedule { return e2eEvery{150 * time.Millisecond} }})
+	eng := New(Config{DB: db, Client: client, Calls: calls, Chats: map[string]bot.Chat{"console": chat}, Now: clock.Now,
+		Idle: 20 * time.Millisecond, Plan: func(store.Group) cron.Schedule { return e2eEvery{150 * time.Millisecond} }})
 	r := &e2eRig{db: db, eng: eng, chat: chat}
-	wait, err := eng.start(ctx)
+	wait, err := eng.Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,19 +153,19 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, _, err := newBankClient(openbanking.Config{BaseURL: srv.URL, ClientID: party.Institution.ClientID,
+	client, _, err := NewBankClient(openbanking.Config{BaseURL: srv.URL, ClientID: party.Institution.ClientID,
 		ClientSecret: party.Institution.ClientSecret, ClientUseCode: party.Institution.ClientUseCode, RedirectURI: e2eCallback, Sequence: db, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := db.PutGroup(ctx, "test", demoGroup(ledger.MonthOf(clock.Now().In(ledger.KST())), bot.Korean))
+	g, err := db.PutGroup(ctx, "test", testGroup(ledger.MonthOf(clock.Now().In(ledger.KST())), bot.Korean))
 	if err != nil {
 		t.Fatal(err)
 	}
 	consent := func(ctx context.Context, authURL string) (*url.URL, error) {
 		return testbed.Consent(ctx, srv.Client(), authURL, party.User.UserSeqNo, []string{testbed.DemoGroupAccountID}, true)
 	}
-	acct, err := linkAccount(ctx, db, client, g.ID, "test", consent, nil)
+	acct, err := LinkAccount(ctx, db, client, g.ID, "test", consent, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// 2. A status request shows him as paid.
-	if err := r.eng.requestStatus(ctx, g.ID, demoGroupChat, "req-1"); err != nil {
+	if err := r.eng.RequestStatus(ctx, g.ID, testGroupChat, "req-1"); err != nil {
 		t.Fatal(err)
 	}
 	e2eWaitFor(t, "the status board", func() bool { return e2eCount(screen, "📋 독서모임") > 0 }, screen)

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/moimbot/moimbot/store"
 )
 
-// engine is moimbot's main loop. It owns:
+// Engine is moimbot's main loop. It owns:
 //
 //   - polling: one cron entry per linked account on the group's adaptive
 //     schedule (bot.PollSchedule), pulled earlier when a failed pass asked
@@ -30,7 +30,7 @@ import (
 // The cron scheduler runs in Asia/Seoul with Recover and SkipIfStillRunning.
 // Every job body is also a method that takes its instant from e.now, so the
 // demo and the month simulation drive the same code on a virtual clock.
-type engine struct {
+type Engine struct {
 	db       *store.DB
 	sync     *syncer
 	dispatch *bot.Dispatcher
@@ -66,27 +66,30 @@ type pollEntry struct {
 	dueDay int
 }
 
-// pollSchedule returns the schedule an account of g is polled on.
-func (e *engine) pollSchedule(g store.Group) cron.Schedule {
+// PollSchedule returns the schedule an account of g is polled on.
+func (e *Engine) PollSchedule(g store.Group) cron.Schedule {
 	if e.schedule != nil {
 		return e.schedule(g)
 	}
 	return bot.PollSchedule{DueDay: g.Dues.Day}
 }
 
-// retrySchedule is an account's poll schedule, pulled earlier when the last
+// RetrySchedule is an account's poll schedule, pulled earlier when the last
 // pass failed and asked to be retried before the next regular poll. The
 // demo's virtual clock uses it after each pass; on cron, retrySoon does the
 // same, because cron asks for an entry's next slot before the pass runs.
-type retrySchedule struct {
-	base    cron.Schedule
-	retryAt func() time.Time
+type RetrySchedule struct {
+	// Base is the account's regular schedule.
+	Base cron.Schedule
+	// RetryAt returns the time the last pass asked to be retried at, or
+	// the zero time.
+	RetryAt func() time.Time
 }
 
 // Next implements cron.Schedule.
-func (s retrySchedule) Next(t time.Time) time.Time {
-	next := s.base.Next(t)
-	if r := s.retryAt(); r.After(t) && r.Before(next) && !bot.InMaintenance(r) {
+func (s RetrySchedule) Next(t time.Time) time.Time {
+	next := s.Base.Next(t)
+	if r := s.RetryAt(); r.After(t) && r.Before(next) && !bot.InMaintenance(r) {
 		return r
 	}
 	return next
@@ -95,7 +98,7 @@ func (s retrySchedule) Next(t time.Time) time.Time {
 // retrySoon polls the account again at its retry time when a failed pass
 // asked for a retry before the account's next regular poll (cron computed
 // that slot before the pass ran). The retry stops with ctx.
-func (e *engine) retrySoon(ctx context.Context, id string) {
+func (e *Engine) retrySoon(ctx context.Context, id string) {
 	at := e.sync.retryAt(id)
 	if at.IsZero() || bot.InMaintenance(at) {
 		return
@@ -117,7 +120,7 @@ func (e *engine) retrySoon(ctx context.Context, id string) {
 		select {
 		case <-ctx.Done():
 		case <-t.C:
-			e.poll(ctx, id)
+			e.Poll(ctx, id)
 		}
 		e.mu.Lock()
 		delete(e.retrying, id)
@@ -131,7 +134,7 @@ func (e *engine) retrySoon(ctx context.Context, id string) {
 // poll runs one sync pass of an account and wakes the dispatcher when it
 // queued messages. Skips (maintenance, backoff, relink) are logged at debug
 // level; failures at warn.
-func (e *engine) poll(ctx context.Context, accountID string) {
+func (e *Engine) Poll(ctx context.Context, accountID string) {
 	select {
 	case e.slots <- struct{}{}:
 		defer func() { <-e.slots }()
@@ -159,7 +162,7 @@ func (e *engine) poll(ctx context.Context, accountID string) {
 // housekeeping runs the minute job: reminders, expiry warnings, then the
 // poll entries of accounts linked or changed since the last run.
 // It reads the groups and accounts once for all three of its parts.
-func (e *engine) housekeeping(ctx context.Context) {
+func (e *Engine) housekeeping(ctx context.Context) {
 	r, err := e.roster(ctx)
 	if err != nil {
 		e.log.Error("housekeeping", "err", err)
@@ -188,7 +191,7 @@ type roster struct {
 	accounts []store.Account
 }
 
-func (e *engine) roster(ctx context.Context) (roster, error) {
+func (e *Engine) roster(ctx context.Context) (roster, error) {
 	groups, err := e.db.Groups(ctx)
 	if err != nil {
 		return roster{}, err
@@ -204,10 +207,10 @@ func (e *engine) roster(ctx context.Context) (roster, error) {
 	return r, nil
 }
 
-// runReminders posts the reminders that are due at now, catching up what
+// RunReminders posts the reminders that are due at now, catching up what
 // was missed since the last recorded run (within the grace period). It
 // returns how many messages it queued.
-func (e *engine) runReminders(ctx context.Context, now time.Time) (int, error) {
+func (e *Engine) RunReminders(ctx context.Context, now time.Time) (int, error) {
 	r, err := e.roster(ctx)
 	if err != nil {
 		return 0, err
@@ -215,12 +218,12 @@ func (e *engine) runReminders(ctx context.Context, now time.Time) (int, error) {
 	return e.remind(ctx, now, r)
 }
 
-func (e *engine) remind(ctx context.Context, now time.Time, r roster) (int, error) {
+func (e *Engine) remind(ctx context.Context, now time.Time, r roster) (int, error) {
 	groups := r.groups
 	queued := 0
 	var errs []error
 	for _, g := range groups {
-		plan := reminderPlan(g.Settings.Reminder)
+		plan := ReminderPlan(g.Settings.Reminder)
 		if !plan.Enabled || len(g.Settings.Chats) == 0 {
 			continue
 		}
@@ -259,7 +262,7 @@ func (e *engine) remind(ctx context.Context, now time.Time, r roster) (int, erro
 // runExpiryWarnings tells treasurers, 14 and 3 days ahead, that an account's
 // link will expire: the refresh token's expiry, which normal polling keeps
 // pushing back, so the warnings fire only when refreshing keeps failing.
-func (e *engine) runExpiryWarnings(ctx context.Context, now time.Time) (int, error) {
+func (e *Engine) runExpiryWarnings(ctx context.Context, now time.Time) (int, error) {
 	r, err := e.roster(ctx)
 	if err != nil {
 		return 0, err
@@ -267,7 +270,7 @@ func (e *engine) runExpiryWarnings(ctx context.Context, now time.Time) (int, err
 	return e.warnExpiry(ctx, now, r)
 }
 
-func (e *engine) warnExpiry(ctx context.Context, now time.Time, r roster) (int, error) {
+func (e *Engine) warnExpiry(ctx context.Context, now time.Time, r roster) (int, error) {
 	queued := 0
 	var errs []error
 	for _, a := range r.accounts {
@@ -320,11 +323,11 @@ func (e *engine) warnExpiry(ctx context.Context, now time.Time, r roster) (int, 
 // target is at most 1,000 per account per month.
 const statusCallBudget = 970
 
-// requestStatus answers a member's status request in chat: when a group
+// RequestStatus answers a member's status request in chat: when a group
 // account's last sync is older than a minute it syncs first (so a deposit
 // made a moment ago shows), then queues the month's board to chat. requestID
 // makes the reply idempotent (a chat platform's message id).
-func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.ChatRef, requestID string) error {
+func (e *Engine) RequestStatus(ctx context.Context, groupID string, chat bot.ChatRef, requestID string) error {
 	accts, err := e.db.Accounts(ctx, groupID)
 	if err != nil {
 		return err
@@ -357,7 +360,7 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 			e.log.Info("status request answered without a sync: monthly call budget", "account_id", a.ID, "calls", used)
 			continue
 		}
-		e.poll(ctx, a.ID)
+		e.Poll(ctx, a.ID)
 	}
 	g, err := e.db.Group(ctx, groupID)
 	if err != nil {
@@ -387,10 +390,10 @@ func (e *engine) requestStatus(ctx context.Context, groupID string, chat bot.Cha
 	return nil
 }
 
-// start schedules the engine's jobs on a cron scheduler in Asia/Seoul and
+// Start schedules the engine's jobs on a cron scheduler in Asia/Seoul and
 // starts it and the dispatcher. Both stop when ctx is cancelled; wait
 // returns once every running job and the dispatcher have finished.
-func (e *engine) start(ctx context.Context) (wait func(), err error) {
+func (e *Engine) Start(ctx context.Context) (wait func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		if err != nil {
@@ -446,7 +449,7 @@ func (e *engine) start(ctx context.Context) (wait func(), err error) {
 
 // refreshEntries gives every linked account a poll entry (see
 // schedulePolls).
-func (e *engine) refreshEntries(ctx context.Context) error {
+func (e *Engine) refreshEntries(ctx context.Context) error {
 	r, err := e.roster(ctx)
 	if err != nil {
 		return err
@@ -459,7 +462,7 @@ func (e *engine) refreshEntries(ctx context.Context) error {
 // entries of groups whose due day changed, and removes the entries of
 // accounts that are gone, so changes made while moimbot runs need no
 // restart.
-func (e *engine) schedulePolls(ctx context.Context, r roster) {
+func (e *Engine) schedulePolls(ctx context.Context, r roster) {
 	accts, byID := r.accounts, r.byID
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -476,10 +479,10 @@ func (e *engine) schedulePolls(ctx context.Context, r roster) {
 		}
 		id := a.ID
 		job := func() {
-			e.poll(ctx, id)
+			e.Poll(ctx, id)
 			e.retrySoon(ctx, id)
 		}
-		sched := e.pollSchedule(g)
+		sched := e.PollSchedule(g)
 		e.entries[id] = pollEntry{id: e.cron.Schedule(sched, cron.FuncJob(job)), sched: sched, dueDay: g.Dues.Day}
 		if !ok {
 			// The first poll runs now, not at the schedule's next slot.
@@ -494,14 +497,14 @@ func (e *engine) schedulePolls(ctx context.Context, r roster) {
 	}
 }
 
-// reminderPlan converts a group's stored reminder settings.
-func reminderPlan(r store.Reminder) bot.ReminderPlan {
+// ReminderPlan converts a group's stored reminder settings.
+func ReminderPlan(r store.Reminder) bot.ReminderPlan {
 	return bot.ReminderPlan{Enabled: r.Enabled, Days: r.Days, Hour: r.Hour, Minute: r.Minute}
 }
 
-// defaultReminder is the reminder setting of a new group: 3 days before the
+// DefaultReminder is the reminder setting of a new group: 3 days before the
 // due day and on it at 10:00, and an overdue notice 3 days after.
-func defaultReminder() store.Reminder {
+func DefaultReminder() store.Reminder {
 	p := bot.DefaultReminderPlan()
 	return store.Reminder{Enabled: p.Enabled, Days: p.Days, Hour: p.Hour, Minute: p.Minute}
 }
@@ -526,3 +529,32 @@ func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv..
 func (l cronLogger) Error(err error, msg string, kv ...any) {
 	l.log.Error("cron: "+msg, append(kv, "err", err)...)
 }
+
+// Sync runs one sync pass of an account now, outside the schedule (see the
+// package documentation for what a pass does).
+func (e *Engine) Sync(ctx context.Context, accountID string) (SyncResult, error) {
+	return e.sync.Sync(ctx, accountID)
+}
+
+// RetryAt is when the last failed pass of an account asked to be retried,
+// or the zero time when it did not fail.
+func (e *Engine) RetryAt(accountID string) time.Time { return e.sync.retryAt(accountID) }
+
+// Dispatcher is the engine's outbox dispatcher. Start runs it; a caller
+// that steps the engine by hand (the demo) drains it with DispatchOnce.
+func (e *Engine) Dispatcher() *bot.Dispatcher { return e.dispatch }
+
+// Assign records a treasurer's decision that a deposit is a member's,
+// queues the group's notice of it and wakes the dispatcher.
+func (e *Engine) Assign(ctx context.Context, actor, depositID, memberID string) (store.AssignResult, error) {
+	res, err := e.db.Assign(ctx, actor, depositID, memberID, store.AssignOptions{Notify: e.notes.deposit})
+	if err != nil {
+		return res, err
+	}
+	e.dispatch.Wake()
+	return res, nil
+}
+
+// UsePlan replaces the poll schedule of the groups' accounts; call it
+// before Start.
+func (e *Engine) UsePlan(plan func(store.Group) cron.Schedule) { e.schedule = plan }

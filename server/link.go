@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 	"github.com/moimbot/moimbot/store"
 )
 
-// newBankClient returns a KFTC client whose transaction-list calls are
-// counted at the transport (see callCounter). cfg.HTTPClient, when set,
+// NewBankClient returns a KFTC client whose transaction-list calls are
+// counted at the transport (see CallCounter). cfg.HTTPClient, when set,
 // keeps its settings and gets the counting transport in front of its own.
-func newBankClient(cfg openbanking.Config) (*openbanking.Client, *callCounter, error) {
+func NewBankClient(cfg openbanking.Config) (*openbanking.Client, *CallCounter, error) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	// Many accounts are polled concurrently against one host.
 	base.MaxIdleConnsPerHost = 64
@@ -32,7 +32,7 @@ func newBankClient(cfg openbanking.Config) (*openbanking.Client, *callCounter, e
 	if hc.Transport != nil {
 		next = hc.Transport
 	}
-	counter := &callCounter{next: next}
+	counter := &CallCounter{next: next}
 	hc.Transport = counter
 	cfg.HTTPClient = hc
 	c, err := openbanking.New(cfg)
@@ -47,48 +47,62 @@ func newBankClient(cfg openbanking.Config) (*openbanking.Client, *callCounter, e
 // as long for 10,000 accounts, 128 was only 10% faster.
 const maxConcurrentPolls = 32
 
-// engineParts are what an engine is wired from.
-type engineParts struct {
-	db     *store.DB
-	client *openbanking.Client
-	calls  *callCounter
-	chats  map[string]bot.Chat
-	now    func() time.Time
-	log    *slog.Logger
-	idle   time.Duration // the dispatcher's wait when idle; 0: 1 s
-	onSent func(bot.Message)
-	plan   func(store.Group) cron.Schedule
-	grace  time.Duration
+// Config is what an Engine is wired from. DB, Client and Calls are
+// required; the rest have defaults.
+type Config struct {
+	// DB is the open database.
+	DB *store.DB
+	// Client is the KFTC client, and Calls the counter NewBankClient
+	// returned with it.
+	Client *openbanking.Client
+	Calls  *CallCounter
+	// Chats are the chat adapters by platform name ("telegram", "slack",
+	// "console").
+	Chats map[string]bot.Chat
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives the engine's log; nil discards it.
+	Log *slog.Logger
+	// Idle is the dispatcher's wait when nothing is due; 0 means 1 s.
+	Idle time.Duration
+	// OnSent, when set, is called with each message a chat accepted.
+	OnSent func(bot.Message)
+	// Plan is the poll schedule of a group's accounts; nil means
+	// bot.PollSchedule on the group's due day.
+	Plan func(store.Group) cron.Schedule
+	// Grace is how late a reminder may still be posted after downtime; 0
+	// means bot.DefaultReminderGrace.
+	Grace time.Duration
 }
 
-// newEngine wires an engine; it does no I/O.
-func newEngine(p engineParts) *engine {
-	if p.now == nil {
-		p.now = time.Now
+// New wires an engine; it does no I/O.
+func New(p Config) *Engine {
+	if p.Now == nil {
+		p.Now = time.Now
 	}
-	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
 	}
-	if p.grace == 0 {
-		p.grace = bot.DefaultReminderGrace
+	if p.Grace == 0 {
+		p.Grace = bot.DefaultReminderGrace
 	}
-	notes := &notifier{now: p.now, log: p.log, grace: p.grace}
-	p.db.SetDeadLetter(notes.deadLetter)
-	s := newSyncer(p.db, p.client, p.calls, p.now, p.log)
+	notes := &notifier{now: p.Now, log: p.Log, grace: p.Grace}
+	p.DB.SetDeadLetter(notes.deadLetter)
+	s := newSyncer(p.DB, p.Client, p.Calls, p.Now, p.Log)
 	s.notify, s.relink = notes.deposit, notes.relink
-	d := &bot.Dispatcher{Outbox: outbox{p.db}, Chats: p.chats, Now: p.now, Log: p.log, Idle: p.idle,
-		OnDead: notes.onDead, OnSent: p.onSent}
-	return &engine{db: p.db, sync: s, dispatch: d, notes: notes, now: p.now, log: p.log, schedule: p.plan, grace: p.grace,
+	d := &bot.Dispatcher{Outbox: outbox{p.DB}, Chats: p.Chats, Now: p.Now, Log: p.Log, Idle: p.Idle,
+		OnDead: notes.onDead, OnSent: p.OnSent}
+	return &Engine{db: p.DB, sync: s, dispatch: d, notes: notes, now: p.Now, log: p.Log, schedule: p.Plan, grace: p.Grace,
 		slots: make(chan struct{}, maxConcurrentPolls)}
 }
 
-// linkAccount links a group's bank account the way a treasurer does: the
+// LinkAccount links a group's bank account the way a treasurer does: the
 // client builds the authorization URL, consent is given (in a browser, or
 // by script through consent, which returns the redirect to the callback),
 // the code is exchanged for a token pair, which is stored encrypted, and
 // the account the bank lists is linked to the group for polling. pick
 // chooses the account among those listed; nil takes the first.
-func linkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, groupID, actor string,
+func LinkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, groupID, actor string,
 	consent func(ctx context.Context, authorizeURL string) (*url.URL, error),
 	pick func([]openbanking.Account) (openbanking.Account, bool)) (store.Account, error) {
 	state := openbanking.NewState()

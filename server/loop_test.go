@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -135,8 +135,8 @@ type loopEnv struct {
 
 	db     *store.DB
 	client *openbanking.Client
-	calls  *callCounter
-	eng    *engine
+	calls  *CallCounter
+	eng    *Engine
 	group  store.Group
 	acct   store.Account
 }
@@ -172,7 +172,7 @@ func newLoopEnvClock(t *testing.T, clock *testbed.Clock) *loopEnv {
 		t.Fatal(err)
 	}
 	env.open()
-	g := demoGroup(ledger.MonthOf(env.clock.Now()), bot.Korean)
+	g := testGroup(ledger.MonthOf(env.clock.Now()), bot.Korean)
 	g.Settings.Chats = []store.ChatRef{{Platform: loopGroupChat.Platform, ID: loopGroupChat.ID}}
 	g.Settings.Treasurers = []store.ChatUser{{Platform: loopTreasurerChat.Platform, ID: loopTreasurerChat.ID}}
 	if env.group, err = env.db.PutGroup(env.ctx, "test", g); err != nil {
@@ -190,7 +190,7 @@ func (env *loopEnv) open() {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	client, calls, err := newBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.party.Institution.ClientID,
+	client, calls, err := NewBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.party.Institution.ClientID,
 		ClientSecret: env.party.Institution.ClientSecret, ClientUseCode: env.party.Institution.ClientUseCode,
 		RedirectURI: loopCallback, HTTPClient: &http.Client{Transport: env.tr}, Now: env.clock.Now, Sequence: db,
 		Timeout: 10 * time.Second, Retry: env.retry})
@@ -198,8 +198,8 @@ func (env *loopEnv) open() {
 		t.Fatal(err)
 	}
 	env.db, env.client, env.calls = db, client, calls
-	env.eng = newEngine(engineParts{db: db, client: client, calls: calls,
-		chats: map[string]bot.Chat{loopGroupChat.Platform: env.chat}, now: env.clock.Now})
+	env.eng = New(Config{DB: db, Client: client, Calls: calls,
+		Chats: map[string]bot.Chat{loopGroupChat.Platform: env.chat}, Now: env.clock.Now})
 }
 
 // reopen closes the database and opens the same file again with a new
@@ -240,7 +240,7 @@ func (env *loopEnv) linkBank(accountIDs []string, bank string) store.Account {
 			return openbanking.Account{}, false
 		}
 	}
-	a, err := linkAccount(env.ctx, env.db, env.client, env.group.ID, "test", consent, pick)
+	a, err := LinkAccount(env.ctx, env.db, env.client, env.group.ID, "test", consent, pick)
 	if err != nil {
 		t.Fatalf("linkAccount: %v", err)
 	}
@@ -261,11 +261,11 @@ func (env *loopEnv) deposit(text string, amount int64) {
 	env.post("입금", text, amount, env.clock.Now())
 }
 
-func (env *loopEnv) sync() (syncResult, error) {
+func (env *loopEnv) sync() (SyncResult, error) {
 	return env.eng.sync.Sync(env.ctx, env.acct.ID)
 }
 
-func (env *loopEnv) mustSync() syncResult {
+func (env *loopEnv) mustSync() SyncResult {
 	env.t.Helper()
 	res, err := env.sync()
 	if err != nil {
@@ -967,7 +967,7 @@ func TestLoopConcurrentAccountsShareRefresh(t *testing.T) {
 	env.sim.ResetStats()
 
 	var wg sync.WaitGroup
-	results := make([]syncResult, 2)
+	results := make([]SyncResult, 2)
 	errs := make([]error, 2)
 	for i, a := range []store.Account{group, personal} {
 		wg.Go(func() { results[i], errs[i] = env.eng.sync.Sync(env.ctx, a.ID) })
@@ -1005,8 +1005,8 @@ func TestLoopBackoff(t *testing.T) {
 	if err := env.sim.InjectFault(testbed.Fault{API: testbed.APITransactionList, HTTPStatus: 500, Count: 10}); err != nil {
 		t.Fatal(err)
 	}
-	base := env.eng.pollSchedule(env.group)
-	sched := retrySchedule{base: base, retryAt: func() time.Time { return env.eng.sync.retryAt(env.acct.ID) }}
+	base := env.eng.PollSchedule(env.group)
+	sched := RetrySchedule{Base: base, RetryAt: func() time.Time { return env.eng.sync.retryAt(env.acct.ID) }}
 
 	// Nominal waits 1, 2, 4 minutes, jittered to between half and all.
 	for i, bound := range []struct{ lo, hi time.Duration }{
@@ -1032,7 +1032,7 @@ func TestLoopBackoff(t *testing.T) {
 			t.Fatalf("failure %d: retry at %s is not before the base schedule's next poll %s; the test needs it earlier", n, retryAt, next)
 		}
 		if got := sched.Next(now); !got.Equal(retryAt) {
-			t.Errorf("failure %d: retrySchedule.Next = %s, want the retry at %s", n, got, retryAt)
+			t.Errorf("failure %d: RetrySchedule.Next = %s, want the retry at %s", n, got, retryAt)
 		}
 
 		// Right away, and a second before the retry: skipped without a call.
@@ -1058,7 +1058,7 @@ func TestLoopBackoff(t *testing.T) {
 		t.Errorf("retryAt = %s after a success, want none", r)
 	}
 	if got := sched.Next(env.clock.Now()); !got.Equal(base.Next(env.clock.Now())) {
-		t.Errorf("retrySchedule.Next = %s after a success, want the base schedule's %s", got, base.Next(env.clock.Now()))
+		t.Errorf("RetrySchedule.Next = %s after a success, want the base schedule's %s", got, base.Next(env.clock.Now()))
 	}
 	// The backoff starts over.
 	env.clock.Advance(time.Minute)
@@ -1145,7 +1145,7 @@ func TestLoopRetrySoon(t *testing.T) {
 			if err := env.sim.InjectFault(testbed.Fault{API: testbed.APITransactionList, HTTPStatus: 500, Count: 2}); err != nil {
 				t.Fatal(err)
 			}
-			env.eng.poll(ctx, env.acct.ID)
+			env.eng.Poll(ctx, env.acct.ID)
 			retryAt := env.eng.sync.retryAt(env.acct.ID)
 			if retryAt.IsZero() {
 				t.Fatal("the failed pass asked for no retry")
@@ -1210,7 +1210,7 @@ func TestLoopRetrySchedule(t *testing.T) {
 		{"RetryBeforeMaintenance", loopKST(2026, 11, 20, 23, 45, 0), loopKST(2026, 11, 20, 23, 48, 0), loopKST(2026, 11, 20, 23, 48, 0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := retrySchedule{base: base, retryAt: func() time.Time { return tc.retryAt }}
+			s := RetrySchedule{Base: base, RetryAt: func() time.Time { return tc.retryAt }}
 			if got := s.Next(tc.t); !got.Equal(tc.want) {
 				t.Errorf("Next(%s) = %s, want %s", tc.t.Format(time.TimeOnly), got.In(ledger.KST()), tc.want)
 			}
@@ -1232,7 +1232,7 @@ func TestLoopReminders(t *testing.T) {
 		if _, err := env.db.AddManualPayment(env.ctx, "test", env.group.ID, ledger.Payment{MemberID: "m01", Amount: 30000, At: loopStart}, "현금"); err != nil {
 			t.Fatal(err)
 		}
-		n, err := env.eng.runReminders(env.ctx, dMinus3)
+		n, err := env.eng.RunReminders(env.ctx, dMinus3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1260,7 +1260,7 @@ func TestLoopReminders(t *testing.T) {
 		if want := "reminder/" + env.group.ID + "/2026-11/-3/test:group"; ms[0].Key != want {
 			t.Errorf("reminder key %q, want %q", ms[0].Key, want)
 		}
-		if n, err := env.eng.runReminders(env.ctx, dMinus3.Add(time.Minute)); err != nil || n != 0 {
+		if n, err := env.eng.RunReminders(env.ctx, dMinus3.Add(time.Minute)); err != nil || n != 0 {
 			t.Errorf("runReminders at 10:01 = %d, %v; want 0, nil", n, err)
 		}
 		if got := env.messages(loopGroupChat, bot.KindReminder); len(got) != 1 {
@@ -1285,7 +1285,7 @@ func TestLoopReminders(t *testing.T) {
 			if _, err := env.db.RecordRun(env.ctx, job(env), dayBefore); err != nil {
 				t.Fatal(err)
 			}
-			n, err := env.eng.runReminders(env.ctx, tc.now)
+			n, err := env.eng.RunReminders(env.ctx, tc.now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1298,7 +1298,7 @@ func TestLoopReminders(t *testing.T) {
 					tc.now.Format(time.DateTime), n, got, tc.wantKeys)
 			}
 			// A second pass a minute later posts nothing more.
-			if n, err := env.eng.runReminders(env.ctx, tc.now.Add(time.Minute)); err != nil || n != 0 {
+			if n, err := env.eng.RunReminders(env.ctx, tc.now.Add(time.Minute)); err != nil || n != 0 {
 				t.Errorf("runReminders a minute later = %d, %v; want 0, nil", n, err)
 			}
 		})
@@ -1314,7 +1314,7 @@ func TestLoopReminders(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		n, err := env.eng.runReminders(env.ctx, dMinus3)
+		n, err := env.eng.RunReminders(env.ctx, dMinus3)
 		if err != nil || n != 0 {
 			t.Errorf("runReminders with everyone paid = %d, %v; want 0, nil", n, err)
 		}
@@ -1332,7 +1332,7 @@ func TestLoopReminders(t *testing.T) {
 
 	t.Run("Reopened", func(t *testing.T) {
 		env := newLoopEnv(t)
-		if n, err := env.eng.runReminders(env.ctx, dMinus3); err != nil || n != 1 {
+		if n, err := env.eng.RunReminders(env.ctx, dMinus3); err != nil || n != 1 {
 			t.Fatalf("runReminders at D−3 = %d, %v; want 1, nil", n, err)
 		}
 		env.reopen()
@@ -1344,7 +1344,7 @@ func TestLoopReminders(t *testing.T) {
 			t.Errorf("LastRun after reopening = %s, want %s", last, dMinus3)
 		}
 		for _, at := range []time.Time{dMinus3, dMinus3.Add(time.Minute), dMinus3.Add(3 * time.Hour)} {
-			if n, err := env.eng.runReminders(env.ctx, at); err != nil || n != 0 {
+			if n, err := env.eng.RunReminders(env.ctx, at); err != nil || n != 0 {
 				t.Errorf("new engine, runReminders at %s = %d, %v; want 0, nil", at.Format(time.TimeOnly), n, err)
 			}
 		}
@@ -1563,7 +1563,7 @@ func TestLoopRequestStatus(t *testing.T) {
 	}
 
 	before := env.simCalls(testbed.APITransactionList)
-	if err := env.eng.requestStatus(env.ctx, env.group.ID, loopGroupChat, "r1"); err != nil {
+	if err := env.eng.RequestStatus(env.ctx, env.group.ID, loopGroupChat, "r1"); err != nil {
 		t.Fatal(err)
 	}
 	if got := env.simCalls(testbed.APITransactionList) - before; got != 1 {
@@ -1577,7 +1577,7 @@ func TestLoopRequestStatus(t *testing.T) {
 	env.deposit("이지은", 30000)
 	env.clock.Advance(10 * time.Second)
 	before = env.simCalls(testbed.APITransactionList)
-	if err := env.eng.requestStatus(env.ctx, env.group.ID, loopGroupChat, "r2"); err != nil {
+	if err := env.eng.RequestStatus(env.ctx, env.group.ID, loopGroupChat, "r2"); err != nil {
 		t.Fatal(err)
 	}
 	if got := env.simCalls(testbed.APITransactionList) - before; got != 0 {
@@ -1588,7 +1588,7 @@ func TestLoopRequestStatus(t *testing.T) {
 	}
 	// The same request again (a redelivered chat update) queues nothing new.
 	n := len(env.messages(loopGroupChat, bot.KindBoard))
-	if err := env.eng.requestStatus(env.ctx, env.group.ID, loopGroupChat, "r2"); err != nil {
+	if err := env.eng.RequestStatus(env.ctx, env.group.ID, loopGroupChat, "r2"); err != nil {
 		t.Fatal(err)
 	}
 	if got := len(env.messages(loopGroupChat, bot.KindBoard)); got != n {
@@ -1649,7 +1649,7 @@ func TestLoopDuesMonth(t *testing.T) {
 func TestLoopLinkTakenByAnotherGroup(t *testing.T) {
 	env := newLoopEnv(t)
 	first := env.link()
-	other := demoGroup(ledger.MonthOf(env.clock.Now()), bot.Korean)
+	other := testGroup(ledger.MonthOf(env.clock.Now()), bot.Korean)
 	other.Name = "등산모임"
 	g2, err := env.db.PutGroup(env.ctx, "test", other)
 	if err != nil {
@@ -1658,7 +1658,7 @@ func TestLoopLinkTakenByAnotherGroup(t *testing.T) {
 	consent := func(ctx context.Context, authURL string) (*url.URL, error) {
 		return testbed.Consent(ctx, env.srv.Client(), authURL, env.party.User.UserSeqNo, []string{testbed.DemoGroupAccountID}, true)
 	}
-	if _, err := linkAccount(env.ctx, env.db, env.client, g2.ID, "test", consent, nil); err == nil || !strings.Contains(err.Error(), "already linked to another group") {
+	if _, err := LinkAccount(env.ctx, env.db, env.client, g2.ID, "test", consent, nil); err == nil || !strings.Contains(err.Error(), "already linked to another group") {
 		t.Errorf("linking another group's account: err = %v", err)
 	}
 	if again := env.link(); again.ID != first.ID {
@@ -1673,7 +1673,7 @@ func TestLoopReminderExpires(t *testing.T) {
 	env := newLoopEnv(t)
 	dMinus3 := loopKST(2026, 11, 22, 10, 0, 0)
 	env.clock.Set(dMinus3)
-	if n, err := env.eng.runReminders(env.ctx, dMinus3); err != nil || n != 1 {
+	if n, err := env.eng.RunReminders(env.ctx, dMinus3); err != nil || n != 1 {
 		t.Fatalf("runReminders = %d, %v; want 1", n, err)
 	}
 	// moimbot is down (or the chat is) until 17:00.
@@ -1701,7 +1701,7 @@ func TestLoopStatusRespectsCallBudget(t *testing.T) {
 	}
 	env.clock.Advance(2 * time.Minute)
 	env.sim.ResetStats()
-	if err := env.eng.requestStatus(env.ctx, env.group.ID, loopGroupChat, "r1"); err != nil {
+	if err := env.eng.RequestStatus(env.ctx, env.group.ID, loopGroupChat, "r1"); err != nil {
 		t.Fatal(err)
 	}
 	if n := env.simCalls(testbed.APITransactionList); n != 0 {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package server
 
 // The scale benchmarks of the main loop: the engine's real parts (the KFTC
 // client over loopback HTTP, the simulator, a bbolt file with fsync, the
@@ -8,7 +8,7 @@ package main
 // 10,000 linked accounts. They are benchmarks only, so `go test ./...` never
 // runs them:
 //
-//	go test -run '^$' -bench Scale -benchtime 1x -timeout 30m ./cmd/moimbot
+//	go test -run '^$' -bench Scale -benchtime 1x -timeout 30m ./server
 //
 // BenchmarkScalePollCycle links 10,000 accounts, gives each one new deposit
 // and polls every account once, scalePollWorkers at a time: wall time of
@@ -109,8 +109,8 @@ type scaleEnv struct {
 	path    string
 
 	db    *store.DB
-	eng   *engine
-	calls *callCounter
+	eng   *Engine
+	calls *CallCounter
 	chat  *scaleChat
 	logs  *scaleLog
 
@@ -233,15 +233,15 @@ func (env *scaleEnv) open(noSync bool) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	client, calls, err := newBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.inst.ClientID,
+	client, calls, err := NewBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.inst.ClientID,
 		ClientSecret: env.inst.ClientSecret, ClientUseCode: env.inst.ClientUseCode, RedirectURI: scaleCallback,
 		Now: env.clock.Now, Sequence: db})
 	if err != nil {
 		b.Fatal(err)
 	}
 	env.db, env.calls = db, calls
-	env.eng = newEngine(engineParts{db: db, client: client, calls: calls,
-		chats: map[string]bot.Chat{scalePlatform: env.chat}, now: env.clock.Now, log: slog.New(env.logs)})
+	env.eng = New(Config{DB: db, Client: client, Calls: calls,
+		Chats: map[string]bot.Chat{scalePlatform: env.chat}, Now: env.clock.Now, Log: slog.New(env.logs)})
 }
 
 // reopen closes the store and opens it again, with or without fsync.
@@ -269,7 +269,7 @@ func scaleGroup(id string, i int, month ledger.Period) store.Group {
 // scaleLinkAccount links through linkAccount itself.
 func scaleLinkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, groupID string,
 	consent func(context.Context, string) (*url.URL, error)) (store.Account, error) {
-	return linkAccount(ctx, db, client, groupID, store.ActorCLI, consent, nil)
+	return LinkAccount(ctx, db, client, groupID, store.ActorCLI, consent, nil)
 }
 
 // advance moves the clock on by scaleStep, and further while the next ten
@@ -484,7 +484,7 @@ func BenchmarkScalePollCycle(b *testing.B) {
 // at a time, capturing the requests the simulator receives.
 func (env *scaleEnv) callsAlone(ctx context.Context) scaleCycleStats {
 	b := env.b
-	client, _, err := newBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.inst.ClientID,
+	client, _, err := NewBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.inst.ClientID,
 		ClientSecret: env.inst.ClientSecret, ClientUseCode: env.inst.ClientUseCode, RedirectURI: scaleCallback,
 		Now: env.clock.Now, Sequence: &scaleSequence{next: 1 << 40}})
 	if err != nil {
@@ -689,7 +689,7 @@ func (env *scaleEnv) delays(ctx context.Context, rounds int) scaleDelays {
 				if before != nil {
 					before(i)
 				}
-				env.eng.poll(ctx, env.accounts[i].id)
+				env.eng.Poll(ctx, env.accounts[i].id)
 				return nil
 			})
 			if err != nil {

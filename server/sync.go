@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -47,8 +47,8 @@ var (
 	errNeedsRelink = errors.New("account needs a new link")
 )
 
-// syncResult is what one sync pass did.
-type syncResult struct {
+// SyncResult is what one sync pass did.
+type SyncResult struct {
 	New        []store.Ingested
 	Duplicates int
 	// Calls is the number of transaction-list calls made.
@@ -64,7 +64,7 @@ type syncResult struct {
 type syncer struct {
 	db     *store.DB
 	client *openbanking.Client
-	calls  *callCounter
+	calls  *CallCounter
 	now    func() time.Time
 	log    *slog.Logger
 	// notify builds the messages of new deposits; relink builds the
@@ -89,7 +89,7 @@ type accountState struct {
 	retryAt  time.Time
 }
 
-func newSyncer(db *store.DB, client *openbanking.Client, calls *callCounter, now func() time.Time, log *slog.Logger) *syncer {
+func newSyncer(db *store.DB, client *openbanking.Client, calls *CallCounter, now func() time.Time, log *slog.Logger) *syncer {
 	return &syncer{db: db, client: client, calls: calls, now: now, log: log,
 		sessions: make(map[string]*openbanking.Session), accounts: make(map[string]*accountState)}
 }
@@ -144,13 +144,13 @@ func (s *syncer) retryAt(accountID string) time.Time {
 // account for relinking and tells the treasurer once. Transient and
 // rate-limit errors (after the client's own retries) back off exponentially
 // with jitter; a maintenance answer is not retried.
-func (s *syncer) Sync(ctx context.Context, accountID string) (syncResult, error) {
+func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error) {
 	st := s.state(accountID)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
-	var res syncResult
+	var res SyncResult
 	acct, err := s.db.Account(ctx, accountID)
 	if err != nil {
 		return res, fmt.Errorf("sync %s: %w", accountID, err)
@@ -372,10 +372,10 @@ func fromStoreToken(t store.Token) openbanking.Token {
 		UserSeqNo: t.UserSeqNo, ExpiresAt: t.ExpiresAt, RefreshExpiresAt: t.RefreshExpiresAt, ClientUseCode: t.ClientUseCode}
 }
 
-// callCounter counts transaction-list calls at the HTTP transport, so every
+// CallCounter counts transaction-list calls at the HTTP transport, so every
 // attempt the client makes (retries included) is counted, in total and for
 // the pass whose context carries a tracker.
-type callCounter struct {
+type CallCounter struct {
 	next  http.RoundTripper
 	total atomic.Int64
 }
@@ -384,13 +384,13 @@ type callTrackerKey struct{}
 
 // track returns a context whose transaction-list calls are also counted in
 // the returned counter.
-func (c *callCounter) track(ctx context.Context) (context.Context, *atomic.Int64) {
+func (c *CallCounter) track(ctx context.Context) (context.Context, *atomic.Int64) {
 	n := new(atomic.Int64)
 	return context.WithValue(ctx, callTrackerKey{}, n), n
 }
 
 // RoundTrip implements http.RoundTripper.
-func (c *callCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+func (c *CallCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if strings.Contains(r.URL.Path, "/account/transaction_list/") {
 		c.total.Add(1)
 		if n, ok := r.Context().Value(callTrackerKey{}).(*atomic.Int64); ok {
@@ -398,4 +398,36 @@ func (c *callCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return c.next.RoundTrip(r)
+}
+
+// bankTransactions converts the client's rows to the ledger's.
+func bankTransactions(rows []openbanking.Transaction) []ledger.BankTransaction {
+	out := make([]ledger.BankTransaction, 0, len(rows))
+	for _, t := range rows {
+		inout := "출금"
+		if t.IsDeposit() {
+			inout = "입금"
+		}
+		out = append(out, ledger.BankTransaction{
+			Date: t.Date, Time: t.Time, InoutType: inout, PrintContent: t.PrintContent,
+			Amount: abs(t.Amount), AfterBalance: t.AfterBalance, At: t.At,
+		})
+	}
+	return out
+}
+
+// deposits converts the client's rows to the store's input.
+func deposits(rows []openbanking.Transaction) []ledger.Deposit {
+	out := make([]ledger.Deposit, 0, len(rows))
+	for _, t := range bankTransactions(rows) {
+		out = append(out, t.Deposit(""))
+	}
+	return out
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/openbanking"
 	"github.com/moimbot/moimbot/openbanking/testbed"
+	"github.com/moimbot/moimbot/server"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -120,7 +121,8 @@ type demo struct {
 	base    string
 	db      *store.DB
 	dbPath  string
-	eng     *engine
+	bank    *openbanking.Client
+	eng     *server.Engine
 	group   store.Group
 	account store.Account
 	party   testbed.Demo
@@ -193,15 +195,16 @@ func (d *demo) run(ctx context.Context, month ledger.Period, start, end time.Tim
 	}
 	defer d.db.Close()
 
-	client, calls, err := newBankClient(openbanking.Config{BaseURL: d.base, ClientID: d.party.Institution.ClientID,
+	var calls *server.CallCounter
+	d.bank, calls, err = server.NewBankClient(openbanking.Config{BaseURL: d.base, ClientID: d.party.Institution.ClientID,
 		ClientSecret: d.party.Institution.ClientSecret, ClientUseCode: d.party.Institution.ClientUseCode,
 		RedirectURI: callback, Now: d.clock.Now, Sequence: d.db})
 	if err != nil {
 		return err
 	}
 	chat := console.New(d.w, console.Options{Color: d.color, Now: d.clock.Now, Label: d.label})
-	d.eng = newEngine(engineParts{db: d.db, client: client, calls: calls, chats: map[string]bot.Chat{"console": chat},
-		now: d.clock.Now, onSent: d.onSent})
+	d.eng = server.New(server.Config{DB: d.db, Client: d.bank, Calls: calls, Chats: map[string]bot.Chat{"console": chat},
+		Now: d.clock.Now, OnSent: d.onSent})
 
 	if err := d.setup(ctx, month); err != nil {
 		return err
@@ -240,28 +243,10 @@ func (d *demo) onSent(m bot.Message) {
 	d.sent = append(d.sent, sentNotice{at: d.clock.Now(), msg: m})
 }
 
-// demoGroup is the 독서모임 of the story: eight members, 30,000원 due on
-// the 25th from month start, 정하늘 exempt, 한지호 known by his nickname
-// 지호짱.
-func demoGroup(start ledger.Period, lang bot.Lang) store.Group {
-	g := ledger.Group{Name: "독서모임", Dues: ledger.DuesRule{Amount: 30000, Day: demoDueDay, Start: start}, Ignore: []string{"이자"}}
-	for i, name := range []string{"김민수", "이지은", "박서준", "최유나", "정하늘", "강도윤", "윤서연", "한지호"} {
-		g.Members = append(g.Members, ledger.Member{ID: fmt.Sprintf("m%02d", i+1), Name: name})
-	}
-	g.Members[4].Exempt = true
-	g.Members[7].Aliases = []ledger.Alias{{Text: "지호짱"}}
-	return store.Group{Group: g, Settings: store.GroupSettings{
-		Language:   string(lang),
-		Reminder:   defaultReminder(),
-		Chats:      []store.ChatRef{{Platform: demoGroupChat.Platform, ID: demoGroupChat.ID}},
-		Treasurers: []store.ChatUser{{Platform: demoTreasurerChat.Platform, ID: demoTreasurerChat.ID}},
-	}}
-}
-
 // setup creates the group and links its account through the OAuth code
 // flow, with the consent page's form submitted by script.
 func (d *demo) setup(ctx context.Context, month ledger.Period) (err error) {
-	if d.group, err = d.db.PutGroup(ctx, store.ActorCLI, demoGroup(month, d.lang)); err != nil {
+	if d.group, err = d.db.PutGroup(ctx, store.ActorCLI, server.DemoGroup(month, demoDueDay, d.lang, demoGroupChat, demoTreasurerChat)); err != nil {
 		return err
 	}
 	d.say("🏁 moimbot 데모 — %s: 회원 %d명, 매월 %d일 %s, 정하늘님 면제, 한지호님은 별명 \"지호짱\"으로 등록",
@@ -272,7 +257,7 @@ func (d *demo) setup(ctx context.Context, month ledger.Period) (err error) {
 	consent := func(ctx context.Context, authURL string) (*url.URL, error) {
 		return testbed.Consent(ctx, nil, authURL, d.party.User.UserSeqNo, []string{testbed.DemoGroupAccountID}, true)
 	}
-	if d.account, err = linkAccount(ctx, d.db, d.eng.sync.client, d.group.ID, store.ActorCLI, consent, nil); err != nil {
+	if d.account, err = server.LinkAccount(ctx, d.db, d.bank, d.group.ID, store.ActorCLI, consent, nil); err != nil {
 		return err
 	}
 	tok, err := d.db.Token(ctx, d.account.TokenName)
@@ -365,7 +350,7 @@ func (d *demo) status(ctx context.Context, why string) error {
 		d.say("💬 이지은: /현황 — 마지막 조회가 1분보다 오래됐으면 먼저 조회합니다",
 			"💬 이지은: /status — moimbot syncs first when the last sync is older than a minute")
 	}
-	return d.eng.requestStatus(ctx, d.group.ID, demoGroupChat, why)
+	return d.eng.RequestStatus(ctx, d.group.ID, demoGroupChat, why)
 }
 
 // assign plays the treasurer tapping the review message's button.
@@ -379,7 +364,7 @@ func (d *demo) assign(ctx context.Context) error {
 			continue
 		}
 		d.say("👆 총무가 DM에서 [회원 선택]을 누르고 강도윤님을 골랐습니다", "👆 The treasurer taps [Choose member] in the DM and picks 강도윤")
-		res, err := d.db.Assign(ctx, demoTreasurerChat.String(), it.Deposit.ID, "m06", store.AssignOptions{Notify: d.eng.notes.deposit})
+		res, err := d.eng.Assign(ctx, demoTreasurerChat.String(), it.Deposit.ID, "m06")
 		if err != nil {
 			return err
 		}
@@ -387,7 +372,6 @@ func (d *demo) assign(ctx context.Context) error {
 			d.say("📚 %s 강도윤님의 별칭으로 기억합니다. 다음 달부터는 자동으로 확인합니다.", "📚 %s is now an alias of 강도윤, matched automatically from next month on",
 				quotedObject(res.Learned.Text, d.lang))
 		}
-		d.eng.dispatch.Wake()
 		return nil
 	}
 	return errors.New("demo: the deposit to assign is not in the review queue")
@@ -402,7 +386,7 @@ func (d *demo) expireToken(ctx context.Context) error {
 	}
 	d.sim.ExpireUserTokens(d.party.User.UserSeqNo)
 	d.say("🧪 (시뮬레이터) 은행이 총무의 액세스 토큰을 만료시켰습니다", "🧪 (simulator) the bank expires the treasurer's access token")
-	res, err := d.eng.sync.Sync(ctx, d.account.ID)
+	res, err := d.eng.Sync(ctx, d.account.ID)
 	if err != nil {
 		return err
 	}
@@ -424,8 +408,8 @@ func (d *demo) expireToken(ctx context.Context) error {
 // it moves the simulator clock, waits the scaled real time, runs what is due
 // and delivers the queued messages.
 func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep) error {
-	sched := d.eng.pollSchedule(d.group)
-	plan := reminderPlan(d.group.Settings.Reminder)
+	sched := d.eng.PollSchedule(d.group)
+	plan := server.ReminderPlan(d.group.Settings.Reminder)
 	secs := int((time.Duration(float64(end.Sub(start)) / d.speed)).Round(time.Second).Seconds())
 	pace := fmt.Sprintf("약 %d초에", secs)
 	if d.lang == bot.English {
@@ -467,10 +451,10 @@ func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep
 			i++
 		}
 		if !nextPoll.After(now) {
-			d.eng.poll(ctx, d.account.ID)
-			nextPoll = retrySchedule{base: sched, retryAt: func() time.Time { return d.eng.sync.retryAt(d.account.ID) }}.Next(now)
+			d.eng.Poll(ctx, d.account.ID)
+			nextPoll = server.RetrySchedule{Base: sched, RetryAt: func() time.Time { return d.eng.RetryAt(d.account.ID) }}.Next(now)
 		}
-		if _, err := d.eng.runReminders(ctx, now); err != nil {
+		if _, err := d.eng.RunReminders(ctx, now); err != nil {
 			return err
 		}
 		if err := d.deliver(ctx); err != nil {
@@ -547,7 +531,7 @@ func (w *dayWriter) Write(p []byte) (int, error) {
 // deliver runs the dispatcher until nothing is due.
 func (d *demo) deliver(ctx context.Context) error {
 	for range 100 {
-		n, err := d.eng.dispatch.DispatchOnce(ctx)
+		n, err := d.eng.Dispatcher().DispatchOnce(ctx)
 		if err != nil {
 			return err
 		}
@@ -624,10 +608,10 @@ func (d *demo) keep(ctx context.Context, dir string) error {
 		d.base, testbed.DemoGroupAccountID)
 	d.say("  데이터베이스 %s (백업: go run ./cmd/moimbot backup --db %s --out backup.db)",
 		"  database %s (backup: go run ./cmd/moimbot backup --db %s --out backup.db)", d.dbPath, d.dbPath)
-	d.eng.schedule = func(store.Group) cron.Schedule { return bot.FixedSchedule{Every: time.Minute} }
+	d.eng.UsePlan(func(store.Group) cron.Schedule { return bot.FixedSchedule{Every: time.Minute} })
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wait, err := d.eng.start(ctx)
+	wait, err := d.eng.Start(ctx)
 	if err != nil {
 		return err
 	}
@@ -641,31 +625,6 @@ func (d *demo) keep(ctx context.Context, dir string) error {
 	d.say("▶ 멈췄습니다. 데이터베이스는 %s에 남아 있으니 다 보셨으면 지워 주세요.",
 		"▶ Stopped. The database stays in %s; remove it when you are done.", dir)
 	return nil
-}
-
-// bankTransactions converts the client's rows to the ledger's.
-func bankTransactions(rows []openbanking.Transaction) []ledger.BankTransaction {
-	out := make([]ledger.BankTransaction, 0, len(rows))
-	for _, t := range rows {
-		inout := "출금"
-		if t.IsDeposit() {
-			inout = "입금"
-		}
-		out = append(out, ledger.BankTransaction{
-			Date: t.Date, Time: t.Time, InoutType: inout, PrintContent: t.PrintContent,
-			Amount: abs(t.Amount), AfterBalance: t.AfterBalance, At: t.At,
-		})
-	}
-	return out
-}
-
-// deposits converts the client's rows to the store's input.
-func deposits(rows []openbanking.Transaction) []ledger.Deposit {
-	out := make([]ledger.Deposit, 0, len(rows))
-	for _, t := range bankTransactions(rows) {
-		out = append(out, t.Deposit(""))
-	}
-	return out
 }
 
 // padRight pads s with spaces to n terminal columns, counting East Asian wide
@@ -691,13 +650,6 @@ func columns(s string) int {
 		}
 	}
 	return cols
-}
-
-func abs(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // thousands formats n with thousands separators: 1,310.

@@ -1,0 +1,39 @@
+// Package server is the long-running moimbot: the engine that polls the
+// linked bank accounts, posts notices and reminders and drains the outbox;
+// the sync pass; linking an account through the KFTC consent flow; and the
+// notifier that renders what the store queued. It is the application layer
+// between the pieces it wires: the store (package store), the KFTC client
+// (package openbanking) and the platform-neutral chat side (package bot),
+// which never import each other. Chat adapters (bot/console, bot/telegram)
+// implement bot.Chat and are handed to it by the command that configures it
+// (cmd/moimbot), so this package imports no adapter.
+//
+// # The main loop
+//
+// The Engine is what runs for months without anyone watching. It
+// owns a robfig/cron scheduler in Asia/Seoul with Recover and
+// SkipIfStillRunning, and on it:
+//
+//   - one poll entry per linked account, on the group's adaptive schedule
+//     (bot.PollSchedule: often around the due day and in the evening, rarely
+//     otherwise, never in the bank's 23:50–00:10 maintenance window); a failed
+//     pass backs off 1, 2, 4 … minutes with jitter, on a timer of its own;
+//   - a minute job for the reminders and the token-expiry warnings, caught
+//     up after downtime from the last run stored in the database;
+//   - a daily job that prunes the outbox;
+//   - beside the scheduler, the outbox dispatcher (bot.Dispatcher), woken
+//     whenever a pass or a job queued a message.
+//
+// One pass of an account (Engine.Sync) reads the transaction list by
+// time from the stored cursor minus 15 minutes to now, every page, and hands
+// the rows to store.DB.Ingest, which deduplicates, matches, allocates, queues
+// the notices and advances the cursor in one transaction: a crash mid-pass
+// loses nothing and repeats nothing. The access token is refreshed three
+// weeks before it expires and once on O0003, the rotated pair stored before
+// it is used; a link the bank no longer honours marks the account for
+// relinking and tells the treasurer once. The notifier renders
+// what the store queued in the group's language.
+//
+// Everything takes its time from an injected clock, so the demo and the
+// tests drive the same code on a virtual one.
+package server
