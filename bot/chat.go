@@ -58,8 +58,20 @@ type Message struct {
 	Text string
 	// Buttons are rows of buttons under the message.
 	Buttons [][]Button
+	// Edit, when set, is the platform's id of a message the bot sent to
+	// Chat earlier: Send replaces that message's text and buttons instead
+	// of posting a new one (the treasurer's review message, once decided).
+	Edit string
+	// File, when set, is sent as a document with Text as its caption.
+	File *File
 	// Attempt counts delivery attempts: 1 for the first.
 	Attempt int
+}
+
+// File is a document attached to a message.
+type File struct {
+	Name string
+	Data []byte
 }
 
 // Chat delivers messages to one platform. Send returns nil once the platform
