@@ -18,6 +18,8 @@ var _ bot.Outbox = outbox{}
 // payload is what an outbox message carries besides its text.
 type payload struct {
 	Buttons [][]bot.Button `json:"buttons,omitempty"`
+	// Edit is the platform's id of the message this one replaces.
+	Edit string `json:"edit,omitempty"`
 }
 
 // Claim implements bot.Outbox.
@@ -36,7 +38,7 @@ func (o outbox) Claim(ctx context.Context, now time.Time, limit int) ([]bot.Mess
 				// Deliver the text without its buttons rather than not at all.
 				p = payload{}
 			}
-			bm.Buttons = p.Buttons
+			bm.Buttons, bm.Edit = p.Buttons, p.Edit
 		}
 		out = append(out, bm)
 	}
@@ -67,8 +69,8 @@ func (o outbox) MarkFailed(ctx context.Context, id uint64, retryAfter time.Durat
 func outgoing(groupID string, m bot.Message) store.OutboxMessage {
 	om := store.OutboxMessage{Key: m.Key, GroupID: groupID, Chat: store.ChatRef{Platform: m.Chat.Platform, ID: m.Chat.ID},
 		Kind: m.Kind, Text: m.Text}
-	if len(m.Buttons) > 0 {
-		raw, err := json.Marshal(payload{Buttons: m.Buttons})
+	if len(m.Buttons) > 0 || m.Edit != "" {
+		raw, err := json.Marshal(payload{Buttons: m.Buttons, Edit: m.Edit})
 		if err != nil {
 			panic(fmt.Sprintf("marshal buttons: %v", err)) // plain strings cannot fail
 		}

@@ -1,0 +1,583 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moimbot/moimbot/bot"
+	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/store"
+)
+
+// Router answers the chat commands and button taps of every group: it is
+// the bot.Handler that chat adapters deliver updates to. Commands are
+// parsed by package bot; the router finds the chat's group, checks who may
+// do what (a treasurer's command from anyone else changes nothing),
+// applies the change through the store (which audits it under the caller's
+// chat user) and queues the reply in the outbox under a key made from the
+// update's id, so a redelivered update is not answered twice.
+//
+// Not built yet, and answered as such: /setup, /link, /iam, /treasurer,
+// /history and /export.
+type Router struct {
+	e *Engine
+}
+
+// Router returns the engine's command router.
+func (e *Engine) Router() *Router { return &Router{e: e} }
+
+var _ bot.Handler = (*Router)(nil)
+
+// request is one update being handled.
+type request struct {
+	u     bot.Update
+	g     store.Group
+	found bool // g is the chat's group
+	lang  bot.Lang
+	n     int // replies queued so far
+}
+
+func (q *request) actor() string { return q.user().String() }
+
+func (q *request) user() store.ChatUser {
+	return store.ChatUser{Platform: q.u.From.Platform, ID: q.u.From.ID}
+}
+
+func (q *request) treasurer() bool { return q.found && q.g.Settings.IsTreasurer(q.user()) }
+
+// HandleUpdate implements bot.Handler.
+func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
+	q := &request{u: u, lang: bot.Korean}
+	g, ok, err := r.groupOf(ctx, u)
+	if err != nil {
+		r.e.log.Error("router: find the chat's group", "chat", u.Chat.String(), "err", err)
+		return bot.Reply(q.lang, bot.ReplyFailed)
+	}
+	if ok {
+		q.g, q.found, q.lang = g, true, bot.ParseLang(g.Settings.Language)
+	}
+	switch {
+	case u.Tap != nil:
+		return r.tap(ctx, q)
+	case u.Membership != nil:
+		// Following a moved or left chat in the store comes with the
+		// Telegram adapter's wiring.
+		r.e.log.Info("router: membership changed", "chat", u.Chat.String(), "removed", u.Membership.Removed, "moved_to", u.Membership.MovedTo)
+		return ""
+	}
+	cmd, err := bot.ParseCommand(u.Text, u.Bot)
+	var usage *bot.UsageError
+	switch {
+	case errors.Is(err, bot.ErrNotCommand), errors.Is(err, bot.ErrOtherBot):
+		return ""
+	case errors.Is(err, bot.ErrUnknownCommand):
+		word, _, _ := strings.Cut(strings.TrimSpace(u.Text), " ")
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyUnknownCommand, word))
+		return ""
+	case errors.As(err, &usage):
+		r.reply(ctx, q, usage.Usage(q.lang))
+		return ""
+	case err != nil:
+		r.e.log.Error("router: parse", "err", err)
+		return ""
+	}
+	if err := r.run(ctx, q, cmd); err != nil {
+		r.e.log.Error("router: command failed", "command", string(cmd.Name), "chat", u.Chat.String(), "err", err)
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyFailed))
+	}
+	return ""
+}
+
+// groupOf finds the group of the update's chat: the group posting to it,
+// or, in a direct message, the only group the user is a treasurer of.
+func (r *Router) groupOf(ctx context.Context, u bot.Update) (store.Group, bool, error) {
+	gs, err := r.e.db.Groups(ctx)
+	if err != nil {
+		return store.Group{}, false, err
+	}
+	chat := store.ChatRef{Platform: u.Chat.Platform, ID: u.Chat.ID}
+	var mine []store.Group
+	for _, g := range gs {
+		if slices.Contains(g.Settings.Chats, chat) {
+			return g, true, nil
+		}
+		if u.Private && g.Settings.IsTreasurer(store.ChatUser{Platform: u.From.Platform, ID: u.From.ID}) {
+			mine = append(mine, g)
+		}
+	}
+	if len(mine) == 1 {
+		return mine[0], true, nil
+	}
+	return store.Group{}, false, nil
+}
+
+// run executes a parsed command.
+func (r *Router) run(ctx context.Context, q *request, cmd bot.Command) error {
+	switch cmd.Name {
+	case bot.CmdHelp:
+		return r.help(ctx, q)
+	case bot.CmdSetup, bot.CmdLink, bot.CmdIAm, bot.CmdTreasurer, bot.CmdHistory, bot.CmdExport:
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNotYet, string(cmd.Name)))
+		return nil
+	}
+	if !q.found {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoGroup))
+		return nil
+	}
+	switch cmd.Name {
+	case bot.CmdStatus:
+		return r.status(ctx, q, cmd)
+	case bot.CmdUnpaid:
+		return r.unpaid(ctx, q)
+	case bot.CmdMembers:
+		return r.members(ctx, q)
+	}
+	// The rest change the group or spend bank calls: treasurers only.
+	if !q.treasurer() {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNotTreasurer))
+		return nil
+	}
+	switch cmd.Name {
+	case bot.CmdMember:
+		return r.member(ctx, q, cmd)
+	case bot.CmdDues:
+		return r.dues(ctx, q, cmd)
+	case bot.CmdPaid:
+		return r.paid(ctx, q, cmd)
+	case bot.CmdReview:
+		return r.review(ctx, q)
+	case bot.CmdRemind:
+		return r.remind(ctx, q)
+	case bot.CmdSync:
+		return r.sync(ctx, q)
+	case bot.CmdSettings:
+		return r.settings(ctx, q, cmd)
+	}
+	return fmt.Errorf("command %q has no handler", cmd.Name)
+}
+
+// reply queues text to the update's chat; replies to one update are keyed
+// "reply/<update id>/<n>".
+func (r *Router) reply(ctx context.Context, q *request, text string, buttons ...[]bot.Button) {
+	r.send(ctx, q, q.u.Chat, "", text, buttons)
+}
+
+// send queues text to chat, replacing the bot's message edit when set.
+func (r *Router) send(ctx context.Context, q *request, chat bot.ChatRef, edit, text string, buttons [][]bot.Button) {
+	q.n++
+	key := "reply/" + q.u.ID + "/" + strconv.Itoa(q.n)
+	parts := bot.Split(text, bot.Limit(chat.Platform))
+	var msgs []store.OutboxMessage
+	for i, p := range parts {
+		m := bot.Message{Key: key, Chat: chat, Kind: bot.KindReply, Text: p}
+		if len(parts) > 1 {
+			m.Key += "#" + strconv.Itoa(i+1)
+		}
+		if i == len(parts)-1 {
+			m.Buttons, m.Edit = buttons, edit
+		}
+		msgs = append(msgs, outgoing(q.g.ID, m))
+	}
+	if _, err := r.e.db.Enqueue(ctx, msgs...); err != nil {
+		r.e.log.Error("router: queue a reply", "chat", chat.String(), "err", err)
+		return
+	}
+	r.e.dispatch.Wake()
+}
+
+func (r *Router) help(ctx context.Context, q *request) error {
+	who := bot.RoleAnyone
+	if q.treasurer() {
+		who = bot.RoleTreasurer
+	}
+	where := bot.PlaceGroup
+	if q.u.Private {
+		where = bot.PlaceDM
+	}
+	var b strings.Builder
+	if q.lang == bot.English {
+		b.WriteString("moimbot keeps track of who has paid the group's dues.\n")
+	} else {
+		b.WriteString("모임봇은 모임통장에 누가 회비를 냈는지 챙겨 드려요.\n")
+	}
+	for _, h := range bot.HelpCommands(q.lang, who, where) {
+		b.WriteString("\n/" + string(h.Name))
+		if q.lang == bot.Korean && h.Korean != "" {
+			b.WriteString(" (/" + h.Korean + ")")
+		}
+		b.WriteString(" — " + h.Description)
+	}
+	r.reply(ctx, q, b.String())
+	return nil
+}
+
+// status posts a month's board: the current dues month through the
+// engine (which syncs first when the last read is stale), another month
+// from what is stored.
+func (r *Router) status(ctx context.Context, q *request, cmd bot.Command) error {
+	now := r.e.now()
+	current := duesMonth(q.g.Dues.Day, now)
+	month := cmd.MonthAt(current)
+	if month == current {
+		return r.e.RequestStatus(ctx, q.g.ID, q.u.Chat, q.u.ID)
+	}
+	bk, err := r.e.db.Book(ctx, q.g.ID)
+	if err != nil {
+		return err
+	}
+	text := bot.StatusBoard(bot.BoardInput{Lang: q.lang, Group: &q.g.Group, Statuses: bk.Statuses(month), Month: month,
+		Due: month.DueDate(q.g.Dues.Day, ledger.KST()), AsOf: now})
+	r.reply(ctx, q, text)
+	return nil
+}
+
+// unpaid posts who has not paid the current month, as the reminders do.
+func (r *Router) unpaid(ctx context.Context, q *request) error {
+	bk, err := r.e.db.Book(ctx, q.g.ID)
+	if err != nil {
+		return err
+	}
+	now := r.e.now()
+	month := duesMonth(q.g.Dues.Day, now)
+	due := month.DueDate(q.g.Dues.Day, ledger.KST())
+	kind, days := bot.ReminderBefore, int(due.Sub(now).Hours()/24)
+	if now.After(endOfDay(due)) {
+		kind, days = bot.ReminderOverdue, int(now.Sub(due).Hours()/24)
+	}
+	text, ok := bot.Reminder(bot.ReminderInput{Lang: q.lang, Group: &q.g.Group, Statuses: bk.Statuses(month), Month: month,
+		Due: due, Kind: kind, DaysLeft: days})
+	if !ok {
+		text = bot.Reply(q.lang, bot.ReplyNobodyOwes, month.String())
+	}
+	r.reply(ctx, q, text)
+	return nil
+}
+
+// endOfDay is the midnight that ends t's day in KST.
+func endOfDay(t time.Time) time.Time {
+	y, m, d := t.In(ledger.KST()).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, ledger.KST())
+}
+
+func (r *Router) members(ctx context.Context, q *request) error {
+	var lines []string
+	n := 0
+	for _, m := range q.g.Members {
+		if m.Left != 0 && m.Left < ledger.MonthOf(r.e.now().In(ledger.KST())) {
+			continue
+		}
+		n++
+		line := m.ID + " " + m.Name
+		if m.Exempt {
+			line += map[bool]string{true: " (exempt)", false: " (면제)"}[q.lang == bot.English]
+		}
+		if amt := q.g.Dues.Amount; m.Dues > 0 && m.Dues != amt {
+			line += " · " + bot.Won(q.lang, m.Dues)
+		}
+		for i, a := range m.Aliases {
+			sep := ", "
+			if i == 0 {
+				sep = " · "
+			}
+			line += sep + a.Text
+		}
+		lines = append(lines, line)
+	}
+	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMembers, n, strings.Join(lines, "\n")))
+	return nil
+}
+
+// findMember finds the member a command names, by id or by name. It
+// replies and reports false when there is none or more than one.
+func (r *Router) findMember(ctx context.Context, q *request, name string) (ledger.Member, bool) {
+	var found []ledger.Member
+	for _, m := range q.g.Members {
+		if m.ID == name || m.Name == name {
+			found = append(found, m)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], true
+	case 0:
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoMember, name))
+	default:
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyAmbiguous, name))
+	}
+	return ledger.Member{}, false
+}
+
+func (r *Router) member(ctx context.Context, q *request, cmd bot.Command) error {
+	if cmd.Sub == bot.SubAdd {
+		for _, m := range q.g.Members {
+			if m.Name == cmd.Member && (m.Left == 0 || m.Left >= ledger.MonthOf(r.e.now().In(ledger.KST()))) {
+				r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberExists, m.Name))
+				return nil
+			}
+		}
+		m := ledger.Member{Name: cmd.Member, Dues: cmd.Amount, Joined: duesMonth(q.g.Dues.Day, r.e.now())}
+		if m.Joined < q.g.Dues.Start {
+			m.Joined = 0
+		}
+		for _, a := range cmd.Aliases {
+			m.Aliases = append(m.Aliases, ledger.Alias{Text: a})
+		}
+		m, err := r.e.db.PutMember(ctx, q.actor(), q.g.ID, m)
+		if err != nil {
+			return err
+		}
+		dues := q.g.Dues.Amount
+		if m.Dues > 0 {
+			dues = m.Dues
+		}
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberAdded, m.Name, bot.Won(q.lang, dues)))
+		return nil
+	}
+	m, ok := r.findMember(ctx, q, cmd.Member)
+	if !ok {
+		return nil
+	}
+	switch cmd.Sub {
+	case bot.SubRemove:
+		g := q.g
+		i := slices.IndexFunc(g.Members, func(x ledger.Member) bool { return x.ID == m.ID })
+		g.Members = slices.Delete(slices.Clone(g.Members), i, i+1)
+		_, err := r.e.db.PutGroup(ctx, q.actor(), g)
+		if err == nil {
+			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberRemoved, m.Name))
+			return nil
+		}
+		// A member with payments stays on the books: they leave after
+		// the current month instead.
+		m.Left = duesMonth(q.g.Dues.Day, r.e.now())
+		if _, err := r.e.db.PutMember(ctx, q.actor(), q.g.ID, m); err != nil {
+			return err
+		}
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberLeft, m.Name, m.Left.String()))
+	case bot.SubAlias:
+		for _, a := range cmd.Aliases {
+			if !slices.ContainsFunc(m.Aliases, func(x ledger.Alias) bool { return x.Text == a }) {
+				m.Aliases = append(m.Aliases, ledger.Alias{Text: a})
+			}
+		}
+		m, err := r.e.db.PutMember(ctx, q.actor(), q.g.ID, m)
+		if err != nil {
+			return err
+		}
+		var texts []string
+		for _, a := range m.Aliases {
+			texts = append(texts, a.Text)
+		}
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyAliasesAdded, m.Name, strings.Join(texts, ", ")))
+	case bot.SubExempt:
+		m.Exempt = cmd.On
+		if _, err := r.e.db.PutMember(ctx, q.actor(), q.g.ID, m); err != nil {
+			return err
+		}
+		key := bot.ReplyExempt
+		if !cmd.On {
+			key = bot.ReplyNotExempt
+		}
+		r.reply(ctx, q, bot.Reply(q.lang, key, m.Name))
+	}
+	return nil
+}
+
+func (r *Router) dues(ctx context.Context, q *request, cmd bot.Command) error {
+	g := q.g
+	g.Dues.Amount = cmd.Amount
+	if cmd.DueDay != 0 {
+		g.Dues.Day = cmd.DueDay
+	}
+	if _, err := r.e.db.PutGroup(ctx, q.actor(), g); err != nil {
+		return err
+	}
+	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyDuesSet, bot.Won(q.lang, g.Dues.Amount), g.Dues.Day))
+	return nil
+}
+
+func (r *Router) paid(ctx context.Context, q *request, cmd bot.Command) error {
+	m, ok := r.findMember(ctx, q, cmd.Member)
+	if !ok {
+		return nil
+	}
+	if _, err := r.e.db.AddManualPayment(ctx, q.actor(), q.g.ID, ledger.Payment{MemberID: m.ID, Amount: cmd.Amount}, "chat: /paid"); err != nil {
+		return err
+	}
+	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyPaidRecorded, m.Name, bot.Won(q.lang, cmd.Amount)))
+	return nil
+}
+
+// review sends the treasurer, by DM, every deposit waiting for a decision,
+// each with its buttons.
+func (r *Router) review(ctx context.Context, q *request) error {
+	items, err := r.e.db.Review(ctx, q.g.ID)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNothingToReview))
+		return nil
+	}
+	dm := q.u.From.Ref()
+	for _, it := range items {
+		text, buttons := bot.Review(bot.ReviewInput{Lang: q.lang, Group: &q.g.Group, DepositID: it.Deposit.ID, Deposit: it.Deposit, Match: it.Match})
+		r.send(ctx, q, dm, "", text, buttons)
+	}
+	if !q.u.Private {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyReviewSent, len(items)))
+	}
+	return nil
+}
+
+// remind posts the current month's reminder to the group's chats now.
+func (r *Router) remind(ctx context.Context, q *request) error {
+	if q.u.Private {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyGroupOnly))
+		return nil
+	}
+	return r.unpaid(ctx, q)
+}
+
+// sync reads the group's accounts now, unless the last read is under a
+// minute old (each read is a billed call).
+func (r *Router) sync(ctx context.Context, q *request) error {
+	accts, err := r.e.db.Accounts(ctx, q.g.ID)
+	if err != nil {
+		return err
+	}
+	if len(accts) == 0 {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoAccount))
+		return nil
+	}
+	n := 0
+	for _, a := range accts {
+		cur, err := r.e.db.Cursor(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if !bot.Stale(cur.FetchedAt, r.e.now()) {
+			continue
+		}
+		res, err := r.e.Sync(ctx, a.ID)
+		if err != nil {
+			r.e.log.Warn("router: sync", "account_id", a.ID, "err", err)
+			continue
+		}
+		n += len(res.New)
+	}
+	r.e.dispatch.Wake()
+	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplySyncQueued, n))
+	return nil
+}
+
+func (r *Router) settings(ctx context.Context, q *request, cmd bot.Command) error {
+	g := q.g
+	s := &g.Settings
+	switch cmd.Setting {
+	case "":
+		reminders := "끔"
+		if q.lang == bot.English {
+			reminders = "off"
+		}
+		if s.Reminder.Enabled {
+			reminders = fmt.Sprintf("%v %02d:%02d", s.Reminder.Days, s.Reminder.Hour, s.Reminder.Minute)
+		}
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplySettings, string(q.lang), g.Dues.Day, reminders))
+		return nil
+	case bot.SettingLanguage:
+		s.Language = string(cmd.Lang)
+	case bot.SettingDueDay:
+		g.Dues.Day = cmd.DueDay
+	case bot.SettingReminders:
+		s.Reminder.Enabled = cmd.On
+	case bot.SettingRemindDays:
+		s.Reminder.Days = slices.Clone(cmd.Days)
+	case bot.SettingRemindTime:
+		s.Reminder.Hour, s.Reminder.Minute = cmd.Hour, cmd.Minute
+	default:
+		return fmt.Errorf("setting %q has no handler", cmd.Setting)
+	}
+	if _, err := r.e.db.PutGroup(ctx, q.actor(), g); err != nil {
+		return err
+	}
+	r.reply(ctx, q, bot.Reply(bot.ParseLang(s.Language), bot.ReplySettingChanged))
+	return nil
+}
+
+// tap applies a treasurer's button: assign:<deposit>:<member>,
+// ignore:<deposit>, pick:<deposit>. The message with the buttons is
+// edited to show the outcome and who decided; a second tap, or a tap by
+// someone who is not a treasurer, changes nothing.
+func (r *Router) tap(ctx context.Context, q *request) string {
+	action, rest, _ := strings.Cut(q.u.Tap.Data, ":")
+	depositID, memberID, _ := strings.Cut(rest, ":")
+	rec, err := r.e.db.Deposit(ctx, depositID)
+	if err != nil {
+		r.e.log.Warn("router: tap on an unknown deposit", "deposit_id", depositID, "err", err)
+		return bot.Reply(q.lang, bot.ReplyFailed)
+	}
+	// The deposit's group decides who may tap: a treasurer of several
+	// groups gets the review DMs of all of them in one chat.
+	if !q.found || q.g.ID != rec.Decision.GroupID {
+		g, err := r.e.db.Group(ctx, rec.Decision.GroupID)
+		if err != nil {
+			r.e.log.Warn("router: the deposit's group", "deposit_id", depositID, "err", err)
+			return bot.Reply(q.lang, bot.ReplyFailed)
+		}
+		q.g, q.found, q.lang = g, true, bot.ParseLang(g.Settings.Language)
+	}
+	if !q.treasurer() {
+		return bot.Reply(q.lang, bot.ReplyNotTreasurer)
+	}
+	if !rec.InReview {
+		return bot.Reply(q.lang, bot.ReplyTapAlready)
+	}
+	who := q.u.From.Name
+	if who == "" {
+		who = q.u.From.ID
+	}
+	text, _ := bot.Review(bot.ReviewInput{Lang: q.lang, Group: &q.g.Group, DepositID: depositID, Deposit: rec.Deposit, Match: rec.Decision.Match})
+	switch action {
+	case "assign":
+		m, ok := q.g.Member(memberID)
+		if !ok {
+			return bot.Reply(q.lang, bot.ReplyFailed)
+		}
+		if _, err := r.e.Assign(ctx, q.actor(), depositID, memberID); err != nil {
+			r.e.log.Error("router: assign", "deposit_id", depositID, "err", err)
+			return bot.Reply(q.lang, bot.ReplyFailed)
+		}
+		done := bot.Reply(q.lang, bot.ReplyTapDone, m.Name)
+		r.send(ctx, q, q.u.Chat, q.u.Tap.Message, text+"\n\n"+bot.Reply(q.lang, bot.ReplyTapDecided, done, who), nil)
+		return done
+	case "ignore":
+		if err := r.e.db.Ignore(ctx, q.actor(), depositID, "chat: not dues"); err != nil {
+			r.e.log.Error("router: ignore", "deposit_id", depositID, "err", err)
+			return bot.Reply(q.lang, bot.ReplyFailed)
+		}
+		done := bot.Reply(q.lang, bot.ReplyTapIgnored)
+		r.send(ctx, q, q.u.Chat, q.u.Tap.Message, text+"\n\n"+bot.Reply(q.lang, bot.ReplyTapDecided, done, who), nil)
+		return done
+	case "pick":
+		var rows [][]bot.Button
+		for _, m := range q.g.Members {
+			data := "assign:" + depositID + ":" + m.ID
+			if m.Exempt || len(data) > bot.MaxButtonData {
+				continue
+			}
+			rows = append(rows, []bot.Button{{Text: m.Name, Data: data}})
+		}
+		if data := "ignore:" + depositID; len(data) <= bot.MaxButtonData {
+			rows = append(rows, []bot.Button{{Text: bot.Reply(q.lang, bot.ReplyTapIgnored), Data: data}})
+		}
+		r.send(ctx, q, q.u.Chat, q.u.Tap.Message, text+"\n\n"+bot.Reply(q.lang, bot.ReplyTapPick), rows)
+		return ""
+	}
+	return bot.Reply(q.lang, bot.ReplyFailed)
+}
