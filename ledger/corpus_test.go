@@ -68,6 +68,7 @@ func evaluate(t *testing.T, dir string) evaluation {
 		e.groups++
 		m := NewMatcher(def.Group)
 		name := filepath.Base(f)
+		before := e
 		for i, d := range cf.Deposits {
 			e.deposits++
 			at, err := time.ParseInLocation("2006-01-02150405", d.Date+d.Time, KST())
@@ -121,6 +122,9 @@ func evaluate(t *testing.T, dir string) evaluation {
 				}
 			}
 		}
+		auto, correct, belonging := e.auto-before.auto, e.correct-before.correct, e.belonging-before.belonging
+		t.Logf("%s: precision %.2f%% (%d/%d), coverage %.1f%% (%d/%d)", name,
+			100*float64(correct)/float64(max(auto, 1)), correct, auto, 100*float64(correct)/float64(max(belonging, 1)), correct, belonging)
 	}
 	t.Logf("%s: %d groups, %d deposits, %d belong to members", dir, e.groups, e.deposits, e.belonging)
 	t.Logf("precision %.2f%% (%d/%d), coverage %.2f%% (%d/%d), member deposits ignored: %d",
@@ -151,11 +155,12 @@ func TestCorpus(t *testing.T) {
 // the matcher by authors who had not read it (testdata/heldout). They are
 // dense with hard cases by design (about a quarter of the members'
 // deposits are labelled review), so coverage is reported, not gated;
-// precision must stay at 99% and no member's money may be ignored.
+// precision must stay at 99.5%, as on the corpus, and no member's money
+// may be ignored.
 func TestHeldOut(t *testing.T) {
 	e := evaluate(t, "heldout")
-	if e.precision() < 0.99 {
-		t.Errorf("precision %.4f below 0.99", e.precision())
+	if e.precision() < 0.995 {
+		t.Errorf("precision %.4f below 0.995", e.precision())
 	}
 }
 

@@ -17,6 +17,9 @@ type analysis struct {
 	doubtKind wordKind // the strongest kind of doubt word: interest, refund, then payment service
 	extras    []string // unknown text, in order
 	truncated bool     // the bank may have cut the text
+	// straddled holds what is left of a name when a group word glued to it
+	// takes its edge (지원 of 반지원 in 미술반지원): another reading.
+	straddled []string
 }
 
 // Match decides whose money d is. It never fails: whatever it cannot place
@@ -46,6 +49,13 @@ func (m *Matcher) analyse(text string) analysis {
 	a.truncated = m.mayBeTruncated(a.ct)
 	a.hits = m.findHits(a.ct.s)
 	s := a.ct.s
+	for i := range a.hits {
+		lo := 0
+		if i > 0 {
+			lo = a.hits[i-1].end
+		}
+		m.withSurname(s, lo, &a.hits[i])
+	}
 	pos, prevKey := 0, 0
 	n := len(a.hits)
 	for i := 0; i <= n; i++ {
@@ -66,7 +76,114 @@ func (m *Matcher) analyse(text string) analysis {
 			last.refs = m.withCut(last.key, last.refs)
 		}
 	}
+	// A group word glued to a name that runs into it makes the name
+	// doubtful: 미술반지원 is 미술 + 반지원 or 미술반 + 지원.
+	for i, h := range a.hits {
+		lo, hi := 0, len(s)
+		if i > 0 {
+			lo = a.hits[i-1].end
+		}
+		if i+1 < len(a.hits) {
+			hi = a.hits[i+1].start
+		}
+		if w, rest := m.straddle(a.ct, lo, h, hi); w != "" {
+			a.extras = append(a.extras, w)
+			a.straddled = append(a.straddled, rest)
+		}
+	}
 	return a
+}
+
+// withSurname widens an alias hit to the member's Hangul surname written
+// just before it, after lo: 정루시 is 정유진, registered as 루시. Only the
+// members with that surname stay (루시 registered for 정유진 and 서지안:
+// 정루시 is 정유진). Only a two-syllable alias, a given name or nickname,
+// is widened, and only by a Korean surname: an alias that is a whole name
+// (박은정, a parent's), a parent's (지호엄마), a stall (가동3호), an
+// everyday word (하나: 이하나 may be anyone) or also someone's name is
+// left alone.
+func (m *Matcher) withSurname(s string, lo int, h *hit) {
+	if utf8.RuneCountInString(h.key) != 2 || m.everyday(h.key) {
+		return
+	}
+	for _, r := range h.key {
+		if !isHangulSyllable(r) {
+			return
+		}
+	}
+	var keep []keyRef
+	sur := ""
+	for _, r := range h.refs {
+		if !r.alias || r.cut {
+			return
+		}
+		ri := m.romanOf[r.member]
+		if ri < 0 {
+			continue
+		}
+		sn := m.roman[ri].sur
+		if _, korean := surnameSpellings[sn]; !korean || h.start-len(sn) < lo || s[h.start-len(sn):h.start] != sn {
+			continue
+		}
+		switch {
+		case len(sn) > len(sur): // a two-syllable surname (남궁) over a one-syllable one
+			keep, sur = []keyRef{r}, sn
+		case sn == sur:
+			keep = append(keep, r)
+		}
+	}
+	if len(keep) == 0 {
+		return
+	}
+	h.start -= len(sur)
+	h.key = s[h.start:h.end]
+	h.refs = keep
+}
+
+// straddle returns a group word (Matcher.own) that runs across an edge of
+// hit h, from the text between lo and hi beside it, and what it leaves of
+// the hit; or "": in 미술반지원 the group's word 미술반 runs into the name
+// 반지원 and leaves 지원. A space at the edge keeps them apart. (The
+// built-in words have been read beside names in the corpus: 김서연회비 is
+// 김서연 and 회비, not 김서 and 연회비.)
+func (m *Matcher) straddle(ct compactText, lo int, h hit, hi int) (word, rest string) {
+	s := ct.s
+	// inner are the rune boundaries strictly inside the hit.
+	var innerBuf [8]int
+	inner := innerBuf[:0]
+	for i := range s[h.start:h.end] {
+		if i > 0 {
+			inner = append(inner, h.start+i)
+		}
+	}
+	if len(inner) == 0 {
+		return "", ""
+	}
+	if h.start > lo && !ct.brokenAt(h.start) {
+		p := h.start
+		for n := 1; p > lo && n < m.words.maxLen; n++ {
+			_, size := utf8.DecodeLastRuneInString(s[:p])
+			p -= size
+			for _, q := range inner {
+				if m.own[s[p:q]] != 0 {
+					return s[p:q], s[q:h.end]
+				}
+			}
+		}
+	}
+	if h.end < hi && !ct.brokenAt(h.end) {
+		q := h.end
+		for n := 1; q < hi && n < m.words.maxLen; n++ {
+			_, size := utf8.DecodeRuneInString(s[q:])
+			q += size
+			for _, p := range inner {
+				if m.own[s[p:q]] != 0 {
+					return s[p:q], s[h.start:p]
+				}
+			}
+		}
+	}
+	return "", ""
 }
 
 // trimSegment trims known words off one segment of text outside the names.
@@ -80,12 +197,15 @@ func (m *Matcher) trimSegment(a *analysis, at int, seg string, atEnd bool, prevK
 	}
 	// After a two-syllable name, the next syllable may be the rest of a
 	// stranger's name: 김민 + 형 is 김민형, not 김민's brother; 김옥 + 분 is
-	// 김옥분; 안나 + 연회비 may be 안나연 + 회비. When a word starts right
-	// there and is one syllable, or one syllable and another word, keep
+	// 김옥분; 안나 + 연회비 may be 안나연 + 회비, and 김민 + 구월회비 김민구 +
+	// 월회비. When a word starts right there and is one syllable, or one
+	// syllable and another word (at least as long as the rest of it), keep
 	// that syllable as unknown text, unless a space kept them apart.
 	if prevKey == 2 && !a.ct.brokenAt(at) {
 		if r, size := utf8.DecodeRuneInString(seg); isHangulSyllable(r) {
-			if n, k := m.words.prefix(seg); (n == size && k != kindPolite) || n > size && m.words.words[seg[size:n]] != 0 {
+			n, k := m.words.prefix(seg)
+			rest, _ := m.words.longestAt(seg[size:])
+			if (n == size && k != kindPolite) || n > size && (m.words.words[seg[size:n]] != 0 || rest >= n-size) {
 				a.extras = append(a.extras, seg[:size])
 				seg = seg[size:]
 				if seg == "" {
@@ -283,7 +403,7 @@ func (m *Matcher) decide(a analysis, d Deposit) Match {
 		}
 		rs = append(rs, r)
 	}
-	candidates := m.rankHits(a.hits, d)
+	candidates := m.rankHits(a.hits, d, a.straddled...)
 	review := func(code ReasonCode, text string, conf int) Match {
 		reason.Code, reason.Text = code, text
 		return Match{Outcome: OutcomeReview, Candidates: candidates, Confidence: conf, Reason: reason}
@@ -380,6 +500,11 @@ func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(Re
 	if m.everyday(r.h.key) && d.Amount != m.rate(r.ref.member, d) {
 		return review(ReasonEverydayWord, r.h.key, confExtraText)
 	}
+	if y, ok := m.forHousehold(r.ref.member, d); ok {
+		res := review(ReasonHousehold, mem.Name+"+"+m.g.Members[y].Name, confAmbiguous)
+		res.Candidates = append(res.Candidates, Candidate{MemberID: m.g.Members[y].ID, Score: 50 + m.amountBonus(y, d)})
+		return res
+	}
 	code, conf, text := ReasonName, confClean, mem.Name
 	switch {
 	case r.ref.cut:
@@ -401,6 +526,28 @@ func (m *Matcher) single(r resolvedHit, d Deposit, reason Reason, review func(Re
 	}
 	reason.Code, reason.Text = code, text
 	return matchedOne(mem, d.Amount, conf, reason)
+}
+
+// forHousehold returns a member of i's household (see households) when the
+// amount is a whole number of months of their dues together and not one
+// month of i's own: 박종민 sending 40,000 may pay two months of his own or
+// one each for him and his wife, registered as 박종민처. A member who owes
+// nothing (exempt, or gone) is not paid for.
+func (m *Matcher) forHousehold(i int, d Deposit) (int, bool) {
+	own := m.rate(i, d)
+	if d.Amount == own {
+		return 0, false
+	}
+	for _, y := range m.household[i] {
+		other := m.rate(y, d)
+		if other == 0 || m.leftBefore(&m.g.Members[y], d) {
+			continue
+		}
+		if sum := own + other; d.Amount%sum == 0 && d.Amount/sum <= maxPlausibleMo {
+			return y, true
+		}
+	}
+	return 0, false
 }
 
 // matchedOne is the verdict that the whole amount is mem's.
@@ -466,8 +613,9 @@ func (m *Matcher) joint(rs []resolvedHit, d Deposit, reason Reason, review func(
 }
 
 // rankHits lists the members of the hits as review candidates: whole names
-// before cut-off ones, members whose dues fit the amount first.
-func (m *Matcher) rankHits(hits []hit, d Deposit) []Candidate {
+// before cut-off ones, members whose dues fit the amount first; then the
+// members whose name or alias holds one of parts (two runes at least).
+func (m *Matcher) rankHits(hits []hit, d Deposit, parts ...string) []Candidate {
 	var cs candidates
 	for _, h := range hits {
 		for _, r := range h.refs {
@@ -476,6 +624,18 @@ func (m *Matcher) rankHits(hits []hit, d Deposit) []Candidate {
 				s -= 10
 			}
 			cs.add(r.member, s+m.amountBonus(r.member, d))
+		}
+	}
+	for _, p := range parts {
+		if utf8.RuneCountInString(p) < 2 {
+			continue
+		}
+		for k, refs := range m.keys {
+			if len(k) > len(p) && strings.Contains(k, p) {
+				for _, r := range refs {
+					cs.add(r.member, 55+m.amountBonus(r.member, d))
+				}
+			}
 		}
 	}
 	return cs.list(m.g)

@@ -10,56 +10,37 @@ import (
 
 // FuzzMatch checks that the matcher never panics, is deterministic, keeps
 // its invariants (shares add up to the amount, matched verdicts at or above
-// the threshold, reviews below it) and that learning a text never breaks
-// another member.
+// the threshold, reviews below it, a deposit naming a member never
+// ignored) on two rosters (testGroup and wordsGroup), and that learning a
+// text never breaks another member.
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{
 		"김민수", "11월회비김민", "김 민수", "KIM MINSU", "ＫＩＭ", "김*수", "김민슈", "토스페이맨", "결산이자",
 		"김민수이지은", "이민", "11월회비이민", "9-10월회비", "2026회비", "民秀", "\u1100\u1161", "", "   ", "O", "김O수",
 		"SMITH JOHNATHA", "😀😀", "\xff\xfe", "회비회비회비회비회비회비회비회비회비회비회비회비",
+		// Issue 17: group words, aliases with surnames, Latin names with
+		// more after them, months in words (see wordsGroup).
+		"미술비이지원", "반비반지원", "미술반지원", "부서회비부서연", "서연부서회비", "스터디회비부서", "팀장김민준",
+		"LUCY JUNG", "JUNG LUCY", "LUCY", "JAKE YOO", "정루시", "11월회비조한나", "BAKER TOM MONT", "TOM BAKER ANDR",
+		"TOM BAKER ANNA", "CHRISTENSEN AN", "LUCY JUNG DEC", "십일월회비김민", "이번달회비", "12월~1월이지은", "이지은 2달",
+		"박종민", "박종민처",
 	} {
 		f.Add(s, int64(30000))
 	}
 	f.Add("박서준", int64(-1))
 	f.Add("김민수", int64(1<<62))
-	m := NewMatcher(testGroup())
-	m2 := NewMatcher(testGroup())
+	f.Add("박종민", int64(100000))
+	f.Add("LUCY", int64(25000))
+	groups := []*Group{testGroup(), wordsGroup()}
+	var ms, ms2 []*Matcher
+	for _, g := range groups {
+		ms = append(ms, NewMatcher(g))
+		ms2 = append(ms2, NewMatcher(g))
+	}
 	f.Fuzz(func(t *testing.T, text string, amount int64) {
 		d := Deposit{Direction: In, Text: text, Amount: amount}
-		got := m.Match(d)
-		if again := m2.Match(d); fmt.Sprintf("%+v", again) != fmt.Sprintf("%+v", got) {
-			t.Fatalf("not deterministic for %q:\n%+v\n%+v", text, got, again)
-		}
-		switch got.Outcome {
-		case OutcomeMatched:
-			var sum int64
-			for _, s := range got.Shares {
-				if s.Amount <= 0 {
-					t.Fatalf("share %+v not positive", s)
-				}
-				sum += s.Amount
-			}
-			if sum != amount {
-				t.Fatalf("Match(%q, %d): shares add up to %d", text, amount, sum)
-			}
-			if got.Confidence < MatchThreshold {
-				t.Fatalf("matched with confidence %d", got.Confidence)
-			}
-		case OutcomeReview:
-			if len(got.Shares) != 0 || got.Confidence >= MatchThreshold {
-				t.Fatalf("review with shares %v, confidence %d", got.Shares, got.Confidence)
-			}
-		case OutcomeIgnored:
-			// A deposit naming a member is never ignored.
-			c := normalizeText(text).s
-			for _, mem := range testGroup().Members {
-				if k := compactKey(mem.Name); utf8.RuneCountInString(k) >= 2 && strings.Contains(c, k) {
-					t.Fatalf("Match(%q) ignored a deposit naming %s", text, mem.Name)
-				}
-			}
-		}
-		if r := got.Reason.String(); !utf8.ValidString(r) && utf8.ValidString(text) {
-			t.Fatalf("reason %q is not valid UTF-8", r)
+		for i, m := range ms {
+			checkVerdict(t, groups[i], m.Match(d), ms2[i].Match(d), text, amount)
 		}
 		// Learning a text for m02 never changes a deposit of another member's
 		// exact name.
@@ -70,6 +51,48 @@ func FuzzMatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkVerdict checks one verdict of FuzzMatch: the same as again (from a
+// second matcher of the same group), shares that add up to the amount,
+// confidence on the right side of the threshold, and no deposit naming a
+// member of g ignored.
+func checkVerdict(t *testing.T, g *Group, got, again Match, text string, amount int64) {
+	t.Helper()
+	if fmt.Sprintf("%+v", again) != fmt.Sprintf("%+v", got) {
+		t.Fatalf("not deterministic for %q:\n%+v\n%+v", text, got, again)
+	}
+	switch got.Outcome {
+	case OutcomeMatched:
+		var sum int64
+		for _, s := range got.Shares {
+			if s.Amount <= 0 {
+				t.Fatalf("share %+v not positive", s)
+			}
+			sum += s.Amount
+		}
+		if sum != amount {
+			t.Fatalf("Match(%q, %d): shares add up to %d", text, amount, sum)
+		}
+		if got.Confidence < MatchThreshold {
+			t.Fatalf("matched with confidence %d", got.Confidence)
+		}
+	case OutcomeReview:
+		if len(got.Shares) != 0 || got.Confidence >= MatchThreshold {
+			t.Fatalf("review with shares %v, confidence %d", got.Shares, got.Confidence)
+		}
+	case OutcomeIgnored:
+		// A deposit naming a member is never ignored.
+		c := normalizeText(text).s
+		for _, mem := range g.Members {
+			if k := compactKey(mem.Name); utf8.RuneCountInString(k) >= 2 && strings.Contains(c, k) {
+				t.Fatalf("Match(%q) ignored a deposit naming %s", text, mem.Name)
+			}
+		}
+	}
+	if r := got.Reason.String(); !utf8.ValidString(r) && utf8.ValidString(text) {
+		t.Fatalf("reason %q is not valid UTF-8", r)
+	}
 }
 
 // FuzzReadTransactions checks that the transaction reader never panics,

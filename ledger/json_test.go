@@ -13,6 +13,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	m := NewMatcher(testGroup())
 	values := []any{
 		testGroup(),
+		wordsGroup(),
 		m.Match(Deposit{Direction: In, Text: "11월회비김민", Amount: 30000}),
 		m.Match(Deposit{Direction: In, Text: "김*수", Amount: 30000}),
 		m.Match(Deposit{Direction: Out, Text: "카드", Amount: 30000}),

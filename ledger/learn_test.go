@@ -18,6 +18,7 @@ func TestLearn(t *testing.T) {
 	}{
 		{"UnregisteredNickname", "m02", "지은이", "지은이", true, nil, "12월회비지은이"},
 		{"CutName", "m01", "11월회비김민", "김민", true, nil, "12월회비김민"},
+		{"MonthInWords", "m02", "십일월회비지은이", "지은이", true, nil, "지난달 지은이"},
 		{"ParentOwnName", "m08", "박영희", "박영희", true, nil, "박영희"},
 		{"PurposeTextKept", "m01", "점심값김민수", "점심값김민수", true, nil, "점심값김민수"},
 		{"FamilyWordKept", "m02", "지은맘", "지은맘", true, nil, "지은맘"},

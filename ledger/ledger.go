@@ -85,6 +85,12 @@ type Group struct {
 	Members []Member `json:"members"`
 	// Ignore lists payer texts that are never dues (interest, refunds).
 	Ignore []string `json:"ignore,omitempty"`
+	// Words are the treasurer's own dues words for the group (합창단 for a
+	// choir named 시온성가대, 스터디 for a team whose dues pay for its
+	// study), beside those the matcher derives from Name: a payer text
+	// such as 합창단비김은혜 or 김은혜 스터디 then reads as dues. A word
+	// that is a member's name or alias is not used.
+	Words []string `json:"words,omitempty"`
 }
 
 // Errors returned by group operations. Callers branch on them with
@@ -180,15 +186,18 @@ func (g *Group) Owes(m *Member, p Period) bool {
 	return true
 }
 
-// Validate checks the group's invariants: a name, a positive dues amount, a
-// due day in 1..31, a start month, non-empty unique member ids, names on
-// every member, no negative dues and joined not after left.
+// Validate checks the group's invariants: a name, a dues amount that is not
+// negative, a due day in 1..31, a start month, non-empty unique member ids,
+// names on every member, no negative dues and joined not after left. A
+// dues amount of 0 is a group whose treasurer has not set the dues yet (a
+// chat group just set up): nobody owes anything, and deposits are kept as
+// credit or sent for review until the dues are set.
 func (g *Group) Validate() error {
 	if g.Name == "" {
 		return fmt.Errorf("%w: name is empty", ErrInvalidGroup)
 	}
-	if g.Dues.Amount <= 0 {
-		return fmt.Errorf("%w: dues amount %d is not positive", ErrInvalidGroup, g.Dues.Amount)
+	if g.Dues.Amount < 0 {
+		return fmt.Errorf("%w: dues amount %d is negative", ErrInvalidGroup, g.Dues.Amount)
 	}
 	if g.Dues.Day < 1 || g.Dues.Day > 31 {
 		return fmt.Errorf("%w: due day %d is not 1..31", ErrInvalidGroup, g.Dues.Day)
@@ -247,6 +256,7 @@ func (g *Group) Clone() *Group {
 		c.Members[i] = m
 	}
 	c.Ignore = slices.Clone(g.Ignore)
+	c.Words = slices.Clone(g.Words)
 	c.Dues.Changes = slices.Clone(g.Dues.Changes)
 	return &c
 }

@@ -83,6 +83,7 @@ const (
 	confClean      = 97  // a name, plus dues words, months or a bank prefix
 	confFamily     = 92  // a name plus 엄마/아빠: a relative paying
 	confLatin      = 95  // a romanised name, either order
+	confAliasSur   = 90  // a registered alias and the member's surname (LUCY JUNG)
 	confJoint      = 93  // two names, amount the sum of their dues
 	confTruncated  = 88  // the text was cut at the bank's limit mid-name
 	confByAmount   = 85  // same-name members told apart by their dues
@@ -130,6 +131,7 @@ const (
 	ReasonMemberLeft    // the member had left before the deposit's month
 	ReasonRomanised     // a romanisation of a member's Hangul name, not registered
 	ReasonEverydayWord  // a name that is also an everyday word, and not one month's dues
+	ReasonHousehold     // one name, but the amount also fits that member and their household together
 )
 
 // reasonNames are the codes' stable names, used in JSON (the store keeps
@@ -143,7 +145,7 @@ var reasonNames = map[ReasonCode]string{
 	ReasonTypo: "typo", ReasonMasked: "masked", ReasonPartialName: "partial_name",
 	ReasonExtraText: "extra_text", ReasonJointAmount: "joint_amount", ReasonLargeAmount: "large_amount",
 	ReasonInvalidAmount: "invalid_amount", ReasonMemberLeft: "member_left", ReasonRomanised: "romanised",
-	ReasonEverydayWord: "everyday_word",
+	ReasonEverydayWord: "everyday_word", ReasonHousehold: "household",
 }
 
 // String returns the code's stable name, e.g. "truncated".
@@ -199,6 +201,7 @@ var reasonEnglish = map[ReasonCode]string{
 	ReasonMemberLeft:    "%s left the group before this deposit",
 	ReasonRomanised:     "%s looks like a romanised member name that is not registered",
 	ReasonEverydayWord:  "%s is also an everyday word and the amount is not one month's dues",
+	ReasonHousehold:     "the amount may pay for %s together",
 }
 
 var reasonKorean = map[ReasonCode]string{
@@ -227,6 +230,7 @@ var reasonKorean = map[ReasonCode]string{
 	ReasonMemberLeft:    "탈퇴한 회원 %s의 입금",
 	ReasonRomanised:     "등록되지 않은 영문 이름 %s",
 	ReasonEverydayWord:  "일상어와 같은 이름 %s, 금액이 한 달 회비와 다름",
+	ReasonHousehold:     "%s 함께 낸 금액일 수 있음",
 }
 
 // Reason explains a verdict: the rule, the text it rests on, and what was

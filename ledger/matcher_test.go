@@ -478,3 +478,306 @@ func checkMatches(t *testing.T, m *Matcher, cases []matchCase) {
 		})
 	}
 }
+
+// wordsGroup is a roster for the kinds of payer text in issue 17: a group
+// whose name and treasurer's words make dues words, one of them the start
+// of a member's name (부서 and 부서연) and one running into a name (미술반
+// and 반지원); an English alias shared by two members with different
+// surnames and dues (Lucy), and one shared by two members whose surnames
+// are both spelled YOO (JAKE for 유 and 류); Latin names; a household
+// registered through an alias (박종민처).
+func wordsGroup() *Group {
+	return &Group{
+		Name:  "토요 미술반",
+		Words: []string{"부서", "스터디"},
+		Dues:  DuesRule{Amount: 50000, Day: 5, Start: NewPeriod(2026, 1)},
+		Members: []Member{
+			{ID: "w01", Name: "정유진", Aliases: []Alias{{Text: "Lucy"}, {Text: "루시"}}},
+			{ID: "w02", Name: "서지안", Aliases: []Alias{{Text: "Lucy"}, {Text: "지안"}}, Dues: 25000},
+			{ID: "w03", Name: "정수민"},
+			{ID: "w04", Name: "TOM BAKER"},
+			{ID: "w05", Name: "ANNA CHRISTENSEN"},
+			{ID: "w06", Name: "ANDREW CHRISTENSEN"},
+			{ID: "w07", Name: "반지원"},
+			{ID: "w08", Name: "이지원"},
+			{ID: "w09", Name: "부서연"},
+			{ID: "w10", Name: "김서연"},
+			{ID: "w11", Name: "박종민"},
+			{ID: "w12", Name: "김정희", Aliases: []Alias{{Text: "박종민처"}}},
+			{ID: "w13", Name: "유민호", Aliases: []Alias{{Text: "JAKE"}, {Text: "Kevin"}}},
+			{ID: "w14", Name: "류현우", Aliases: []Alias{{Text: "JAKE"}}, Dues: 30000},
+			{ID: "w15", Name: "김민준"},
+			{ID: "w16", Name: "조민지", Aliases: []Alias{{Text: "한나"}, {Text: "하나"}}},
+			{ID: "w17", Name: "최하린", Aliases: []Alias{{Text: "박은정"}}},
+			{ID: "w18", Name: "바트체첵", Aliases: []Alias{{Text: "체첵"}}},
+			{ID: "w19", Name: "DECLAN ROSS"},
+		},
+	}
+}
+
+// TestMatchGroupWords covers dues words made from the group's name (토요
+// 미술반: 미술비, 반비, 반회비) and the treasurer's words (부서, 스터디), and
+// their traps: a word that is the start of a member's name (부서 of
+// 부서연), a word that runs into a name (미술반 and 반지원: 미술반지원 is
+// 미술 + 반지원 or 미술반 + 지원) and a word alone.
+func TestMatchGroupWords(t *testing.T) {
+	m := NewMatcher(wordsGroup())
+	checkMatches(t, m, []matchCase{
+		{"DerivedWordBeforeName", "미술비이지원", 50000, OutcomeMatched, "w08"},
+		{"DerivedShortWord", "반비이지원", 50000, OutcomeMatched, "w08"},
+		{"DerivedShortWordWithDues", "반회비김서연", 50000, OutcomeMatched, "w10"},
+		{"GroupNameAndName", "미술반 김서연", 50000, OutcomeMatched, "w10"},
+		{"NameThenActivity", "김서연 미술", 50000, OutcomeMatched, "w10"},
+		{"ShortWordThenNameStartingWithIt", "반비반지원", 50000, OutcomeMatched, "w07"},
+		{"MonthThenNameStartingWithWord", "십일월반지원", 50000, OutcomeMatched, "w07"},
+		{"WordRunsIntoName", "미술반지원", 50000, OutcomeReview, ""},
+		{"SpaceKeepsWordAndNameApart", "미술반 반지원", 50000, OutcomeMatched, "w07"},
+		{"DerivedWordAlone", "반회비", 50000, OutcomeReview, ""},
+		{"GroupNameAlone", "토요미술반", 50000, OutcomeReview, ""},
+		{"TreasurerWord", "스터디비김민준", 50000, OutcomeMatched, "w15"},
+		{"TreasurerWordAfterName", "김민준스터디", 50000, OutcomeMatched, "w15"},
+		{"TreasurerWordStartsName", "부서회비부서연", 50000, OutcomeMatched, "w09"},
+		{"NameStartingWithTreasurerWord", "부서연부서회비", 50000, OutcomeMatched, "w09"},
+		{"NameAloneStartsWithWord", "부서연", 50000, OutcomeMatched, "w09"},
+		{"TreasurerWordAlone", "부서회비", 50000, OutcomeReview, ""},
+		{"GivenNameOfTwoAndWord", "서연부서회비", 50000, OutcomeReview, ""},
+		{"TreasurerWordThenOtherName", "부서회비김서연", 50000, OutcomeMatched, "w10"},
+		{"CutNameStartingLikeWord", "스터디회비부서", 50000, OutcomeMatched, "w09"},
+		{"CutNameAfterTreasurerWord", "스터디회비김서", 50000, OutcomeMatched, "w10"},
+		{"JobTitle", "팀장김민준", 50000, OutcomeMatched, "w15"},
+		{"JobTitleAfter", "김민준 과장", 50000, OutcomeMatched, "w15"},
+	})
+	// The other reading of 미술반지원 (미술반 + 지원) is offered too.
+	got := m.Match(Deposit{Direction: In, Text: "미술반지원", Amount: 50000})
+	var cands []string
+	for _, c := range got.Candidates {
+		cands = append(cands, c.MemberID)
+	}
+	if !slices.Contains(cands, "w07") || !slices.Contains(cands, "w08") {
+		t.Errorf("미술반지원 candidates = %v, want w07 and w08", cands)
+	}
+}
+
+// TestMatchDerivedWordIsName: a word of the group's name that is a
+// member's name, or the start or end of one, is no dues word; the name
+// wins.
+func TestMatchDerivedWordIsName(t *testing.T) {
+	g := &Group{
+		Name: "김민수 팬클럽 소망교회 시온성가대",
+		Dues: DuesRule{Amount: 10000, Day: 10, Start: NewPeriod(2026, 9)},
+		Members: []Member{
+			{ID: "a", Name: "김민수"},
+			{ID: "b", Name: "성가은"},
+			{ID: "c", Name: "김소망"},
+			{ID: "d", Name: "이시온"},
+			{ID: "e", Name: "김은혜"},
+		},
+		Words: []string{"김은혜", "합창단"},
+	}
+	m := NewMatcher(g)
+	checkMatches(t, m, []matchCase{
+		// 김민수 is a word of the name but a member first: not an everyday
+		// word, so two months still match.
+		{"NameInGroupName", "김민수", 20000, OutcomeMatched, "a"},
+		{"NameInGroupNameWithWord", "팬클럽비김민수", 10000, OutcomeMatched, "a"},
+		{"WordThenNameStartingLikeIt", "성가대성가은", 10000, OutcomeMatched, "b"},
+		{"CutNameStartingLikeWord", "성가대회비성가", 10000, OutcomeMatched, "b"},
+		{"WordAlone", "성가대비", 10000, OutcomeReview, ""},
+		{"WordThenNameEndingLikeChurch", "성가대김소망", 10000, OutcomeMatched, "c"},
+		{"GivenNameThatIsChurchName", "소망회비", 10000, OutcomeReview, ""},
+		{"GivenNameThatIsChoirName", "시온회비", 10000, OutcomeReview, ""},
+		{"ChoirNameAlone", "시온성가대", 10000, OutcomeReview, ""},
+		// A treasurer's word that is a member's name is not used.
+		{"TreasurerWordIsName", "김은혜", 20000, OutcomeMatched, "e"},
+		{"TreasurerWord", "합창단비김은혜", 10000, OutcomeMatched, "e"},
+	})
+	// 소망회비 and 시온회비 name no one for sure, but the members whose given
+	// name it is are the candidates.
+	for text, want := range map[string]string{"소망회비": "c", "시온회비": "d"} {
+		got := m.Match(Deposit{Direction: In, Text: text, Amount: 10000})
+		if len(got.Candidates) == 0 || got.Candidates[0].MemberID != want {
+			t.Errorf("Match(%q) candidates = %v, want %s first", text, got.Candidates, want)
+		}
+	}
+	// Without the treasurer's word, 합창단비 is text the matcher does not
+	// know.
+	g.Words = nil
+	if got := NewMatcher(g).Match(Deposit{Direction: In, Text: "합창단비김은혜", Amount: 10000}); got.Outcome != OutcomeReview {
+		t.Errorf("합창단비김은혜 without the word = %v (%s), want review", got.Outcome, got.Reason)
+	}
+}
+
+// TestMatchAliasWithSurname covers a registered alias written with the
+// member's surname: romanised (LUCY JUNG, JUNG LUCY) or in Hangul (정루시),
+// with its traps: an alias shared by two members, a surname spelling that
+// fits two members (YOO for 유 and 류), and an unregistered romanisation.
+func TestMatchAliasWithSurname(t *testing.T) {
+	m := NewMatcher(wordsGroup())
+	tests := []matchCase{
+		{"AliasThenSurname", "LUCY JUNG", 50000, OutcomeMatched, "w01"},
+		{"SurnameThenAlias", "JUNG LUCY", 50000, OutcomeMatched, "w01"},
+		{"OtherSpelling", "LUCY CHUNG", 50000, OutcomeMatched, "w01"},
+		{"SharedAliasOtherSurname", "LUCY SEO", 25000, OutcomeMatched, "w02"},
+		{"SurnameDecidesNotAmount", "LUCY SEO", 50000, OutcomeMatched, "w02"},
+		{"SurnameOfNeither", "LUCY KIM", 50000, OutcomeReview, ""},
+		{"WithDuesWord", "JUNG LUCY DUES", 50000, OutcomeMatched, "w01"},
+		{"WithMonth", "LUCY JUNG DEC", 50000, OutcomeMatched, "w01"},
+		{"UnregisteredRomanisation", "JUNG SUMIN", 50000, OutcomeReview, ""},
+		{"SharedAliasAloneByAmount", "LUCY", 25000, OutcomeMatched, "w02"},
+		{"SharedAliasAloneByAmountOther", "LUCY", 50000, OutcomeMatched, "w01"},
+		{"SharedAliasAloneAmountFitsBoth", "LUCY", 100000, OutcomeReview, ""},
+		// YOO spells both 유 and 류, and both are JAKE: only the amount
+		// tells them apart.
+		{"SurnameFitsTwoByAmount", "JAKE YOO", 30000, OutcomeMatched, "w14"},
+		{"SurnameFitsTwoByAmountOther", "JAKE YOO", 50000, OutcomeMatched, "w13"},
+		{"SurnameFitsTwoAmountFitsBoth", "JAKE YOO", 150000, OutcomeReview, ""},
+		{"SurnameFitsTwoOtherSpelling", "JAKE RYU", 150000, OutcomeReview, ""},
+		{"SurnameFitsOne", "JAKE LYU", 150000, OutcomeMatched, "w14"},
+		{"AliasOfOneSurnameFitsTwo", "KEVIN YOO", 50000, OutcomeMatched, "w13"},
+		{"HangulAliasWithSurname", "정루시", 50000, OutcomeMatched, "w01"},
+		{"HangulAliasWithSurnameSpaced", "정 루시", 50000, OutcomeMatched, "w01"},
+		{"HangulAliasWithMonth", "11월회비조한나", 50000, OutcomeMatched, "w16"},
+		{"HangulAliasOtherSurname", "서루시", 50000, OutcomeReview, ""},
+		{"HangulAliasEverydayWordKeepsCaution", "조하나", 100000, OutcomeReview, ""},
+		{"HangulGivenNameAliasWithSurnameIsName", "서지안", 25000, OutcomeMatched, "w02"},
+		// Only a two-syllable alias takes a Korean surname: not a parent's
+		// whole name, nor a name whose first syllable is no Korean surname.
+		{"FullNameAliasTakesNoSurname", "최박은정", 50000, OutcomeReview, ""},
+		{"NoKoreanSurname", "바체첵", 50000, OutcomeReview, ""},
+	}
+	checkMatches(t, m, tests)
+	got := m.Match(Deposit{Direction: In, Text: "LUCY JUNG", Amount: 50000})
+	if got.Reason.Code != ReasonLatin || got.Confidence != confAliasSur {
+		t.Errorf("LUCY JUNG = %v confidence %d, want %v %d", got.Reason.Code, got.Confidence, ReasonLatin, confAliasSur)
+	}
+	// Cut at 14: CHRISTINA JEONG → CHRISTINA JEON, with a second Christina
+	// whose surname is 강.
+	g := &Group{
+		Name: "서초 영어회화 클럽",
+		Dues: DuesRule{Amount: 30000, Day: 10, Start: NewPeriod(2026, 9)},
+		Members: []Member{
+			{ID: "k", Name: "강지민", Aliases: []Alias{{Text: "Christina"}}},
+			{ID: "j", Name: "정소영", Aliases: []Alias{{Text: "Christina"}}},
+			{ID: "c", Name: "전미래", Aliases: []Alias{{Text: "Chris"}}},
+		},
+	}
+	checkMatches(t, NewMatcher(g), []matchCase{
+		{"ExactAtLimit", "CHRISTINA KANG", 30000, OutcomeMatched, "k"},
+		{"SurnameCut", "CHRISTINA JEON", 30000, OutcomeMatched, "j"},
+		{"SurnameCutNotAtLimit", "CHRIS JEO", 30000, OutcomeReview, ""},
+		{"ExactSurnameNotCut", "CHRIS JEON", 30000, OutcomeMatched, "c"},
+		{"SharedAliasAlone", "CHRISTINA", 30000, OutcomeReview, ""},
+	})
+}
+
+// TestMatchLatinNameAndMore covers romanised names with something after
+// them: a dues word or month, or, at the bank's 14-character limit, the
+// start of a third word the bank cut (BAKER TOM MONT for TOM BAKER, whose
+// legal name is BAKER TOM MONTAGUE).
+func TestMatchLatinNameAndMore(t *testing.T) {
+	m := NewMatcher(wordsGroup())
+	checkMatches(t, m, []matchCase{
+		{"ReversedWithCutWord", "BAKER TOM MONT", 50000, OutcomeMatched, "w04"},
+		{"WithCutWord", "TOM BAKER MONT", 50000, OutcomeMatched, "w04"},
+		{"ReversedWithDuesWord", "BAKER TOM FEE", 50000, OutcomeMatched, "w04"},
+		{"WithDuesWord", "TOM BAKER DUES", 50000, OutcomeMatched, "w04"},
+		{"WithMonth", "TOM BAKER OCT", 50000, OutcomeMatched, "w04"},
+		{"NotAtLimit", "BAKER TOM MON", 50000, OutcomeReview, ""},
+		// ANDR starts another member's name: one month of Tom's dues is
+		// his, more may pay for both.
+		{"CutWordStartsOtherName", "TOM BAKER ANDR", 50000, OutcomeMatched, "w04"},
+		{"CutWordStartsOtherNameMoreThanAMonth", "TOM BAKER ANDR", 100000, OutcomeReview, ""},
+		// ANNA is another member's whole word: two people.
+		{"OtherMembersWord", "TOM BAKER ANNA", 50000, OutcomeReview, ""},
+		{"SurnameOnlyCutFitsTwo", "CHRISTENSEN AN", 50000, OutcomeReview, ""},
+		{"CutFitsOne", "CHRISTENSEN ANN", 50000, OutcomeMatched, "w05"},
+		{"OtherGivenName", "BAKER THOMAS", 50000, OutcomeReview, ""},
+		{"OtherGivenNameCut", "BAKER THOMAS J", 50000, OutcomeReview, ""},
+		// A text longer than the limit was not cut there.
+		{"LongerThanLimit", "TOM BAKER MONTAG", 50000, OutcomeReview, ""},
+		// PARK spells 박종민's surname: one month of Tom's dues only.
+		{"CutWordIsOtherSurname", "TOM BAKER PARK", 50000, OutcomeMatched, "w04"},
+		{"CutWordIsOtherSurnameMore", "TOM BAKER PARK", 100000, OutcomeReview, ""},
+		// DEC at the limit is December or the start of DECLAN ROSS.
+		{"MonthAtLimitStartsOtherName", "LUCY CHUNG DEC", 50000, OutcomeMatched, "w01"},
+		{"MonthAtLimitStartsOtherNameMore", "LUCY CHUNG DEC", 100000, OutcomeReview, ""},
+		{"MonthBeforeLimit", "LUCY JUNG DEC", 100000, OutcomeMatched, "w01"},
+	})
+}
+
+// TestMatchMonthWords covers months written in Hangul words (십일월, 유월,
+// 시월) and relative to the deposit (이번달, 지난달, 다음달), and month ranges.
+func TestMatchMonthWords(t *testing.T) {
+	m := NewMatcher(testGroup())
+	checkMatches(t, m, []matchCase{
+		{"", "십일월회비김민수", 30000, OutcomeMatched, "m01"},
+		{"", "유월회비이지은", 30000, OutcomeMatched, "m02"},
+		{"", "시월 이지은", 30000, OutcomeMatched, "m02"},
+		{"", "칠월분이지은", 30000, OutcomeMatched, "m02"},
+		{"", "십이월 김민수", 30000, OutcomeMatched, "m01"},
+		{"", "이번달회비이지은", 30000, OutcomeMatched, "m02"},
+		{"", "이지은지난달", 30000, OutcomeMatched, "m02"},
+		{"", "다음달 이지은", 30000, OutcomeMatched, "m02"},
+		{"", "12월~1월이지은", 60000, OutcomeMatched, "m02"},
+		{"", "1,2월이지은", 60000, OutcomeMatched, "m02"},
+		{"", "이지은 2달", 60000, OutcomeMatched, "m02"},
+		{"", "이지은 3달치", 90000, OutcomeMatched, "m02"},
+		{"CutAfterMonthWord", "십일월회비김민", 30000, OutcomeMatched, "m01"},
+		{"CutAfterRelativeMonth", "이번달회비김민", 30000, OutcomeMatched, "m01"},
+		{"CutPrefixPairByAmount", "이번달회비이민", 20000, OutcomeMatched, "m04"},
+		{"CutPrefixPairUnclear", "지난달회비이민", 100000, OutcomeReview, ""},
+		{"MonthWordOnly", "십일월회비", 30000, OutcomeReview, ""},
+		{"RelativeMonthOnly", "다음달회비", 30000, OutcomeReview, ""},
+		{"MonthWordBesideStranger", "시월 홍길동", 30000, OutcomeReview, ""},
+		// After a two-syllable name a month word's first syllable may end a
+		// stranger's name: 이민구 + 월회비.
+		{"TwoSyllableNameGluedToMonth", "이민구월회비", 30000, OutcomeReview, ""},
+		{"TwoSyllableNameSpacedFromMonth", "이민 구월회비", 30000, OutcomeMatched, "m03"},
+		{"TwoSyllableNameThenRelativeMonth", "이민 지난달", 30000, OutcomeMatched, "m03"},
+	})
+}
+
+// TestMatchHousehold: a member whose name is in another member's alias
+// (김정희 registered as 박종민처, his wife) may pay for both: an amount that
+// fits both of them together, and is not one month of his own, is a
+// review.
+func TestMatchHousehold(t *testing.T) {
+	m := NewMatcher(wordsGroup())
+	checkMatches(t, m, []matchCase{
+		{"OneMonth", "박종민", 50000, OutcomeMatched, "w11"},
+		{"BothOrTwoMonths", "박종민", 100000, OutcomeReview, ""},
+		{"ThreeMonthsNotBoth", "박종민", 150000, OutcomeMatched, "w11"},
+		{"TheWife", "박종민처", 50000, OutcomeMatched, "w12"},
+	})
+	got := m.Match(Deposit{Direction: In, Text: "박종민", Amount: 100000})
+	var cands []string
+	for _, c := range got.Candidates {
+		cands = append(cands, c.MemberID)
+	}
+	if got.Reason.Code != ReasonHousehold || !slices.Equal(cands, []string{"w11", "w12"}) {
+		t.Errorf("박종민 100000 = %v, candidates %v; want household, w11 and w12", got.Reason.Code, cands)
+	}
+	if got.Reason.String() == "" || got.Reason.Korean() == "" {
+		t.Errorf("household reason renders empty")
+	}
+	// Two members of one name told apart by aliases are not a household.
+	g := &Group{
+		Name: "종친회",
+		Dues: DuesRule{Amount: 20000, Day: 5, Start: NewPeriod(2026, 9)},
+		Members: []Member{
+			{ID: "a", Name: "박영수", Aliases: []Alias{{Text: "대구박영수"}}},
+			{ID: "b", Name: "박영수", Aliases: []Alias{{Text: "서울박영수"}}},
+			{ID: "c", Name: "이민"},
+			{ID: "d", Name: "이민수"},
+			{ID: "e", Name: "정미숙", Aliases: []Alias{{Text: "이민수엄마"}}},
+			{ID: "f", Name: "최경호"},
+			{ID: "g", Name: "윤영자", Aliases: []Alias{{Text: "최경호처"}}, Exempt: true},
+		},
+	}
+	checkMatches(t, NewMatcher(g), []matchCase{
+		{"SameNameAliases", "대구박영수", 40000, OutcomeMatched, "a"},
+		{"NameInsideLongerName", "이민", 40000, OutcomeMatched, "c"},
+		{"ParentAlias", "이민수", 40000, OutcomeReview, ""},
+		{"ExemptSpouseOwesNothing", "최경호", 40000, OutcomeMatched, "f"},
+	})
+}

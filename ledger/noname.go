@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -238,40 +239,128 @@ var latinNoise = map[string]bool{
 	"dues": true, "fee": true, "fees": true, "membership": true, "mr": true, "ms": true, "mrs": true,
 }
 
-// matchLatin matches romanised names: the words in any order, the last one
-// possibly cut at the bank's 14-character limit.
-func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
-	if len(a.ct.latin) == 0 {
-		return Match{}, false
-	}
-	var words []string
-	for _, w := range a.ct.latin {
+// latinMonths are English month names, which a payer may add to a
+// romanised name (HANNAH CHO DEC). Those that are also given names (May,
+// June, Jan) or Korean surnames' spellings (Jun) are not listed.
+var latinMonths = map[string]bool{
+	"feb": true, "mar": true, "apr": true, "jul": true, "aug": true, "sep": true, "sept": true, "oct": true,
+	"nov": true, "dec": true, "january": true, "february": true, "march": true, "april": true, "july": true,
+	"september": true, "october": true, "november": true, "december": true, "month": true, "monthly": true,
+}
+
+// latinFit is one member a romanised text fits, and how well.
+type latinFit struct {
+	ref  keyRef // ref.cut when the text was cut at the bank's limit
+	conf int
+	code ReasonCode
+	// oneMonth: the fit holds only on exactly one month of the member's
+	// dues (the cut word after the name may start another member's name).
+	oneMonth bool
+}
+
+// latinWords returns the Latin words of a payer text that may carry a
+// name: without bank codes and dues words, and without month names when
+// two words at least remain. month is a month name removed from the end.
+func latinWords(latin []string) (words []string, month string) {
+	for _, w := range latin {
 		if !latinNoise[w] {
 			words = append(words, w)
 		}
 	}
-	if len(words) == 0 {
-		return Match{}, false
+	if len(words) > 2 {
+		var rest []string
+		for _, w := range words {
+			if !latinMonths[w] {
+				rest = append(rest, w)
+			}
+		}
+		if len(rest) >= 2 {
+			if last := words[len(words)-1]; latinMonths[last] {
+				month = last
+			}
+			words = rest
+		}
 	}
+	return words, month
+}
+
+// latinFits returns the members a romanised text fits:
+//   - a registered Latin name or alias, words in any order (BAKER TOM);
+//   - at the bank's 14-character limit, the start of one, two words at
+//     least (SMITH JOHNATHA), or one whole, two words at least, and the
+//     start of a further word that the bank cut (BAKER TOM MONT for TOM
+//     BAKER, whose legal name is BAKER TOM MONTAGUE; JENNIFER WU FE);
+//   - a registered Latin alias and the member's Korean surname spelled
+//     out, before or after it (LUCY JUNG, JUNG LUCY for 정유진 registered
+//     as Lucy), the surname possibly cut at the limit (CHRISTINA JEON).
+//
+// It also returns the members one word of the text names (DANIEL), as
+// candidates for a review.
+func (m *Matcher) latinFits(a analysis, words []string, month string, d Deposit) ([]latinFit, candidates) {
 	text := strings.Join(words, "")
-	var exact, cut []keyRef
+	atLimit := a.ct.latinCut()
+	var fits []latinFit
+	add := func(f latinFit) {
+		// A month name ending a text of exactly the limit may be the start
+		// of another member's name (MARIA SANTOS MAR and MARICEL).
+		if month != "" && a.ct.rawRunes == truncLatinRunes {
+			if starts, _ := m.otherLatinWord(month, f.ref.member); starts {
+				f.oneMonth = true
+			}
+		}
+		for i := range fits {
+			if fits[i].ref.member == f.ref.member {
+				if f.conf > fits[i].conf {
+					fits[i] = f
+				}
+				return
+			}
+		}
+		fits = append(fits, f)
+	}
 	var partial candidates
+	// A further word cut by the bank: only in a text of exactly the
+	// limit, which a longer one (STEPHANIE JEONG KIM) is not.
+	var head, frag string
+	if atLimit && a.ct.rawRunes == truncLatinRunes && len(words) >= 3 {
+		head, frag = strings.Join(words[:len(words)-1], ""), words[len(words)-1]
+	}
 	for _, lk := range m.latin {
 		matched := false
 		for o, j := range lk.joined {
 			if j == text {
-				exact = appendRef(exact, lk.ref)
+				add(latinFit{ref: lk.ref, conf: confLatin, code: ReasonLatin})
 				matched = true
 				break
 			}
 			// Cut at the limit: the whole text, bank codes included, is
 			// the start of the name (NGUYEN THI THU of NGUYEN THI THU HA).
-			if a.ct.latinCut() && cutWords(a.ct.latin, lk.orders[o]) {
+			if atLimit && cutWords(a.ct.latin, lk.orders[o]) {
 				r := lk.ref
 				r.cut = true
-				cut = appendRef(cut, r)
+				add(latinFit{ref: r, conf: confTruncated, code: ReasonTruncated})
 				matched = true
 				break
+			}
+			if head != "" && len(lk.words) >= 2 && j == head {
+				// A word of another member's name after it (TOM BAKER
+				// ANNA) names two people; the start of one (TOM BAKER
+				// ANN) may, unless the amount is one month of this
+				// member's dues.
+				starts, whole := m.otherLatinWord(frag, lk.ref.member)
+				if !whole {
+					r := lk.ref
+					r.cut = true
+					add(latinFit{ref: r, conf: confTruncated, code: ReasonTruncated, oneMonth: starts})
+					matched = true
+					break
+				}
+			}
+		}
+		if !matched && lk.ref.alias {
+			if f, ok := m.aliasSurname(lk, words, atLimit); ok {
+				add(f)
+				matched = true
 			}
 		}
 		if !matched {
@@ -284,11 +373,89 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 			}
 		}
 	}
+	return fits, partial
+}
+
+// aliasSurname reports whether words are the Latin alias lk and the
+// member's surname, in either order (LUCY JUNG, JUNG LUCY).
+func (m *Matcher) aliasSurname(lk latinKey, words []string, atLimit bool) (latinFit, bool) {
+	n := len(lk.words)
+	ri := m.romanOf[lk.ref.member]
+	if ri < 0 || len(words) != n+1 {
+		return latinFit{}, false
+	}
+	rk := m.roman[ri]
+	r := lk.ref
+	// An alias that holds the surname already (JEONG TAEHO) is a whole
+	// name, not a given name to put a surname beside.
+	for _, w := range lk.words {
+		if ok, _ := rk.surnameFits(w, false); ok {
+			return latinFit{}, false
+		}
+	}
+	if slices.Equal(words[:n], lk.words) {
+		// Alias first: the surname ends the text and may have been cut.
+		if ok, cut := rk.surnameFits(words[n], atLimit); ok {
+			if cut {
+				r.cut = true
+				return latinFit{ref: r, conf: confTruncated, code: ReasonTruncated}, true
+			}
+			return latinFit{ref: r, conf: confAliasSur, code: ReasonLatin}, true
+		}
+	}
+	if slices.Equal(words[1:], lk.words) {
+		if ok, _ := rk.surnameFits(words[0], false); ok {
+			return latinFit{ref: r, conf: confAliasSur, code: ReasonLatin}, true
+		}
+	}
+	return latinFit{}, false
+}
+
+// otherLatinWord reports whether frag is the start of a word of another
+// member's Latin name or alias (TOM BAKER ANN may be TOM BAKER and ANNA),
+// or of a spelling of another member's Korean surname (TOM BAKER KIM), and
+// whether it is a whole word of a Latin name or alias.
+func (m *Matcher) otherLatinWord(frag string, member int) (starts, whole bool) {
+	for _, lk := range m.latin {
+		if lk.ref.member == member {
+			continue
+		}
+		for _, w := range lk.words {
+			if strings.HasPrefix(w, frag) {
+				starts = true
+				whole = whole || w == frag
+			}
+		}
+	}
+	for _, rk := range m.roman {
+		if rk.member == member {
+			continue
+		}
+		for _, sp := range rk.spellings {
+			if strings.HasPrefix(sp, frag) {
+				starts = true
+			}
+		}
+	}
+	return starts, whole
+}
+
+// matchLatin matches romanised names (see latinFits).
+func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
+	if len(a.ct.latin) == 0 {
+		return Match{}, false
+	}
+	words, month := latinWords(a.ct.latin)
+	if len(words) == 0 {
+		return Match{}, false
+	}
+	text := strings.Join(words, "")
+	fits, partial := m.latinFits(a, words, month, d)
 	// A text at the bank's limit that spells one member's whole name can
 	// still be the start of another's (NGUYEN THI LAN / NGUYEN THI LANH).
-	refs := exact
-	for _, r := range cut {
-		refs = appendRef(refs, r)
+	refs := make([]keyRef, 0, len(fits))
+	for _, f := range fits {
+		refs = append(refs, f.ref)
 	}
 	// Hangul text beside a romanised name (a purpose) makes it a review;
 	// the Latin words themselves were read above, word by word.
@@ -325,19 +492,31 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		return Match{Outcome: OutcomeReview, Candidates: partial.list(m.g), Confidence: confPartial, Reason: reason}, true
 	}
 	hits := []hit{{key: text, refs: refs}}
-	ref, ok := refs[0], len(refs) == 1
+	fit, ok := fits[0], len(fits) == 1
 	if !ok {
-		ref, ok = m.byAmount(refs, d)
+		var ref keyRef
+		if ref, ok = m.byAmount(refs, d); ok {
+			for _, f := range fits {
+				if f.ref.member == ref.member {
+					fit = f
+				}
+			}
+		}
 		reason.ByAmount = ok
 	}
-	if !ok || extra != "" || len(a.doubt) > 0 || d.Amount > m.yearOf(ref.member, d) {
+	ref := fit.ref
+	if !ok || extra != "" || len(a.doubt) > 0 || d.Amount > m.yearOf(ref.member, d) || fit.oneMonth && d.Amount != m.rate(ref.member, d) {
 		reason.Code = ReasonSameName
-		if len(cut) > 0 && len(refs) > 1 {
+		cut := false
+		for _, f := range fits {
+			cut = cut || f.ref.cut
+		}
+		if cut && len(fits) > 1 || ok && fit.oneMonth {
 			reason.Code = ReasonTruncAmbig
 		}
 		if extra != "" || len(a.doubt) > 0 {
 			reason.Code, reason.Extra = ReasonExtraText, extra+strings.Join(a.doubt, "")
-		} else if ok {
+		} else if ok && d.Amount > m.yearOf(ref.member, d) {
 			reason.Code = ReasonLargeAmount
 		}
 		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d), Confidence: confAmbiguous, Reason: reason}, true
@@ -347,11 +526,8 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		reason.Text = mem.Name
 		return Match{Outcome: OutcomeReview, Candidates: m.rankHits(hits, d), Confidence: confExtraText, Reason: reason}, true
 	}
-	conf := confLatin
-	reason.Code = ReasonLatin
-	if ref.cut {
-		conf, reason.Code = confTruncated, ReasonTruncated
-	}
+	conf := fit.conf
+	reason.Code = fit.code
 	if reason.ByAmount {
 		conf = min(conf, confByAmount)
 	}

@@ -109,6 +109,23 @@ func TestGroupWords(t *testing.T) {
 		{"독서모임", "독서비"},
 		{"강남 테니스 동호회", "테니스비"},
 		{"강남 테니스 동호회", "동호회비"},
+		{"수요 요가 클래스", "요가비"},
+		{"수요 요가 클래스", "요가"},
+		{"수요 요가 클래스", "클래스비"},
+		{"해솔전자 영업2팀", "영업2팀"},
+		{"해솔전자 영업2팀", "팀비"},
+		{"해솔전자 영업2팀", "팀회비"},
+		{"해솔전자 영업2팀", "2팀회비"},
+		{"해솔전자 영업2팀", "영업비"},
+		{"소망교회 시온성가대", "성가대비"},
+		{"소망교회 시온성가대", "성가대"},
+		{"소망교회 시온성가대", "교회비"},
+		{"토요 미술반", "미술반비"},
+		{"토요 미술반", "미술비"},
+		{"토요 미술반", "반비"},
+		{"토요 미술반", "반회비"},
+		{"서초 영어회화 클럽", "회화비"},
+		{"새벽달 러닝크루", "러닝회비"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.group+"/"+tt.text, func(t *testing.T) {
@@ -116,6 +133,45 @@ func TestGroupWords(t *testing.T) {
 				t.Errorf("groupWords(%q)[%q] = %v, want dues", tt.group, tt.text, got)
 			}
 		})
+	}
+	// Not words: a one-syllable part alone, and the last two syllables of a
+	// three-syllable word (가대 of 성가대, 래스 of 클래스).
+	for _, tt := range []struct{ group, text string }{
+		{"토요 미술반", "반"},
+		{"해솔전자 영업2팀", "팀"},
+		{"소망교회 시온성가대", "가대비"},
+		{"소망교회 시온성가대", "대비"},
+		{"수요 요가 클래스", "래스비"},
+	} {
+		if got, ok := groupWords(tt.group)[tt.text]; ok {
+			t.Errorf("groupWords(%q)[%q] = %v, want no word", tt.group, tt.text, got)
+		}
+	}
+}
+
+// TestOwnWords checks that a word of the group's name that is a member's
+// name or alias, or the start or end of one, is dropped with its forms,
+// while the treasurer's words are kept unless they are a name.
+func TestOwnWords(t *testing.T) {
+	g := &Group{
+		Name: "소망교회 시온성가대",
+		Dues: DuesRule{Amount: 10000, Day: 1, Start: NewPeriod(2026, 1)},
+		Members: []Member{
+			{ID: "a", Name: "김소망"}, {ID: "b", Name: "성가은"}, {ID: "c", Name: "이시온"},
+			{ID: "d", Name: "부서연", Aliases: []Alias{{Text: "찬양"}}},
+		},
+		Words: []string{"부서", "찬양"},
+	}
+	own := NewMatcher(g).own
+	for _, w := range []string{"성가대", "성가대비", "교회", "교회비", "부서", "부서회비"} {
+		if own[w] != kindDues {
+			t.Errorf("own[%q] = %v, want dues", w, own[w])
+		}
+	}
+	for _, w := range []string{"소망", "소망회비", "시온", "시온회비", "찬양"} {
+		if k, ok := own[w]; ok {
+			t.Errorf("own[%q] = %v, want no word", w, k)
+		}
 	}
 }
 

@@ -20,6 +20,19 @@ const (
 	maxWon  = 1_000_000_000_000 // 1조원 in one transaction or balance
 )
 
+// Bounds on the input of an offline reconciliation, far above any real
+// group's files: a larger file, or a longer CSV line, is refused before it
+// is parsed rather than allowed to fill the memory.
+const (
+	// MaxGroupSize is the largest group file ReadGroup reads.
+	MaxGroupSize = 4 << 20 // 4 MiB
+	// MaxTransactionsSize is the largest transaction file
+	// ReadTransactions parses.
+	MaxTransactionsSize = 64 << 20 // 64 MiB
+	// MaxCSVLine is the longest line of a transaction CSV.
+	MaxCSVLine = 64 << 10 // 64 KiB
+)
+
 // ErrInput marks a problem with the input of an offline reconciliation
 // (a group file or a transaction file). The message names the problem.
 var ErrInput = errors.New("invalid input")
@@ -47,6 +60,7 @@ type groupFile struct {
 		Left        string       `json:"left"`
 	} `json:"members"`
 	Ignore []string        `json:"ignore"`
+	Words  []string        `json:"words"`
 	Manual []ManualPayment `json:"manual"`
 }
 
@@ -92,11 +106,15 @@ type GroupDefinition struct {
 // ReadGroup parses GROUP.json (see the reconcile contract in docs). It
 // rejects unknown fields, a missing or non-positive dues amount, bad months,
 // duplicate or empty member ids, negative dues and manual payments for
-// unknown members or with non-positive amounts.
+// unknown members or with non-positive amounts. It reads at most
+// MaxGroupSize bytes, and refuses a longer input.
 func ReadGroup(r io.Reader) (*GroupDefinition, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxGroupSize+1))
 	if err != nil {
 		return nil, inputErr("%v", err)
+	}
+	if len(data) > MaxGroupSize {
+		return nil, inputErr("the group file is larger than %d MiB", MaxGroupSize>>20)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM from editors
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] != '{' {
@@ -117,6 +135,11 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 	if f.Dues.Amount == nil {
 		return nil, inputErr("dues.amount is missing")
 	}
+	if *f.Dues.Amount <= 0 {
+		// A chat group may exist before its dues are set; a file to
+		// reconcile needs them.
+		return nil, inputErr("dues amount %d is not positive", *f.Dues.Amount)
+	}
 	if *f.Dues.Amount > maxDues {
 		return nil, inputErr("dues.amount %d is more than %d", *f.Dues.Amount, int64(maxDues))
 	}
@@ -128,6 +151,7 @@ func ReadGroup(r io.Reader) (*GroupDefinition, error) {
 		Name:   strings.TrimSpace(f.Name),
 		Dues:   DuesRule{Amount: *f.Dues.Amount, Day: f.Dues.Day, Start: start},
 		Ignore: f.Ignore,
+		Words:  f.Words,
 	}
 	if g.Dues.Changes, err = readChanges("dues", f.Dues.Changes); err != nil {
 		return nil, err
@@ -241,8 +265,13 @@ var CSVHeader = []string{"tran_date", "tran_time", "inout_type", "print_content"
 // ReadTransactions parses a transaction file: a KFTC transaction_list
 // response (an object with res_list), a JSON array of res_list entries, or
 // a CSV file with CSVHeader. Amounts may be strings or numbers, with or
-// without thousands separators; negative amounts are an error.
+// without thousands separators; negative amounts are an error. Data of
+// more than MaxTransactionsSize bytes, and a CSV line longer than
+// MaxCSVLine, are refused.
 func ReadTransactions(data []byte) ([]BankTransaction, error) {
+	if len(data) > MaxTransactionsSize {
+		return nil, inputErr("the transaction file is larger than %d MiB", MaxTransactionsSize>>20)
+	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM from spreadsheet exports
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
@@ -332,6 +361,18 @@ func readEntries(list []json.RawMessage) ([]BankTransaction, error) {
 func readCSV(data []byte) ([]BankTransaction, error) {
 	if !utf8.Valid(data) {
 		return nil, inputErr("not UTF-8 text (save the CSV as UTF-8)")
+	}
+	// encoding/csv holds a whole line (and record) in memory, several
+	// times over: look at the line lengths first.
+	for line, rest := 1, data; len(rest) > 0; line++ {
+		n := bytes.IndexByte(rest, '\n')
+		if n < 0 {
+			n = len(rest)
+		}
+		if n > MaxCSVLine {
+			return nil, inputErr("line %d is longer than %d KiB: not a transaction export", line, MaxCSVLine>>10)
+		}
+		rest = rest[min(n+1, len(rest)):]
 	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1

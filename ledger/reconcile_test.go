@@ -42,6 +42,21 @@ func TestReadGroup(t *testing.T) {
 	}
 }
 
+// TestReadGroupWords reads the treasurer's dues words, which the matcher
+// then reads beside names.
+func TestReadGroupWords(t *testing.T) {
+	def, err := ReadGroup(strings.NewReader(strings.Replace(groupJSON, `"ignore"`, `"words": ["스터디", "부서"], "ignore"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(def.Group.Words, ","), "스터디,부서"; got != want {
+		t.Errorf("words = %q, want %q", got, want)
+	}
+	if got := NewMatcher(def.Group).Match(Deposit{Direction: In, Text: "스터디비이지은", Amount: 30000}); got.Outcome != OutcomeMatched {
+		t.Errorf("스터디비이지은 = %v (%s), want matched", got.Outcome, got.Reason)
+	}
+}
+
 func TestReadGroupErrors(t *testing.T) {
 	tests := []struct {
 		name string

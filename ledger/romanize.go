@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -25,7 +26,7 @@ var surnameSpellings = map[string][]string{
 	"정": {"jung", "chung", "jeong"}, "강": {"kang"}, "조": {"cho"}, "윤": {"yoon"}, "장": {"chang"},
 	"임": {"lim", "yim"}, "한": {"hahn"}, "오": {"oh"}, "서": {"suh"}, "신": {"shin"}, "권": {"kwon"},
 	"황": {"whang"}, "안": {"ahn"}, "송": {"soung"}, "전": {"jun", "chun", "chon"}, "홍": {"hong"},
-	"유": {"yoo", "you", "ryu"}, "류": {"ryu", "yoo"}, "고": {"ko", "koh"}, "문": {"moon"}, "양": {"yang"},
+	"유": {"yoo", "you", "ryu"}, "류": {"ryu", "yoo", "yu", "lyu"}, "고": {"ko", "koh"}, "문": {"moon"}, "양": {"yang"},
 	"손": {"sohn"}, "배": {"bae", "pae"}, "백": {"baek", "paik", "paek"}, "허": {"heo", "huh", "hur"},
 	"남": {"nam"}, "심": {"shim"}, "노": {"noh", "roh"}, "하": {"ha"}, "곽": {"kwak"}, "성": {"sung", "seong"},
 	"차": {"cha"}, "주": {"joo", "chu"}, "우": {"woo"}, "구": {"koo", "ku"}, "민": {"min"}, "진": {"jin", "chin"},
@@ -82,6 +83,10 @@ type romanKey struct {
 	member   int
 	surnames []string // skeletons
 	given    string   // skeleton
+	// sur is the surname in Hangul (정, 남궁), and spellings its exact
+	// romanisations in lower case (jeong, jung, chung).
+	sur       string
+	spellings []string
 }
 
 // newRomanKey returns the romanisation of a Korean name of two to four
@@ -97,12 +102,34 @@ func newRomanKey(member int, name string) (romanKey, bool) {
 		cut = 2
 	}
 	sur, given := string(r[:cut]), string(r[cut:])
-	k := romanKey{member: member, given: skeleton(romanize(given))}
+	k := romanKey{member: member, given: skeleton(romanize(given)), sur: sur}
 	k.surnames = append(k.surnames, skeleton(romanize(sur)))
+	k.spellings = append(k.spellings, romanize(sur))
 	for _, sp := range surnameSpellings[sur] {
 		k.surnames = append(k.surnames, skeleton(sp))
+		if !slices.Contains(k.spellings, sp) {
+			k.spellings = append(k.spellings, sp)
+		}
 	}
 	return k, true
+}
+
+// surnameFits reports whether a Latin word spells the surname exactly
+// (JUNG, CHUNG or JEONG for 정; never a looser look-alike) or, when the
+// text may have been cut at the bank's limit, is the start of a spelling,
+// two letters at least (JEON of JEONG); cut reports the latter.
+func (k romanKey) surnameFits(word string, mayBeCut bool) (ok, cut bool) {
+	if slices.Contains(k.spellings, word) {
+		return true, false
+	}
+	if mayBeCut && len(word) >= 2 {
+		for _, sp := range k.spellings {
+			if len(sp) > len(word) && strings.HasPrefix(sp, word) {
+				return true, true
+			}
+		}
+	}
+	return false, false
 }
 
 // matches reports whether Latin words (surname first or last) spell the

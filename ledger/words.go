@@ -39,6 +39,10 @@ var builtinWords = map[wordKind][]string{
 		"정기회비", "정기", "연회비", "년회비", "반기회비", "분기회비", "월납", "납부", "입금", "송금", "이체", "보냄", "보내요", "입니다",
 		"회비입금", "회비납부", "분", "월분", "년",
 		"나머지", "잔금", "잔액", "미납", "미납분", "밀린", "차액", "추가", "선납", "선입금", "dues", "fee", "fees", "membership",
+		// Months in words (십일월회비, 유월 김민수) and relative to the
+		// deposit (이번달회비, 김민수 지난달).
+		"일월", "이월", "삼월", "사월", "오월", "유월", "육월", "칠월", "팔월", "구월", "시월", "십월", "십일월", "십이월",
+		"이번달", "이달", "지난달", "저번달", "다음달", "담달", "금월", "당월", "전월", "익월", "내달",
 	},
 	kindChannel: {
 		"카뱅", "카카오뱅크", "카카오", "토뱅", "토스뱅크", "토스", "케뱅", "케이뱅크", "국민", "국민은행",
@@ -49,7 +53,9 @@ var builtinWords = map[wordKind][]string{
 	},
 	kindPolite: {"님", "드림", "올림", "씨", "입니다", "합니다", "드립니다", "보내요", "이에요", "예요", "감사합니다", "감사",
 		// A member's business account: 김민수상회, 주식회사 김민수.
-		"상회", "상사", "주식회사", "유한회사", "컴퍼니"},
+		"상회", "상사", "주식회사", "유한회사", "컴퍼니",
+		// Job titles in a company team: 팀장김민준, 김민준 과장.
+		"팀장", "파트장", "부장", "차장", "과장", "대리", "주임", "실장", "본부장"},
 	kindFamily: {
 		"엄마", "아빠", "맘", "어머니", "아버지", "모친", "부친", "부모", "할머니", "할아버지", "할매",
 		"네", "母", "父",
@@ -97,47 +103,141 @@ func newWordList(extra map[string]wordKind) *wordList {
 	return wl
 }
 
+// groupSuffixes are the nouns a group's name ends with that say what kind
+// of group it is, longest first: 한울산악회 is 한울 and 산악회, 시온성가대 is
+// 시온 and 성가대, 미술반 is 미술 and 반. A one-syllable one is a dues word
+// only with 비 or 회비 after it (반비, 팀회비).
+var groupSuffixes = []string{
+	"산악회", "동호회", "동창회", "동문회", "친목회", "종친회", "소모임", "동아리", "성가대", "찬양대", "합창단", "클래스", "스터디",
+	"모임", "클럽", "교회", "성당", "교실", "크루",
+	"계", "회", "반", "팀", "부", "단", "대", "방", "과",
+}
+
 // groupWords turns a group's name into dues words: a text like 배드민턴비 in
 // "수요 배드민턴 클럽" reads as dues, as do 민턴비 (the usual short form),
-// 산악회비 in "한울산악회" and 셀회비 in "청년부 3셀".
+// 산악회비 and 한울회비 in "한울산악회", 셀회비 in "청년부 3셀", 팀비 and
+// 2팀회비 in "영업2팀", and 성가대비 in "소망교회 시온성가대". The words are
+// the name's words, split at digits and at the suffixes above; each one
+// also counts with 비 and 회비 after it. NewMatcher drops those that would
+// swallow a member's name (see Matcher.ownWords).
 func groupWords(name string) map[string]wordKind {
 	out := make(map[string]wordKind)
-	suffixes := []string{"산악회", "동호회", "동창회", "동문회", "친목회", "소모임", "모임", "클럽", "스터디", "계", "회"}
+	for _, forms := range groupWordForms(name) {
+		for _, w := range forms {
+			out[w] = kindDues
+		}
+	}
+	return out
+}
+
+// groupWordForms returns groupWords grouped by the word they come from:
+// 요가 → 요가, 요가비, 요가회비; a one-syllable word (반 of 미술반) comes
+// only with 비 or 회비 and is not itself in its list.
+func groupWordForms(name string) map[string][]string {
 	var words, short []string
-	for _, w := range strings.Fields(name) {
-		w = strings.TrimLeft(compactKey(w), "0123456789")
-		switch n := utf8.RuneCountInString(w); {
+	var split func(w string)
+	split = func(w string) {
+		n := utf8.RuneCountInString(w)
+		switch {
 		case n == 0:
-			continue
+			return
 		case n == 1:
 			// 셀 in "3셀": only with 비 or 회비 after it.
 			short = append(short, w)
-			continue
-		case n >= 3:
-			// The last two syllables are the everyday short form: 배드민턴 →
-			// 민턴.
+			return
+		}
+		words = append(words, w)
+		for _, s := range groupSuffixes {
+			if stem, ok := strings.CutSuffix(w, s); ok && utf8.RuneCountInString(stem) >= 2 {
+				split(stem)
+				if utf8.RuneCountInString(s) == 1 {
+					short = append(short, s)
+				} else {
+					words = append(words, s)
+				}
+				return
+			}
+		}
+		// The last two syllables of a longer word that does not split are
+		// its everyday short form: 배드민턴 → 민턴, 영어회화 → 회화. (Of
+		// three, they are rarely a word: 클래스 → 래스.)
+		if n >= 4 {
 			r := []rune(w)
 			short = append(short, string(r[n-2:]))
 		}
-		words = append(words, w)
-		for _, s := range suffixes {
-			if stem, ok := strings.CutSuffix(w, s); ok && utf8.RuneCountInString(stem) >= 2 {
-				words = append(words, stem)
-				if utf8.RuneCountInString(s) >= 2 {
-					words = append(words, s)
+	}
+	for _, f := range strings.Fields(name) {
+		f = strings.TrimLeft(compactKey(f), "0123456789")
+		parts := scriptRuns(f)
+		if len(parts) == 1 {
+			split(f)
+			continue
+		}
+		// 영업2팀: the whole word, 영업, 팀, and 2팀.
+		if utf8.RuneCountInString(f) >= 2 {
+			words = append(words, f)
+		}
+		for i, p := range parts {
+			if p[0] >= '0' && p[0] <= '9' {
+				if i+1 < len(parts) {
+					short = append(short, p+parts[i+1])
 				}
+				continue
 			}
+			split(p)
 		}
 	}
+	out := make(map[string][]string)
 	for _, w := range words {
-		out[w] = kindDues
-		out[w+"비"] = kindDues
-		out[w+"회비"] = kindDues
+		out[w] = append(out[w], w, w+"비", w+"회비")
 		if stem, ok := strings.CutSuffix(w, "회"); ok && stem != "" {
-			out[stem+"회비"] = kindDues
+			out[w] = append(out[w], stem+"회비")
 		}
 	}
 	for _, w := range short {
+		out[w] = append(out[w], w+"비", w+"회비")
+	}
+	return out
+}
+
+// scriptRuns splits a compact word into its runs of digits, of Latin
+// letters and of other letters: 영업2팀 → 영업, 2, 팀.
+func scriptRuns(w string) []string {
+	class := func(r rune) int {
+		switch {
+		case r >= '0' && r <= '9':
+			return 1
+		case r >= 'a' && r <= 'z':
+			return 2
+		}
+		return 3
+	}
+	var out []string
+	start, prev := 0, 0
+	for i, r := range w {
+		if c := class(r); i > 0 && c != prev {
+			out = append(out, w[start:i])
+			start = i
+		}
+		prev = class(r)
+	}
+	if start < len(w) {
+		out = append(out, w[start:])
+	}
+	return out
+}
+
+// treasurerWords turns the treasurer's words for a group (Group.Words) into
+// dues words, each also with 비 and 회비 after it: 합창단, 합창단비,
+// 합창단회비.
+func treasurerWords(ws []string) map[string]wordKind {
+	out := make(map[string]wordKind)
+	for _, w := range ws {
+		w = compactKey(w)
+		if w == "" {
+			continue
+		}
+		out[w] = kindDues
 		out[w+"비"] = kindDues
 		out[w+"회비"] = kindDues
 	}
@@ -151,10 +251,10 @@ type piece struct {
 }
 
 // numberUnits are the units that follow a number: 11월, 11월분, 2026년,
-// 3개월, 11월치, 25일, 2차, 28세손 (a clan generation). Longer units
+// 3개월, 11월치, 2달, 25일, 2차, 28세손 (a clan generation). Longer units
 // first. 회 is not one: 2026회비 is a year
 // and a dues word.
-var numberUnits = []string{"개월분", "개월치", "개월", "월분", "월치", "분기", "세손", "월", "년", "일", "분", "차", "번", "세"}
+var numberUnits = []string{"개월분", "개월치", "개월", "월분", "월치", "달치", "달분", "분기", "세손", "월", "달", "년", "일", "분", "차", "번", "세"}
 
 // trim removes known words and numbers (with their unit) from both ends of
 // seg, outside in, and returns them with the core left between. Words are

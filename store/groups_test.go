@@ -76,7 +76,7 @@ func TestGroups(t *testing.T) {
 		change func(*store.Group)
 	}{
 		{"NoName", func(g *store.Group) { g.Name = "" }},
-		{"ZeroDues", func(g *store.Group) { g.Dues.Amount = 0 }},
+		{"NegativeDues", func(g *store.Group) { g.Dues.Amount = -1 }},
 		{"DuplicateMember", func(g *store.Group) { g.Members[1].ID = "m1" }},
 		{"SlashInMemberID", func(g *store.Group) { g.Members[1].ID = "a/b" }},
 		{"SlashInGroupID", func(g *store.Group) { g.ID = "a/b" }},
