@@ -26,15 +26,29 @@ type Outbox interface {
 	MarkFailed(ctx context.Context, id uint64, retryAfter time.Duration, reason string, permanent bool) (dead bool, err error)
 }
 
+// Releaser is an Outbox that can hand a claimed message back without
+// attempting it. The Dispatcher releases the messages of a chat it has
+// parked after a permanent failure, so that they wait for the park to end
+// without an attempt counted against them. With an Outbox that is not a
+// Releaser, such a message is marked failed (not permanently) with the park
+// as its retry delay instead.
+type Releaser interface {
+	// Release makes claimed message id pending again, due at notBefore,
+	// and no longer counts its claim as an attempt.
+	Release(ctx context.Context, id uint64, notBefore time.Time) error
+}
+
 // Dispatcher defaults.
 const (
 	defaultBatch       = 100
 	defaultParallel    = 8
 	defaultIdle        = time.Second
 	defaultSendTimeout = 30 * time.Second
+	defaultPark        = time.Minute
+	maxPark            = time.Hour
 	maxBackoff         = 30 * time.Second
-	// bookkeepingTimeout bounds MarkSent and MarkFailed, which run even
-	// when the dispatcher's context is cancelled.
+	// bookkeepingTimeout bounds MarkSent, MarkFailed and Release, which
+	// run even when the dispatcher's context is cancelled.
 	bookkeepingTimeout = 10 * time.Second
 )
 
@@ -69,6 +83,14 @@ type Dispatcher struct {
 	// SendTimeout bounds each Send; 0 means 30s. A Send that times out is a
 	// transient failure.
 	SendTimeout time.Duration
+	// Park is how long a chat is left alone after a permanent failure
+	// (the chat is gone, the bot was removed or blocked): its messages
+	// are not sent but handed back to the outbox (see Releaser) until the
+	// park ends, so a dead chat is not hammered. The park doubles with
+	// each further permanent failure of the chat, up to an hour, and
+	// ends with the first delivery to it. 0 means 1 minute. Parks are
+	// kept in memory only.
+	Park time.Duration
 	// OnDead is called after a message became dead, with the failure's
 	// reason, except for messages of Kind KindDeadLetter (a dead-letter
 	// notice about a dead-letter notice would loop). ctx is valid only
@@ -81,6 +103,15 @@ type Dispatcher struct {
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+
+	parkMu sync.Mutex
+	parked map[ChatRef]park
+}
+
+// park is a chat left alone after permanent failures.
+type park struct {
+	until time.Time
+	n     int // permanent failures in a row
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -119,13 +150,51 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
+// parkedUntil reports until when chat is parked, if it is now.
+func (d *Dispatcher) parkedUntil(chat ChatRef, now time.Time) (time.Time, bool) {
+	d.parkMu.Lock()
+	defer d.parkMu.Unlock()
+	p, ok := d.parked[chat]
+	if !ok || !now.Before(p.until) {
+		return time.Time{}, false
+	}
+	return p.until, true
+}
+
+// parkChat parks chat after a permanent failure, for longer each time in
+// a row, and returns until when.
+func (d *Dispatcher) parkChat(chat ChatRef, now time.Time) time.Time {
+	d.parkMu.Lock()
+	defer d.parkMu.Unlock()
+	if d.parked == nil {
+		d.parked = make(map[ChatRef]park)
+	}
+	p := d.parked[chat]
+	p.n++
+	wait := orDefault(d.Park, defaultPark)
+	for i := 1; i < p.n && wait < maxPark; i++ {
+		wait *= 2
+	}
+	p.until = now.Add(min(wait, maxPark))
+	d.parked[chat] = p
+	return p.until
+}
+
+// unpark ends chat's park: a message was delivered to it.
+func (d *Dispatcher) unpark(chat ChatRef) {
+	d.parkMu.Lock()
+	defer d.parkMu.Unlock()
+	delete(d.parked, chat)
+}
+
 // outcome is what happened to one claimed message.
 type outcome int
 
 const (
-	outcomeLeft   outcome = iota // left claimed: the context was cancelled
-	outcomeSent                  // delivered and marked sent
-	outcomeFailed                // the attempt failed and was recorded
+	outcomeLeft     outcome = iota // left claimed: the context was cancelled
+	outcomeSent                    // delivered and marked sent
+	outcomeFailed                  // the attempt failed and was recorded
+	outcomeReleased                // not attempted: its chat is parked
 )
 
 // DispatchOnce runs one round: it claims up to Batch due messages, delivers
@@ -134,10 +203,11 @@ const (
 // RetryAfterError from the Chat retries after its After (the outbox's
 // backoff when After is not positive); an error wrapping
 // ErrPermanent, or a platform without a Chat, makes the message dead at
-// once; any other error is retried after the outbox's backoff. It returns
-// the number of messages sent and the errors of Claim, MarkSent and
-// MarkFailed, joined; delivery failures are recorded in the outbox, not
-// returned.
+// once and parks its chat (see Park): the chat's messages claimed while it
+// is parked are handed back to the outbox unsent. Any other error is
+// retried after the outbox's backoff. It returns the number of messages
+// sent and the errors of Claim, MarkSent, MarkFailed and Release, joined;
+// delivery failures are recorded in the outbox, not returned.
 //
 // When ctx is cancelled during a Send, the message is not marked failed,
 // since the failure is the dispatcher's and not the chat's: it stays claimed,
@@ -145,16 +215,15 @@ const (
 // chat accepted is marked sent even if ctx was cancelled meanwhile, so it is
 // not sent twice.
 func (d *Dispatcher) DispatchOnce(ctx context.Context) (sent int, err error) {
-	sent, _, _, err = d.round(ctx)
+	sent, _, err = d.round(ctx)
 	return sent, err
 }
 
-// round is DispatchOnce, also returning how many attempts failed and
-// whether Claim failed.
-func (d *Dispatcher) round(ctx context.Context) (sent, failed int, claimFailed bool, err error) {
+// round is DispatchOnce, also reporting whether Claim failed.
+func (d *Dispatcher) round(ctx context.Context) (sent int, claimFailed bool, err error) {
 	msgs, err := d.Outbox.Claim(ctx, d.now(), orDefault(d.Batch, defaultBatch))
 	if err != nil {
-		return 0, 0, true, fmt.Errorf("bot: claim: %w", err)
+		return 0, true, fmt.Errorf("bot: claim: %w", err)
 	}
 	// Claim returns one message per chat; should it ever return more, they
 	// still go out one after another, in the order given.
@@ -183,11 +252,8 @@ func (d *Dispatcher) round(ctx context.Context) (sent, failed int, claimFailed b
 			for _, m := range chatMsgs {
 				out, err := d.deliver(ctx, m)
 				mu.Lock()
-				switch out {
-				case outcomeSent:
+				if out == outcomeSent {
 					sent++
-				case outcomeFailed:
-					failed++
 				}
 				if err != nil {
 					errs = append(errs, err)
@@ -200,26 +266,30 @@ func (d *Dispatcher) round(ctx context.Context) (sent, failed int, claimFailed b
 		})
 	}
 	wg.Wait()
-	return sent, failed, false, errors.Join(errs...)
+	return sent, false, errors.Join(errs...)
 }
 
-// deliver sends one claimed message and records the result.
+// deliver sends one claimed message and records the result; the message
+// of a parked chat is released instead.
 func (d *Dispatcher) deliver(ctx context.Context, m Message) (outcome, error) {
 	log := d.log().With("message_id", m.ID, "chat", m.Chat.String(), "kind", m.Kind, "attempt", m.Attempt)
 	if ctx.Err() != nil {
 		return outcomeLeft, nil
 	}
+	if until, ok := d.parkedUntil(m.Chat, d.now()); ok {
+		return d.release(ctx, m, until)
+	}
 	var sendErr error
 	if chat := d.Chats[m.Chat.Platform]; chat == nil {
 		sendErr = fmt.Errorf("bot: no chat for platform %q: %w", m.Chat.Platform, ErrPermanent)
 	} else {
-		sctx, cancel := context.WithTimeout(ctx, orDefault(d.SendTimeout, defaultSendTimeout))
+		// A send under way is finished even when ctx ends (a shutdown):
+		// cut off, the platform might post the message without moimbot
+		// learning so, and post it again after the restart. The outbox
+		// stops between messages, within SendTimeout.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orDefault(d.SendTimeout, defaultSendTimeout))
 		sendErr = chat.Send(sctx, m)
 		cancel()
-		if sendErr != nil && ctx.Err() != nil {
-			log.Debug("delivery interrupted, message left claimed", "err", sendErr)
-			return outcomeLeft, nil
-		}
 	}
 
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
@@ -229,6 +299,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m Message) (outcome, error) {
 			return outcomeLeft, fmt.Errorf("bot: mark message %d sent: %w", m.ID, err)
 		}
 		log.Debug("message sent")
+		d.unpark(m.Chat)
 		if d.OnSent != nil {
 			d.OnSent(m)
 		}
@@ -241,10 +312,23 @@ func (d *Dispatcher) deliver(ctx context.Context, m Message) (outcome, error) {
 	switch {
 	case errors.As(sendErr, &ra):
 		retry = max(ra.After, 0)
+		// A throttle is not a failure: the message waits its turn without
+		// using up an attempt, when the outbox can hand it back.
+		if r, ok := d.Outbox.(Releaser); ok {
+			if err := r.Release(bctx, m.ID, d.now().Add(retry)); err != nil {
+				return outcomeFailed, fmt.Errorf("bot: release message %d: %w", m.ID, err)
+			}
+			log.Debug("throttled by the platform", "retry_after", retry)
+			return outcomeReleased, nil
+		}
 	case errors.Is(sendErr, ErrPermanent):
 		permanent = true
 	}
 	reason := shorten(sendErr.Error(), maxReasonLen)
+	if permanent {
+		until := d.parkChat(m.Chat, d.now())
+		log.Warn("chat parked after a permanent failure", "until", until)
+	}
 	dead, err := d.Outbox.MarkFailed(bctx, m.ID, retry, reason, permanent)
 	if err != nil {
 		return outcomeFailed, fmt.Errorf("bot: mark message %d failed: %w", m.ID, err)
@@ -260,11 +344,32 @@ func (d *Dispatcher) deliver(ctx context.Context, m Message) (outcome, error) {
 	return outcomeFailed, nil
 }
 
+// release hands back a claimed message of a chat parked until until,
+// unsent: through Release when the outbox is a Releaser, else as a failed
+// attempt to retry when the park ends.
+func (d *Dispatcher) release(ctx context.Context, m Message, until time.Time) (outcome, error) {
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+	defer cancel()
+	if r, ok := d.Outbox.(Releaser); ok {
+		if err := r.Release(bctx, m.ID, until); err != nil {
+			return outcomeReleased, fmt.Errorf("bot: release message %d: %w", m.ID, err)
+		}
+		return outcomeReleased, nil
+	}
+	wait := max(until.Sub(d.now()), time.Second)
+	if _, err := d.Outbox.MarkFailed(bctx, m.ID, wait, "chat parked after a permanent failure", false); err != nil {
+		return outcomeReleased, fmt.Errorf("bot: mark message %d failed: %w", m.ID, err)
+	}
+	return outcomeReleased, nil
+}
+
 // Run delivers messages until ctx is done, then returns nil. After a round
-// that sent or failed something it starts the next one at once; after an
-// idle round it waits Idle, or less when woken (see Wake). When Claim,
-// MarkSent or MarkFailed fail it logs and backs off: Idle, doubling up to
-// 30s while the failures go on.
+// that delivered something it starts the next one at once; after a round
+// that delivered nothing (nothing was due, or every attempt failed) it
+// waits Idle, or less when woken (see Wake), so failing chats are never
+// retried in a tight loop. When Claim, MarkSent, MarkFailed or Release
+// fail it logs and backs off: Idle, doubling up to 30s while the failures
+// go on.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	log := d.log()
 	idle := orDefault(d.Idle, defaultIdle)
@@ -274,7 +379,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		sent, failed, claimFailed, err := d.round(ctx)
+		sent, claimFailed, err := d.round(ctx)
 		wait, woken := idle, wake
 		switch {
 		case err != nil:
@@ -285,7 +390,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			} else {
 				log.Error("outbox update failed", "err", err, "failures", failures, "retry_in", wait)
 			}
-		case sent+failed > 0:
+		case sent > 0:
+			// More may be due (a chat's next message): go on at once.
 			failures = 0
 			continue
 		default:

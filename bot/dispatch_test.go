@@ -56,7 +56,8 @@ type dispFailure struct {
 // are pending, sending, sent or dead; Claim takes each chat's oldest open
 // message only, when it is due (pending) or its lease ran out (sending); a
 // failed attempt retries after retryAfter or Backoff, and the message is
-// dead after MaxAttempts attempts or a permanent failure.
+// dead after MaxAttempts attempts or a permanent failure; Release hands a
+// claimed message back without counting the attempt.
 type dispOutbox struct {
 	clock       *dispClock
 	MaxAttempts int
@@ -68,11 +69,15 @@ type dispOutbox struct {
 	claimErrs   []error // returned by the next Claims, in order
 	markSentErr error
 	failures    []dispFailure
+	releases    int
 	// claimed, if set, receives the number of messages of every Claim.
 	claimed chan int
 }
 
-var _ Outbox = (*dispOutbox)(nil)
+var (
+	_ Outbox   = (*dispOutbox)(nil)
+	_ Releaser = (*dispOutbox)(nil)
+)
 
 func newDispOutbox(clock *dispClock) *dispOutbox {
 	return &dispOutbox{clock: clock, MaxAttempts: 3, Backoff: time.Minute, Lease: 5 * time.Minute}
@@ -179,6 +184,28 @@ func (o *dispOutbox) MarkFailed(ctx context.Context, id uint64, retryAfter time.
 	m.state = "pending"
 	m.next = o.clock.Now().Add(retryAfter)
 	return false, nil
+}
+
+func (o *dispOutbox) Release(ctx context.Context, id uint64, notBefore time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m := o.msgs[id-1]
+	if m.state != "sending" {
+		return fmt.Errorf("message %d is %s", id, m.state)
+	}
+	o.releases++
+	m.state, m.next = "pending", notBefore
+	m.attempts--
+	return nil
+}
+
+func (o *dispOutbox) releaseCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.releases
 }
 
 // dispChat is a Chat that records what it delivered; send, if set, decides
@@ -387,15 +414,18 @@ func TestDispatchRetryAfter(t *testing.T) {
 			t.Errorf("step %d: sent %d after %d calls, want %d after %d", i, sent, chat.callCount(), s.wantSent, s.wantCalls)
 		}
 	}
-	fails := ob.failureCalls()
-	if len(fails) != 1 || fails[0].RetryAfter != 10*time.Second || fails[0].Permanent {
-		t.Errorf("MarkFailed calls = %+v, want one with retry after 10s", fails)
+	// A throttle is handed back, not counted as a failed attempt.
+	if fails := ob.failureCalls(); len(fails) != 0 {
+		t.Errorf("MarkFailed calls = %+v, want none", fails)
 	}
-	if got := ob.msg(id); got.state != "sent" || got.attempts != 2 {
-		t.Errorf("message is %s after %d attempts, want sent after 2", got.state, got.attempts)
+	if n := ob.releaseCount(); n != 1 {
+		t.Errorf("%d releases, want 1", n)
 	}
-	if got := chat.got[0].Attempt; got != 2 {
-		t.Errorf("delivered with Attempt %d, want 2", got)
+	if got := ob.msg(id); got.state != "sent" || got.attempts != 1 {
+		t.Errorf("message is %s after %d attempts, want sent after 1", got.state, got.attempts)
+	}
+	if got := chat.got[0].Attempt; got != 1 {
+		t.Errorf("delivered with Attempt %d, want 1", got)
 	}
 }
 
@@ -425,6 +455,13 @@ func TestDispatchFailureKinds(t *testing.T) {
 			}
 			got := ob.failureCalls()
 			want := []dispFailure{{ID: 1, RetryAfter: tt.wantRetry, Reason: tt.wantReason, Permanent: tt.wantPermanent}}
+			if tt.wantRetry > 0 {
+				// A throttle is handed back through Release instead.
+				want = nil
+				if n := ob.releaseCount(); n != 1 {
+					t.Errorf("%d releases, want 1", n)
+				}
+			}
 			if !slices.Equal(got, want) {
 				t.Errorf("MarkFailed calls = %+v, want %+v", got, want)
 			}
@@ -503,19 +540,120 @@ func TestDispatchPermanent(t *testing.T) {
 	}
 }
 
+// TestDispatchParksChat: after a permanent failure a chat is left alone
+// for a while, longer after each permanent failure in a row; its messages
+// are handed back unsent meanwhile, other chats are served, and a delivery
+// ends the park.
+func TestDispatchParksChat(t *testing.T) {
+	clock := newDispClock()
+	ob := newDispOutbox(clock)
+	gone, fine := ChatRef{"test", "gone"}, ChatRef{"test", "fine"}
+	for range 5 {
+		ob.add(gone, KindDeposit, "x")
+	}
+	var reachable atomic.Bool
+	var toGone atomic.Int32
+	chat := &dispChat{send: func(_ context.Context, m Message) error {
+		if m.Chat != gone {
+			return nil
+		}
+		toGone.Add(1)
+		if !reachable.Load() {
+			return fmt.Errorf("chat not found: %w", ErrPermanent)
+		}
+		return nil
+	}}
+	d := &Dispatcher{Outbox: ob, Chats: map[string]Chat{"test": chat}, Now: clock.Now, Park: time.Minute}
+	steps := []struct {
+		name      string
+		advance   time.Duration
+		reachable bool
+		addFine   bool
+		wantGone  int // Sends to the gone chat so far
+		wantSent  int // this round
+	}{
+		{"FirstFailureParks", 0, false, false, 1, 0},
+		{"ParkedChatNotTried", 0, false, true, 1, 1},
+		{"StillParked", 59 * time.Second, false, false, 1, 0},
+		{"ParkOverFailsAgain", time.Second, false, false, 2, 0},
+		{"ParkDoubled", time.Minute, false, false, 2, 0},
+		{"DoubledParkOver", time.Minute, false, false, 3, 0},
+		{"ParkedFourMinutes", 3 * time.Minute, false, false, 3, 0},
+		{"BackAndDelivered", time.Minute, true, false, 4, 1},
+		{"NextAtOnce", 0, true, false, 5, 1},
+	}
+	for _, s := range steps {
+		clock.Advance(s.advance)
+		reachable.Store(s.reachable)
+		if s.addFine {
+			ob.add(fine, KindDeposit, "y")
+		}
+		sent, err := d.DispatchOnce(t.Context())
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := int(toGone.Load()); got != s.wantGone || sent != s.wantSent {
+			t.Fatalf("%s: %d sends to the gone chat, %d sent; want %d, %d", s.name, got, sent, s.wantGone, s.wantSent)
+		}
+	}
+	// The released messages were never counted as attempts.
+	for id := uint64(1); id <= 5; id++ {
+		if m := ob.msg(id); m.attempts > 1 {
+			t.Errorf("message %d: %d attempts, want at most 1", id, m.attempts)
+		}
+	}
+	if ob.releaseCount() == 0 {
+		t.Error("nothing released")
+	}
+}
+
+// noRelease hides the dispOutbox's Release.
+type noRelease struct{ Outbox }
+
+// TestDispatchParksWithoutReleaser: with an Outbox that cannot release, a
+// parked chat's message is marked failed, not permanently, to come back
+// when the park ends.
+func TestDispatchParksWithoutReleaser(t *testing.T) {
+	clock := newDispClock()
+	ob := newDispOutbox(clock)
+	ob.add(ChatRef{"test", "A"}, KindDeposit, "x")
+	ob.add(ChatRef{"test", "A"}, KindDeposit, "y")
+	chat := &dispChat{send: func(context.Context, Message) error { return fmt.Errorf("gone: %w", ErrPermanent) }}
+	d := &Dispatcher{Outbox: noRelease{ob}, Chats: map[string]Chat{"test": chat}, Now: clock.Now, Park: time.Minute}
+	for range 2 {
+		if _, err := d.DispatchOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(20 * time.Second)
+	}
+	want := []dispFailure{
+		{ID: 1, Reason: "gone: bot: permanent delivery failure", Permanent: true},
+		{ID: 2, RetryAfter: 40 * time.Second, Reason: "chat parked after a permanent failure"},
+	}
+	if got := ob.failureCalls(); !slices.Equal(got, want) {
+		t.Errorf("MarkFailed calls = %+v, want %+v", got, want)
+	}
+	if got := chat.callCount(); got != 1 {
+		t.Errorf("Send called %d times, want 1", got)
+	}
+}
+
+// TestDispatchCancelMidSend: a shutdown while a message is being sent lets
+// the send finish and records it, so the platform never posts a message
+// moimbot did not record (and would post again after the restart); a
+// message not yet started stays pending.
 func TestDispatchCancelMidSend(t *testing.T) {
 	clock := newDispClock()
 	ob := newDispOutbox(clock)
 	id := ob.add(ChatRef{"test", "A"}, KindDeposit, "x")
 	started := make(chan struct{})
-	block := true
+	cancelled := make(chan struct{})
 	chat := &dispChat{send: func(ctx context.Context, m Message) error {
-		if !block {
-			return nil
-		}
 		close(started)
-		<-ctx.Done()
-		return fmt.Errorf("telegram: %w", ctx.Err())
+		<-cancelled
+		// The platform answers after the shutdown began; the send's own
+		// context is still live.
+		return ctx.Err()
 	}}
 	d := &Dispatcher{Outbox: ob, Chats: map[string]Chat{"test": chat}, Now: clock.Now}
 
@@ -531,24 +669,23 @@ func TestDispatchCancelMidSend(t *testing.T) {
 	}()
 	<-started
 	cancel()
-	if r := <-done; r.sent != 0 || r.err != nil {
-		t.Errorf("DispatchOnce = %d, %v; want 0, nil", r.sent, r.err)
+	close(cancelled)
+	if r := <-done; r.sent != 1 || r.err != nil {
+		t.Errorf("DispatchOnce = %d, %v; want 1, nil", r.sent, r.err)
 	}
 	if fails := ob.failureCalls(); len(fails) != 0 {
 		t.Errorf("MarkFailed called: %+v", fails)
 	}
-	if m := ob.msg(id); m.state != "sending" {
-		t.Errorf("message is %s, want still sending (claimed)", m.state)
+	if m := ob.msg(id); m.state != "sent" {
+		t.Errorf("message is %s, want sent", m.state)
 	}
-
-	// Once the lease runs out the message comes back.
-	block = false
-	clock.Advance(ob.Lease)
-	if sent, err := d.DispatchOnce(t.Context()); sent != 1 || err != nil {
-		t.Errorf("after the lease: DispatchOnce = %d, %v; want 1, nil", sent, err)
+	// After the shutdown began, nothing new is started.
+	other := ob.add(ChatRef{"test", "B"}, KindDeposit, "y")
+	if sent, _ := d.DispatchOnce(ctx); sent != 0 {
+		t.Errorf("DispatchOnce after cancel sent %d, want 0", sent)
 	}
-	if m := ob.msg(id); m.state != "sent" || m.attempts != 2 {
-		t.Errorf("message is %s after %d attempts, want sent after 2", m.state, m.attempts)
+	if m := ob.msg(other); m.state != "pending" {
+		t.Errorf("a message queued after the shutdown is %s, want pending", m.state)
 	}
 }
 
@@ -668,6 +805,28 @@ func TestDispatchRun(t *testing.T) {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run = %v, want nil", err)
+		}
+	})
+
+	t.Run("WaitsAfterRoundWithoutProgress", func(t *testing.T) {
+		// A message that fails and is due again at once (an outbox
+		// without backoff) must not make Run spin: a round that
+		// delivered nothing waits Idle.
+		clock := newDispClock()
+		ob := newDispOutbox(clock)
+		ob.Backoff, ob.MaxAttempts = 0, 1<<30
+		ob.add(ChatRef{"test", "A"}, KindDeposit, "x")
+		chat := &dispChat{send: func(context.Context, Message) error { return errors.New("connection reset") }}
+		const idle, run = 20 * time.Millisecond, 300 * time.Millisecond
+		d := &Dispatcher{Outbox: ob, Chats: map[string]Chat{"test": chat}, Now: clock.Now, Idle: idle}
+		ctx, cancel := context.WithTimeout(t.Context(), run)
+		defer cancel()
+		if err := d.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// About run/idle = 15 rounds; without the wait, thousands.
+		if got, most := chat.callCount(), int(run/idle)*3; got > most {
+			t.Errorf("%d attempts in %v with Idle %v, want at most %d", got, run, idle, most)
 		}
 	})
 

@@ -20,6 +20,8 @@ type payload struct {
 	Buttons [][]bot.Button `json:"buttons,omitempty"`
 	// Edit is the platform's id of the message this one replaces.
 	Edit string `json:"edit,omitempty"`
+	// File is a document sent with the text as its caption (/export).
+	File *bot.File `json:"file,omitempty"`
 }
 
 // Claim implements bot.Outbox.
@@ -35,14 +37,24 @@ func (o outbox) Claim(ctx context.Context, now time.Time, limit int) ([]bot.Mess
 		if len(m.Payload) > 0 {
 			var p payload
 			if err := json.Unmarshal(m.Payload, &p); err != nil {
-				// Deliver the text without its buttons rather than not at all.
+				// Deliver the text without its buttons (or file) rather
+				// than not at all.
 				p = payload{}
 			}
-			bm.Buttons, bm.Edit = p.Buttons, p.Edit
+			bm.Buttons, bm.Edit, bm.File = p.Buttons, p.Edit, p.File
 		}
 		out = append(out, bm)
 	}
 	return out, nil
+}
+
+var _ bot.Releaser = outbox{}
+
+// Release implements bot.Releaser: a message handed back unsent (its chat
+// is parked, or the platform throttles) is due again at notBefore without
+// using up an attempt.
+func (o outbox) Release(ctx context.Context, id uint64, notBefore time.Time) error {
+	return o.db.Release(ctx, id, notBefore)
 }
 
 // MarkSent implements bot.Outbox.
@@ -69,10 +81,10 @@ func (o outbox) MarkFailed(ctx context.Context, id uint64, retryAfter time.Durat
 func outgoing(groupID string, m bot.Message) store.OutboxMessage {
 	om := store.OutboxMessage{Key: m.Key, GroupID: groupID, Chat: store.ChatRef{Platform: m.Chat.Platform, ID: m.Chat.ID},
 		Kind: m.Kind, Text: m.Text}
-	if len(m.Buttons) > 0 || m.Edit != "" {
-		raw, err := json.Marshal(payload{Buttons: m.Buttons, Edit: m.Edit})
+	if len(m.Buttons) > 0 || m.Edit != "" || m.File != nil {
+		raw, err := json.Marshal(payload{Buttons: m.Buttons, Edit: m.Edit, File: m.File})
 		if err != nil {
-			panic(fmt.Sprintf("marshal buttons: %v", err)) // plain strings cannot fail
+			panic(fmt.Sprintf("marshal buttons: %v", err)) // plain strings and bytes cannot fail
 		}
 		om.Payload = raw
 	}

@@ -13,8 +13,11 @@ import (
 )
 
 // Backup writes a consistent copy of the whole database to w while the
-// database stays in use (bbolt's Tx.WriteTo in a read transaction: writers
-// are not blocked). It returns the bytes written.
+// database stays in use (bbolt's Tx.WriteTo in a read transaction). It
+// returns the bytes written. The read transaction lasts until w has taken
+// the last byte, and a writer that must grow the file waits for it: w must
+// be quick, like a local file. For a reader that may stall (a client on a
+// socket) use BackupSized.
 func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
 	err := db.view(ctx, "backup", func(tx *bolt.Tx) error {
@@ -25,18 +28,42 @@ func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	return n, err
 }
 
-// BackupSized is Backup for writers that need the copy's size before its
-// first byte (an HTTP response's Content-Length): it calls start with the
-// size of the snapshot, then writes exactly that many bytes to the writer
-// start returns.
+// BackupSized is Backup for a writer that may be slow or stall (a client
+// on the control socket) and needs the copy's size before its first byte
+// (an HTTP response's Content-Length). It copies a snapshot to a temporary
+// file beside the database first, holding the read transaction only for
+// that local copy, so writers never wait for the reader; then it calls
+// start with the snapshot's size and writes exactly that many bytes to the
+// writer start returns. The temporary file is unlinked at once where the
+// system allows it (so a crash leaves nothing behind) and removed at the
+// end otherwise. start is not called when the snapshot fails.
 func (db *DB) BackupSized(ctx context.Context, start func(size int64) io.Writer) (int64, error) {
-	var n int64
-	err := db.view(ctx, "backup", func(tx *bolt.Tx) error {
+	f, err := os.CreateTemp(filepath.Dir(db.path), filepath.Base(db.path)+".backup-*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	os.Remove(f.Name()) // fails where open files cannot be removed; see below
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	var size int64
+	err = db.view(ctx, "backup", func(tx *bolt.Tx) error {
 		var err error
-		n, err = tx.WriteTo(start(tx.Size()))
+		size, err = tx.WriteTo(f)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("store: backup: %w", err)
+	}
+	n, err := io.CopyN(start(size), f, size)
+	if err != nil {
+		return n, fmt.Errorf("store: backup: %w", err)
+	}
+	return n, nil
 }
 
 // BackupFile writes a consistent copy of the database to path: to

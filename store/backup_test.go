@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,5 +213,95 @@ func TestCompact(t *testing.T) {
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// stallWriter is a backup reader that stops reading: Write blocks until
+// release is closed, then collects the bytes.
+type stallWriter struct {
+	release chan struct{}
+	started chan struct{}
+	once    sync.Once
+	buf     bytes.Buffer
+}
+
+func (w *stallWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.started) })
+	<-w.release
+	return w.buf.Write(p)
+}
+
+// TestBackupSizedDoesNotBlockWriters: a backup reader that stops reading
+// (a client that sent GET /backup and never read) does not hold up
+// writers, even those that must grow the file.
+func TestBackupSizedDoesNotBlockWriters(t *testing.T) {
+	db := mustOpen(t)
+	chat := store.ChatRef{Platform: "telegram", ID: "-1"}
+	text := strings.Repeat("가", 20000) // 60 KB
+	if _, err := db.Enqueue(ctx, store.OutboxMessage{Key: "first", Chat: chat, Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	w := &stallWriter{release: make(chan struct{}), started: make(chan struct{})}
+	var once sync.Once
+	release := func() { once.Do(func() { close(w.release) }) }
+	t.Cleanup(release)
+	type result struct {
+		n, size int64
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var size int64
+		n, err := db.BackupSized(ctx, func(s int64) io.Writer { size = s; return w })
+		done <- result{n, size, err}
+	}()
+	<-w.started
+
+	before, err := os.Stat(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		// 8 MB more: the file grows, and bbolt remaps it several times.
+		for i := range 128 {
+			if _, err := db.Enqueue(ctx, store.OutboxMessage{Key: fmt.Sprint("m", i), Chat: chat, Text: text}); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		release()
+		t.Fatal("writes blocked for 10s behind a backup whose reader stopped reading")
+	}
+	after, _ := os.Stat(db.Path())
+	if after.Size() <= before.Size() {
+		t.Errorf("the file did not grow (%d to %d bytes): the test proves nothing", before.Size(), after.Size())
+	}
+	release()
+	r := <-done
+	if r.err != nil || r.n != r.size || int64(w.buf.Len()) != r.size {
+		t.Fatalf("BackupSized = %d, %v; size %d, got %d bytes", r.n, r.err, r.size, w.buf.Len())
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, w.buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Verify(ctx, path); err != nil {
+		t.Errorf("the copy: %v", err)
+	}
+	// No temporary file is left beside the database.
+	entries, _ := os.ReadDir(filepath.Dir(db.Path()))
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".backup-") {
+			t.Errorf("left behind: %s", e.Name())
+		}
 	}
 }

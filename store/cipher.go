@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -124,13 +125,28 @@ func keyFrom(getenv func(string) string, keyVar, fileVar string) (*Cipher, error
 	return nil, fmt.Errorf("store: secret key: %w (set %s or %s)", ErrNoKey, keyVar, fileVar)
 }
 
-// KeyFromFile reads a base64 key from a file.
+// MaxKeyFileSize is the largest key file KeyFromFile reads. A key is 44
+// bytes of base64 and a newline; the limit leaves room for surrounding
+// whitespace and refuses a wrong file (/dev/zero, a log) without reading it
+// whole.
+const MaxKeyFileSize = 4 << 10
+
+// KeyFromFile reads a base64 key from a file of at most MaxKeyFileSize
+// bytes; a larger file is refused (ErrBadKey) without reading it whole.
 func KeyFromFile(path string) (*Cipher, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: secret key file: %w", err)
 	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxKeyFileSize+1))
 	defer clear(b)
+	if err != nil {
+		return nil, fmt.Errorf("store: secret key file: %w", err)
+	}
+	if len(b) > MaxKeyFileSize {
+		return nil, fmt.Errorf("store: secret key file %s: %w (the file is larger than %d bytes)", path, ErrBadKey, MaxKeyFileSize)
+	}
 	c, err := ParseKey(string(b))
 	if err != nil {
 		return nil, fmt.Errorf("store: secret key file %s: %w", path, err)

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -158,4 +160,58 @@ func setRawSchema(t *testing.T, path string, v uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestOpenWrongKeyLeavesFileUnchanged: Open with the wrong key fails before
+// it writes anything, even when the file's schema needs migrating: the
+// file's bytes are the same afterwards.
+func TestOpenWrongKeyLeavesFileUnchanged(t *testing.T) {
+	tests := []struct {
+		name string
+		// age makes the file older, after it was written under the right key.
+		age func(t *testing.T, path string)
+	}{
+		{"CurrentSchema", func(*testing.T, string) {}},
+		{"SchemaNeedingMigration", func(t *testing.T, path string) {
+			rawUpdate(t, path, func(tx *bolt.Tx) error {
+				if err := tx.DeleteBucket([]byte("account_fins")); err != nil {
+					return err
+				}
+				return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be(2))
+			})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "m.db")
+			db := mustOpenAt(t, path, withKey(testKey(t, 1)))
+			setup(t, db)
+			db.Close()
+			tt.age(t, path)
+			before := fileHash(t, path)
+			_, err := store.Open(ctx, path, store.Options{Cipher: testKey(t, 2), Timeout: time.Second})
+			if !errors.Is(err, store.ErrWrongKey) {
+				t.Fatalf("open with another key: err = %v, want ErrWrongKey", err)
+			}
+			if got := fileHash(t, path); got != before {
+				t.Errorf("sha256 of the file changed from %s to %s", before, got)
+			}
+			// The right key still opens (and migrates) it.
+			db = mustOpenAt(t, path, withKey(testKey(t, 1)))
+			if err := db.Check(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// fileHash returns the hex sha256 of the file at path.
+func fileHash(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

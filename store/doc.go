@@ -118,7 +118,12 @@
 //
 // A message is pending, then sending once claimed, then sent; a failed
 // attempt makes it pending again after a backoff, and dead after
-// MaxAttempts attempts (Requeue revives it). Idempotency keys are unique:
+// MaxAttempts failed attempts (Requeue revives it). An attempt whose sender
+// stopped before reporting (its lease ran out) is interrupted, not failed:
+// the chat may have taken the message, so it is tried again, and only a
+// message interrupted MaxAttempts times (one that stops its sender every
+// time) is made dead that way. Release hands a claimed message back
+// untried. Idempotency keys are unique:
 // enqueueing a key again stores nothing, so re-ingesting can never double
 // a notice. Claim takes only each chat's oldest open message, so a chat's
 // messages go out in order.
@@ -136,13 +141,17 @@
 //
 // Nothing a crash interrupts is lost: a message becomes dead together with
 // its dead letter (SetDeadLetter), and an expired one (ExpiresAt) is dead
-// on purpose.
+// on purpose. Dead letters are bounded: a dead letter that dies gets none,
+// and a chat holds at most one pending dead letter, into which later ones
+// are folded.
 //
 // # Backups and compaction
 //
 // DB.Backup copies the live database with bbolt's Tx.WriteTo in a read
-// transaction, not blocking writers (BackupSized also gives the size
-// first, for a Content-Length); SaveBackup and BackupFile write to a
+// transaction, which a writer growing the file waits for, so its writer
+// must be quick (a local file). BackupSized, for a client that may stall,
+// copies a snapshot to a temporary file first and streams that, with the
+// size first for a Content-Length; SaveBackup and BackupFile write to a
 // temporary file, sync, rename and verify the copy. The process that holds
 // the database serves such copies to `moimbot backup` over a control
 // socket (cmd/moimbot). Restore and Compact work on a

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -222,6 +223,7 @@ func (db *DB) MarkDead(ctx context.Context, id uint64, reason string) (Message, 
 			return fmt.Errorf("message %d is %s, not sending: %w", id, m.State, ErrState)
 		}
 		m.State, m.LastError, m.LeaseUntil = StateDead, reason, time.Time{}
+		m.Failures++
 		if err := putMessage(tx, m); err != nil {
 			return err
 		}
@@ -229,6 +231,16 @@ func (db *DB) MarkDead(ctx context.Context, id uint64, reason string) (Message, 
 	})
 	return m, err
 }
+
+// KindDeadLetter is the Kind of a dead letter: the store gives it to every
+// message a DeadLetterFunc builds. It is the same string as
+// bot.KindDeadLetter.
+const KindDeadLetter = "dead_letter"
+
+// maxFoldedText bounds the text of a pending dead letter that later dead
+// letters to the same chat are appended to: well below any chat
+// platform's message limit (Slack's 3000 UTF-16 code units).
+const maxFoldedText = 2000
 
 // DeadLetterFunc builds the messages that tell a group's treasurers that
 // message m was given up. Like NotifyFunc it runs inside the store's write
@@ -239,13 +251,20 @@ type DeadLetterFunc func(m Message, g Group) []OutboxMessage
 // transaction, whenever a message becomes dead (its attempts used up, a
 // permanent failure, a sender that kept dying), so the treasurer is told
 // even when the process stops right after. Expired messages are dead
-// without a dead letter, and so are messages without a group. Call it
-// before the database is used.
+// without a dead letter, and so are messages without a group.
+//
+// Dead letters never breed: they are queued with Kind KindDeadLetter, and a
+// dead message of that kind gets no dead letter of its own. And they
+// coalesce: while a dead letter to a chat is still pending, a later one to
+// the same chat is folded into it (its text appended while the whole stays
+// under 2000 bytes, and counted in Folded) instead of being queued, so a
+// chat that cannot be reached holds at most one pending dead letter
+// however many messages die. Call it before the database is used.
 func (db *DB) SetDeadLetter(fn DeadLetterFunc) { db.deadLetter.Store(&fn) }
 
 func (db *DB) deadLetterTx(tx *bolt.Tx, m Message) error {
 	fn := db.deadLetter.Load()
-	if fn == nil || *fn == nil || m.GroupID == "" {
+	if fn == nil || *fn == nil || m.GroupID == "" || m.Kind == KindDeadLetter {
 		return nil
 	}
 	g, err := getGroup(tx, m.GroupID)
@@ -255,6 +274,48 @@ func (db *DB) deadLetterTx(tx *bolt.Tx, m Message) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.enqueueTx(tx, (*fn)(m, g))
-	return err
+	for _, dl := range (*fn)(m, g) {
+		dl.Kind = KindDeadLetter
+		folded, err := foldDeadLetter(tx, dl)
+		if err != nil {
+			return err
+		}
+		if folded {
+			continue
+		}
+		if _, err := db.enqueueTx(tx, []OutboxMessage{dl}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foldDeadLetter folds dl into a dead letter still pending for the same
+// chat, if there is one, and reports whether it did. A dl whose key is
+// already stored is left to enqueueTx, which keeps it idempotent.
+func foldDeadLetter(tx *bolt.Tx, dl OutboxMessage) (bool, error) {
+	if dl.Key == "" || tx.Bucket(bucketOutboxKeys).Get([]byte(dl.Key)) != nil {
+		return false, nil
+	}
+	chat := []byte(dl.Chat.String())
+	c := tx.Bucket(bucketOutboxOpen).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if !bytes.Equal(v, chat) {
+			continue
+		}
+		p, err := getMessage(tx, binary.BigEndian.Uint64(k))
+		if err != nil {
+			return false, err
+		}
+		if p.Kind != KindDeadLetter || p.State != StatePending {
+			continue
+		}
+		p.Folded++
+		if dl.Text != "" && len(p.Payload) == 0 && len(p.Text)+1+len(dl.Text) <= maxFoldedText {
+			p.Text += "\n" + dl.Text
+		}
+		// The open index already holds p: no cursor write while walking.
+		return true, putJSON(tx.Bucket(bucketOutbox), be64(p.ID), p)
+	}
+	return false, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -356,19 +357,102 @@ func TestOutboxExpiryAndDeadLetters(t *testing.T) {
 	if _, err := db.Claim(ctx, c.Now(), 10); err != nil {
 		t.Fatal(err)
 	}
-	var letters []string
+	// The letter about "perm" was claimed (it is sending) when "tries"
+	// died; "crash" died while the letter about "tries" was pending, and
+	// was folded into it.
+	var letters, lines []string
 	ms, err := db.Messages(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.Kind == "dead_letter" {
+		if m.Kind == store.KindDeadLetter {
 			letters = append(letters, m.Text)
+			lines = append(lines, strings.Split(m.Text, "\n")...)
 		}
 	}
-	slices.Sort(letters)
-	want := []string{"given up: crash", "given up: perm", "given up: tries"}
-	if !slices.Equal(letters, want) {
+	slices.Sort(lines)
+	if want := []string{"given up: crash", "given up: perm", "given up: tries"}; !slices.Equal(lines, want) {
+		t.Errorf("dead letters tell of %q, want %q", lines, want)
+	}
+	if want := []string{"given up: perm", "given up: tries\ngiven up: crash"}; !slices.Equal(letters, want) {
 		t.Errorf("dead letters %q, want %q", letters, want)
+	}
+}
+
+// TestDeadLettersDoNotBreed: a dead letter that dies gets no dead letter of
+// its own, whatever Kind the DeadLetterFunc gave it, and while a dead
+// letter to a chat is pending, later ones to that chat are folded into it.
+func TestDeadLettersDoNotBreed(t *testing.T) {
+	c := newClock()
+	db := mustOpen(t, withClock(c))
+	g, _ := setup(t, db)
+	treasurer := store.ChatRef{Platform: "telegram", ID: "42"}
+	db.SetDeadLetter(func(m store.Message, g store.Group) []store.OutboxMessage {
+		// No Kind: the store sets it.
+		return []store.OutboxMessage{{Key: fmt.Sprintf("dead/%d", m.ID), GroupID: g.ID, Chat: treasurer, Text: "given up: " + m.Key}}
+	})
+	count := func() (letters, pending int) {
+		t.Helper()
+		ms, err := db.Messages(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if m.Kind == store.KindDeadLetter {
+				letters++
+				if m.State == store.StatePending {
+					pending++
+				}
+			}
+		}
+		return letters, pending
+	}
+	// killAll claims every due message and marks it dead, as the
+	// dispatcher does on a permanent failure.
+	killAll := func() {
+		t.Helper()
+		claimed, err := db.Claim(ctx, c.Now(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range claimed {
+			if _, err := db.MarkDead(ctx, m.ID, "chat not found"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var msgs []store.OutboxMessage
+	for i := range 5 {
+		msgs = append(msgs, store.OutboxMessage{Key: fmt.Sprintf("m%d", i), GroupID: g.ID,
+			Chat: store.ChatRef{Platform: "telegram", ID: fmt.Sprint(-100 - i)}, Text: "x"})
+	}
+	if _, err := db.Enqueue(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	killAll() // five messages in five chats die in one round
+	letters, pending := count()
+	if letters != 1 || pending != 1 {
+		t.Fatalf("after 5 deaths: %d dead letters, %d pending; want 1, 1", letters, pending)
+	}
+	ms, err := db.Messages(ctx, store.StatePending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ms[0]; got.Folded != 4 || strings.Count(got.Text, "given up: ") != 5 {
+		t.Errorf("the dead letter folded %d and tells of %d, want 4 and 5: %q", got.Folded, strings.Count(got.Text, "given up: "), got.Text)
+	}
+	// The treasurer's chat is gone too: the dead letter dies, and nothing
+	// new is queued, round after round.
+	for round := range 10 {
+		killAll()
+		c.Advance(time.Second)
+		if letters, pending := count(); letters != 1 || pending != 0 {
+			t.Fatalf("round %d: %d dead letters, %d pending; want 1, 0", round+1, letters, pending)
+		}
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
 	}
 }

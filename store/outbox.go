@@ -14,12 +14,16 @@ import (
 //
 //	pending ──Claim──▶ sending ──MarkSent──▶ sent
 //	   ▲                  │
-//	   └──MarkFailed──────┤ (attempts < max)
-//	                      └──MarkFailed──▶ dead (attempts = max) ──Requeue──▶ pending
+//	   ├──Release─────────┤ (not attempted: the claim is given back)
+//	   └──MarkFailed──────┤ (failures < max)
+//	                      └──MarkFailed──▶ dead (failures = max) ──Requeue──▶ pending
 //
 // A message left sending past its lease (the process died mid-send) is
-// claimed again, as another attempt. A message past its ExpiresAt is dead
-// when Claim meets it.
+// claimed again, as another attempt; that attempt is interrupted, not
+// failed, since the chat may have taken the message before the process
+// died. A message whose attempts were interrupted max times (one that
+// crashes its sender every time) is dead too. A message past its ExpiresAt
+// is dead when Claim meets it.
 type MessageState uint8
 
 // Message states.
@@ -85,10 +89,23 @@ type OutboxMessage struct {
 type Message struct {
 	ID uint64 `json:"id"`
 	OutboxMessage
-	State         MessageState `json:"state"`
-	Attempts      int          `json:"attempts"`
-	CreatedAt     time.Time    `json:"created_at"`
-	NextAttemptAt time.Time    `json:"next_attempt_at"`
+	State MessageState `json:"state"`
+	// Attempts counts the claims of the message: delivery attempts
+	// started, whatever became of them.
+	Attempts int `json:"attempts"`
+	// Failures counts the attempts known to have failed (MarkFailed,
+	// MarkDead). The message is dead when they reach the maximum.
+	Failures int `json:"failures,omitempty"`
+	// Interrupted counts the attempts whose sender stopped before saying
+	// how it went (the lease ran out). The message is dead when they reach
+	// the maximum: it is likely the message that stops the sender.
+	Interrupted int `json:"interrupted,omitempty"`
+	// Folded counts the later dead letters to the same chat that were
+	// folded into this one, a dead letter, while it was pending (see
+	// SetDeadLetter).
+	Folded        int       `json:"folded,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	NextAttemptAt time.Time `json:"next_attempt_at"`
 	// LeaseUntil is when a sending message may be claimed again.
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	SentAt     time.Time `json:"sent_at,omitzero"`
@@ -174,8 +191,11 @@ func putMessage(tx *bolt.Tx, m Message) error {
 // enqueue order. A chat's messages go out one at a time in order: only a
 // chat's oldest open message can be claimed, and only when it is pending
 // and due (NextAttemptAt reached) or sending past its lease. Each claim
-// counts as an attempt. When nothing is due, Claim only reads: an idle
-// dispatcher polling every second costs no disk writes.
+// counts as an attempt (Attempts); claiming a message again after its
+// lease ran out counts the earlier attempt as interrupted, and a message
+// interrupted MaxAttempts times is made dead instead of claimed. When
+// nothing is due, Claim only reads: an idle dispatcher polling every second
+// costs no disk writes.
 func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -204,8 +224,9 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 		}
 		// Written after the walk: no cursor deletes while iterating.
 		for _, m := range dead {
+			m.Interrupted++
 			m.State, m.LeaseUntil = StateDead, time.Time{}
-			m.LastError = fmt.Sprintf("the sender stopped during all %d attempts", m.Attempts)
+			m.LastError = fmt.Sprintf("the sender stopped during %d attempts", m.Interrupted)
 			if err := putMessage(tx, m); err != nil {
 				return err
 			}
@@ -214,6 +235,9 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 			}
 		}
 		for _, m := range due {
+			if m.State == StateSending { // its lease ran out
+				m.Interrupted++
+			}
 			m.State = StateSending
 			m.Attempts++
 			m.LeaseUntil = now.Add(db.lease)
@@ -252,10 +276,12 @@ func (db *DB) claimable(tx *bolt.Tx, now time.Time, limit int) (due, dead, expir
 			continue
 		case m.State == StatePending && !now.Before(m.NextAttemptAt):
 		case m.State == StateSending && !now.Before(m.LeaseUntil):
-			// The sender died mid-send. A message that has used up its
-			// attempts that way (one that crashes its sender every time)
-			// is dead, and no longer blocks its chat.
-			if m.Attempts >= db.maxAttempts {
+			// The sender died mid-send. That does not count as a failure
+			// (the chat may have taken the message), but a message whose
+			// attempts were all interrupted that way (one that crashes
+			// its sender every time) is dead, and no longer blocks its
+			// chat.
+			if m.Interrupted+1 >= db.maxAttempts {
 				dead = append(dead, m)
 				delete(seen, string(chat))
 				continue
@@ -291,10 +317,12 @@ func (db *DB) MarkSent(ctx context.Context, id uint64) error {
 
 // MarkFailed records a failed delivery attempt of a claimed message: it is
 // pending again, due after retryAfter (zero or less means an exponential
-// backoff from 30 s to 1 h), or dead once it has had MaxAttempts attempts
-// (with the dead letter, see SetDeadLetter, queued in the same transaction).
-// reason is kept as LastError; it must not hold secrets. It returns the
-// updated message.
+// backoff from 30 s to 1 h), or dead once MaxAttempts of its attempts
+// failed (with the dead letter, see SetDeadLetter, queued in the same
+// transaction). Only failures count: an attempt that was interrupted (the
+// sender stopped, maybe after the chat took the message) never makes a
+// message dead here. reason is kept as LastError; it must not hold secrets.
+// It returns the updated message.
 func (db *DB) MarkFailed(ctx context.Context, id uint64, retryAfter time.Duration, reason string) (Message, error) {
 	var m Message
 	err := db.update(ctx, "mark failed", func(tx *bolt.Tx) error {
@@ -307,11 +335,12 @@ func (db *DB) MarkFailed(ctx context.Context, id uint64, retryAfter time.Duratio
 		}
 		now := db.now()
 		m.LastError, m.LeaseUntil = reason, time.Time{}
-		if m.Attempts >= db.maxAttempts {
+		m.Failures++
+		if m.Failures >= db.maxAttempts {
 			m.State = StateDead
 		} else {
 			if retryAfter <= 0 {
-				retryAfter = backoff(m.Attempts)
+				retryAfter = backoff(m.Failures)
 			}
 			m.State, m.NextAttemptAt = StatePending, now.Add(retryAfter)
 		}
@@ -324,6 +353,30 @@ func (db *DB) MarkFailed(ctx context.Context, id uint64, retryAfter time.Duratio
 		return nil
 	})
 	return m, err
+}
+
+// Release hands a claimed message back without attempting it: it is
+// pending again, due at notBefore (at once when that has passed), and its
+// claim no longer counts as an attempt. The dispatcher releases the
+// messages of a chat it has parked after a permanent failure. A message
+// that is not sending fails with ErrState.
+func (db *DB) Release(ctx context.Context, id uint64, notBefore time.Time) error {
+	return db.update(ctx, "release", func(tx *bolt.Tx) error {
+		m, err := getMessage(tx, id)
+		if err != nil {
+			return err
+		}
+		if m.State != StateSending {
+			return fmt.Errorf("message %d is %s, not sending: %w", id, m.State, ErrState)
+		}
+		m.State, m.LeaseUntil = StatePending, time.Time{}
+		m.Attempts = max(m.Attempts-1, 0)
+		m.NextAttemptAt = notBefore
+		if now := db.now(); now.After(notBefore) {
+			m.NextAttemptAt = now
+		}
+		return putMessage(tx, m)
+	})
 }
 
 // backoff is the wait after the n-th failed attempt: 30 s doubling, at most
@@ -347,7 +400,8 @@ func (db *DB) Requeue(ctx context.Context, actor string, id uint64) error {
 		if m.State != StateDead {
 			return fmt.Errorf("message %d is %s, not dead: %w", id, m.State, ErrState)
 		}
-		m.State, m.Attempts, m.NextAttemptAt = StatePending, 0, db.now()
+		m.State, m.NextAttemptAt = StatePending, db.now()
+		m.Attempts, m.Failures, m.Interrupted = 0, 0, 0
 		if err := putMessage(tx, m); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -258,5 +259,97 @@ func TestClaimBuriesMessageThatKillsItsSender(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].ID != ids[1] {
 		t.Errorf("after the poison message died, claimed %+v; want the chat's next message", got)
+	}
+}
+
+// TestInterruptedLastAttemptIsRetried: the process died after the chat
+// accepted the last allowed attempt, before MarkSent. The interrupted
+// attempt is not a failure: the message is claimed once more and can be
+// marked sent, and nobody is told it was given up.
+func TestInterruptedLastAttemptIsRetried(t *testing.T) {
+	c := newClock()
+	db := mustOpen(t, withClock(c), func(o *store.Options) { o.MaxAttempts = 3; o.Lease = time.Minute })
+	g, _ := setup(t, db)
+	var letters int
+	db.SetDeadLetter(func(m store.Message, g store.Group) []store.OutboxMessage {
+		letters++
+		return []store.OutboxMessage{{Key: fmt.Sprintf("dead/%d", m.ID), GroupID: g.ID, Chat: chatB, Text: "given up"}}
+	})
+	ids, err := db.Enqueue(ctx, store.OutboxMessage{Key: "k", GroupID: g.ID, Chat: chatA, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 1; attempt < 3; attempt++ {
+		if got, err := db.Claim(ctx, c.Now(), 10); err != nil || len(got) != 1 {
+			t.Fatalf("attempt %d: claimed %d, %v", attempt, len(got), err)
+		}
+		if _, err := db.MarkFailed(ctx, ids[0], time.Second, "HTTP 502"); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(time.Second)
+	}
+	// The third and last attempt: the chat takes the message, then the
+	// process dies before MarkSent.
+	if got, err := db.Claim(ctx, c.Now(), 10); err != nil || len(got) != 1 {
+		t.Fatalf("last attempt: claimed %d, %v", len(got), err)
+	}
+	c.Advance(2 * time.Minute) // the lease runs out; the process restarted
+	got, err := db.Claim(ctx, c.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Message(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || m.State != store.StateSending {
+		t.Fatalf("after the interrupted last attempt: claimed %d, state %s; want the message claimed again", len(got), m.State)
+	}
+	if m.Failures != 2 || m.Interrupted != 1 || m.Attempts != 4 {
+		t.Errorf("failures %d, interrupted %d, attempts %d; want 2, 1, 4", m.Failures, m.Interrupted, m.Attempts)
+	}
+	if err := db.MarkSent(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if letters != 0 {
+		t.Errorf("%d dead letters for a delivered message, want 0", letters)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRelease(t *testing.T) {
+	c := newClock()
+	db := mustOpen(t, withClock(c), func(o *store.Options) { o.MaxAttempts = 2 })
+	ids, err := db.Enqueue(ctx, store.OutboxMessage{Key: "k", Chat: chatA, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Release(ctx, ids[0], c.Now()); !errors.Is(err, store.ErrState) {
+		t.Errorf("Release of a pending message: err = %v, want ErrState", err)
+	}
+	// Released more often than MaxAttempts: never dead, since never tried.
+	for i := range 3 {
+		if got, err := db.Claim(ctx, c.Now(), 10); err != nil || len(got) != 1 {
+			t.Fatalf("claim %d: %d, %v", i+1, len(got), err)
+		}
+		if err := db.Release(ctx, ids[0], c.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Claim(ctx, c.Now().Add(time.Minute-time.Second), 10); err != nil || len(got) != 0 {
+			t.Fatalf("claimed %d before the release ran out (%v), want 0", len(got), err)
+		}
+		c.Advance(time.Minute)
+	}
+	m, err := db.Message(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.State != store.StatePending || m.Attempts != 0 || m.Failures != 0 {
+		t.Errorf("after releases: %s, %d attempts, %d failures; want pending, 0, 0", m.State, m.Attempts, m.Failures)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
 	}
 }

@@ -73,34 +73,38 @@ func (db *DB) init() error {
 			return db.checkKey(tx, false)
 		})
 	}
+	// Everything that can refuse the file (not a moimbot database, a newer
+	// schema, the wrong key) is checked in a read transaction first: a
+	// refused file is left byte for byte as it was, not committed to (a
+	// bbolt commit rewrites a meta page even when it changes nothing) and
+	// not migrated.
 	var v uint64
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		if v, err = schemaVersion(tx); err != nil || v != 0 {
+		if v, err = schemaVersion(tx); err != nil {
 			return err
 		}
-		empty := true
-		tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
-		if !empty {
-			return fmt.Errorf("%w: not a moimbot database (buckets but no meta)", ErrSchema)
-		}
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucket(name); err != nil {
-				return err
+		if v == 0 {
+			empty := true
+			tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+			if !empty {
+				return fmt.Errorf("%w: not a moimbot database (buckets but no meta)", ErrSchema)
 			}
+			return nil
 		}
-		now, _ := db.now().UTC().MarshalText()
-		if err := tx.Bucket(bucketMeta).Put(keyCreatedAt, now); err != nil {
+		if err := checkVersion(v); err != nil {
 			return err
 		}
-		v = SchemaVersion
-		return setSchemaVersion(tx, v)
+		return db.checkKey(tx, false)
 	})
 	if err != nil {
 		return err
 	}
-	if err := checkVersion(v); err != nil {
-		return err
+	if v == 0 {
+		v, err = db.create()
+		if err != nil {
+			return err
+		}
 	}
 	for _, m := range migrations {
 		if m.to <= v {
@@ -125,6 +129,30 @@ func (db *DB) init() error {
 		}
 		return db.checkKey(tx, true)
 	})
+}
+
+// create lays out a new, empty file: every bucket, the creation time and
+// the current schema version, which it returns.
+func (db *DB) create() (uint64, error) {
+	var v uint64
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		var err error
+		if v, err = schemaVersion(tx); err != nil || v != 0 {
+			return err
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		now, _ := db.now().UTC().MarshalText()
+		if err := tx.Bucket(bucketMeta).Put(keyCreatedAt, now); err != nil {
+			return err
+		}
+		v = SchemaVersion
+		return setSchemaVersion(tx, v)
+	})
+	return v, err
 }
 
 // migrateAliasObjects is schema 1 → 2: schema 1 stored a member's aliases

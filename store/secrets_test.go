@@ -25,13 +25,18 @@ func TestKeyFromEnv(t *testing.T) {
 	os.WriteFile(file, []byte("  "+std+"\n"), 0o600)
 	short := filepath.Join(dir, "short")
 	os.WriteFile(short, []byte(base64.StdEncoding.EncodeToString(key[:16])), 0o600)
+	padded := filepath.Join(dir, "padded") // the key in exactly MaxKeyFileSize bytes
+	os.WriteFile(padded, []byte(std+strings.Repeat("\n", store.MaxKeyFileSize-len(std))), 0o600)
+	huge := filepath.Join(dir, "huge") // the key, then a byte too many
+	os.WriteFile(huge, []byte(std+strings.Repeat(" ", store.MaxKeyFileSize+1-len(std))), 0o600)
 
-	tests := []struct {
+	type keyCase struct {
 		name    string
 		env     map[string]string
 		wantErr error
 		wantMsg string
-	}{
+	}
+	tests := []keyCase{
 		{"Std", map[string]string{"MOIMBOT_SECRET_KEY": std}, nil, ""},
 		{"NewKey", map[string]string{"MOIMBOT_SECRET_KEY": store.NewKey()}, nil, ""},
 		{"RawURL", map[string]string{"MOIMBOT_SECRET_KEY": base64.RawURLEncoding.EncodeToString(key)}, nil, ""},
@@ -42,6 +47,12 @@ func TestKeyFromEnv(t *testing.T) {
 		{"NotBase64", map[string]string{"MOIMBOT_SECRET_KEY": "not a key!"}, store.ErrBadKey, "MOIMBOT_SECRET_KEY"},
 		{"ShortFile", map[string]string{"MOIMBOT_SECRET_KEY_FILE": short}, store.ErrBadKey, short},
 		{"NoFile", map[string]string{"MOIMBOT_SECRET_KEY_FILE": filepath.Join(dir, "none")}, os.ErrNotExist, "secret key file"},
+		{"PaddedFile", map[string]string{"MOIMBOT_SECRET_KEY_FILE": padded}, nil, ""},
+		{"HugeFile", map[string]string{"MOIMBOT_SECRET_KEY_FILE": huge}, store.ErrBadKey, "larger than 4096 bytes"},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		// Endless: read whole, it would fill the memory.
+		tests = append(tests, keyCase{"DevZero", map[string]string{"MOIMBOT_SECRET_KEY_FILE": "/dev/zero"}, store.ErrBadKey, "larger than 4096 bytes"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

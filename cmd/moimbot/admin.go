@@ -23,7 +23,8 @@ import (
 // what only the lock holder can do: a hot backup. It is a Unix socket with
 // mode 0600, so only the bot's user can use it; the protocol is HTTP.
 //
-//	GET /backup   a consistent copy of the database (bbolt Tx.WriteTo)
+//	GET /backup   a consistent copy of the database (store.DB.BackupSized:
+//	              a snapshot copied to a temporary file, then streamed)
 //	GET /calls    transaction-list calls per account and month (JSON)
 //	GET /export?group=NAME&as_of=YYYY-MM
 //	              a group's store.Export (JSON), the group named NAME or
@@ -31,6 +32,18 @@ import (
 
 // adminSocket returns the control socket path of the database at dbPath.
 func adminSocket(dbPath string) string { return dbPath + ".sock" }
+
+// Timeouts of the control socket's server. Its answers are small, but for
+// a backup, which streams the whole database: its write deadline moves
+// forward with every chunk the client takes (adminStall), so a backup of
+// any size reaches a client that keeps reading, and one that stops reading
+// is cut off.
+const (
+	adminReadTimeout  = 10 * time.Second // the requests are GETs without a body
+	adminWriteTimeout = time.Minute
+	adminIdleTimeout  = 30 * time.Second
+	adminStall        = 30 * time.Second
+)
 
 // serveAdmin serves the control socket for db at path until ctx is done.
 // `moimbot demo --keep` starts it beside the engine, as the long-running
@@ -47,14 +60,36 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 		return fmt.Errorf("admin socket: %w", err)
 	}
 	defer os.Remove(path)
+	srv := adminServer(db)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	err = srv.Serve(ln)
+	<-stopped
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("admin socket: %w", err)
+}
+
+// adminServer is the control socket's HTTP server for db.
+func adminServer(db *store.DB) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		started := false
+		// The snapshot goes to a temporary file first: no read
+		// transaction waits on the client, so a client that stops
+		// reading holds up no write (see store.DB.BackupSized).
 		_, err := db.BackupSized(r.Context(), func(size int64) io.Writer {
 			started = true
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-			return w
+			return stallWriter{w: w, rc: http.NewResponseController(w), stall: adminStall}
 		})
 		// An error after the first byte can only cut the body short, which
 		// the client sees as missing bytes.
@@ -90,21 +125,30 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(ex)
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	err = srv.Serve(ln)
-	<-stopped
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: adminReadTimeout,
+		ReadTimeout:       adminReadTimeout,
+		WriteTimeout:      adminWriteTimeout,
+		IdleTimeout:       adminIdleTimeout,
 	}
-	return fmt.Errorf("admin socket: %w", err)
+}
+
+// stallWriter writes a long response, moving the connection's write
+// deadline stall ahead before each write: the response may take as long as
+// the client keeps reading, and fails once the client has stopped reading
+// for stall.
+type stallWriter struct {
+	w     io.Writer
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (s stallWriter) Write(p []byte) (int, error) {
+	if err := s.rc.SetWriteDeadline(time.Now().Add(s.stall)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return 0, err
+	}
+	return s.w.Write(p)
 }
 
 // adminGet asks the process serving the control socket at sock for path

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +144,98 @@ func TestCallsCommand(t *testing.T) {
 	}
 	if code, _, _ := runEnv(t, nil, "calls", "--db", path, "--format", "xml"); code != exitUsage {
 		t.Errorf("--format xml: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestBackupStalledClientDoesNotBlockWrites: a client that sends GET
+// /backup on the control socket and never reads the answer does not hold
+// up the bot's writes, even those that must grow the file.
+func TestBackupStalledClientDoesNotBlockWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "moimbot.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := store.Open(ctx, path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	chat := store.ChatRef{Platform: "telegram", ID: "-1"}
+	text := strings.Repeat("가", 20000) // 60 KB
+	enqueue := func(from, to int) error {
+		for i := from; i < to; i++ {
+			if _, err := db.Enqueue(ctx, store.OutboxMessage{Key: fmt.Sprint("m", i), Chat: chat, Text: text}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// 2 MB: far more than the socket buffers hold.
+	if err := enqueue(0, 32); err != nil {
+		t.Fatal(err)
+	}
+	sock := adminSocket(path)
+	served := make(chan error, 1)
+	go func() { served <- serveAdmin(ctx, db, sock) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serveAdmin: %v", err)
+		}
+	}()
+	waitForSocket(t, sock)
+
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /backup HTTP/1.1\r\nHost: moimbot\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Read the first bytes, so the backup has surely started, then stop.
+	if _, err := io.ReadFull(conn, make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(path)
+	wrote := make(chan error, 1)
+	go func() { wrote <- enqueue(32, 160) }() // 8 MB more: the file grows
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		conn.Close() // let the backup end, so the test does too
+		t.Fatal("writes blocked for 10s behind a backup client that stopped reading")
+	}
+	if after, _ := os.Stat(path); after.Size() <= before.Size() {
+		t.Errorf("the file did not grow (%d to %d bytes): the test proves nothing", before.Size(), after.Size())
+	}
+}
+
+// TestAdminServerTimeouts: the control socket's and the simulator's HTTP
+// servers time out slow reads, writes and idle connections, not only slow
+// headers.
+func TestAdminServerTimeouts(t *testing.T) {
+	tests := []struct {
+		name string
+		srv  *http.Server
+	}{
+		{"ControlSocket", adminServer(nil)},
+		{"Testbed", testbedServer(http.NotFoundHandler())},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := map[string]time.Duration{
+				"ReadHeaderTimeout": tt.srv.ReadHeaderTimeout,
+				"ReadTimeout":       tt.srv.ReadTimeout,
+				"WriteTimeout":      tt.srv.WriteTimeout,
+				"IdleTimeout":       tt.srv.IdleTimeout,
+			}
+			for name, d := range got {
+				if d <= 0 {
+					t.Errorf("%s = %v, want a timeout", name, d)
+				}
+			}
+		})
 	}
 }

@@ -46,7 +46,7 @@ func runReconcile(_ context.Context, e env, args []string) error {
 		asOf = t
 	}
 
-	groupData, err := readInput(*groupPath)
+	groupData, err := readInput(*groupPath, ledger.MaxGroupSize)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func runReconcile(_ context.Context, e env, args []string) error {
 	if err != nil {
 		return usagef("%s: %s", *groupPath, inputMessage(err))
 	}
-	txData, err := readInput(*txPath)
+	txData, err := readInput(*txPath, ledger.MaxTransactionsSize)
 	if err != nil {
 		return err
 	}
@@ -72,10 +72,11 @@ func runReconcile(_ context.Context, e env, args []string) error {
 	return writeReconcileText(e.stdout, def.Group, rep, *lang)
 }
 
-// readInput reads a whole input file; problems are usage errors that name
-// the file.
-func readInput(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+// readInput reads a whole input file of at most limit bytes; a larger
+// file (or an endless one, like /dev/zero) is refused after limit+1 bytes.
+// Problems are usage errors that name the file.
+func readInput(path string, limit int64) ([]byte, error) {
+	data, err := readLimited(path, limit)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, usagef("%s: no such file", path)
@@ -87,8 +88,20 @@ func readInput(path string) ([]byte, error) {
 			err = pe.Err
 		}
 		return nil, usagef("%s: %v", path, err)
+	case int64(len(data)) > limit:
+		return nil, usagef("%s: larger than %d MiB", path, limit>>20)
 	}
 	return data, nil
+}
+
+// readLimited reads at most limit+1 bytes of the file at path.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 
 func inputMessage(err error) string {

@@ -145,11 +145,12 @@ func TestReconcileBadInput(t *testing.T) {
 	group := filepath.Join(reconcileData, "group.json")
 	txs := filepath.Join(reconcileData, "transactions.csv")
 	const header = "tran_date,tran_time,inout_type,print_content,tran_amt,after_balance_amt\n"
-	tests := []struct {
+	type badInput struct {
 		name       string
 		args       []string
 		wantStderr string
-	}{
+	}
+	tests := []badInput{
 		{"MissingGroupFile", []string{"--group", filepath.Join(dir, "nope.json"), "--transactions", txs}, "nope.json: no such file"},
 		{"MissingTransactionsFile", []string{"--group", group, "--transactions", filepath.Join(dir, "nope.csv")}, "nope.csv: no such file"},
 		{"InvalidGroupJSON", []string{"--group", write("bad.json", `{"name": `), "--transactions", txs}, "bad.json: invalid JSON"},
@@ -162,6 +163,13 @@ func TestReconcileBadInput(t *testing.T) {
 		{"BadFormat", []string{"--group", group, "--transactions", txs, "--format", "xml"}, `--format "xml": must be text or json`},
 		{"BadAsOf", []string{"--group", group, "--transactions", txs, "--as-of", "2026-11"}, `--as-of "2026-11"`},
 		{"Directory", []string{"--group", dir, "--transactions", txs}, "is a directory"},
+		{"LongCSVLine", []string{"--group", group, "--transactions", write("long.csv", header+"20261125,093012,입금,"+strings.Repeat("가", 30_000)+",30000,130000\n")}, "long.csv: line 2 is longer than 64 KiB"},
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		// Endless inputs: read whole, they would fill the memory.
+		tests = append(tests,
+			badInput{"EndlessTransactions", []string{"--group", group, "--transactions", "/dev/zero"}, "/dev/zero: larger than 64 MiB"},
+			badInput{"EndlessGroup", []string{"--group", "/dev/zero", "--transactions", txs}, "/dev/zero: larger than 4 MiB"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

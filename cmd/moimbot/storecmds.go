@@ -248,7 +248,8 @@ func runRotateKey(ctx context.Context, e env, args []string) error {
 	}
 	cur, err := store.KeyFromEnv(e.getenv)
 	if err != nil {
-		return usagef("current key: %s", strings.TrimPrefix(err.Error(), "store: secret key: "))
+		msg := strings.TrimPrefix(err.Error(), "store: secret key: ")
+		return usagef("current key: %s", strings.TrimPrefix(msg, "store: ")) // "secret key file F: ..."
 	}
 	var next *store.Cipher
 	switch {
@@ -290,7 +291,9 @@ func runRotateKey(ctx context.Context, e env, args []string) error {
 func keyProblem(err error) string {
 	switch {
 	case errors.Is(err, store.ErrBadKey):
-		return store.ErrBadKey.Error()
+		// With what follows it: "(the file is larger than 4096 bytes)".
+		msg := err.Error()
+		return msg[strings.LastIndex(msg, store.ErrBadKey.Error()):]
 	case errors.Is(err, os.ErrNotExist):
 		return "no such file"
 	}

@@ -109,6 +109,8 @@ func TestStoreCommandsUsage(t *testing.T) {
 		{"RotateNoNewKey", map[string]string{store.EnvSecretKey: oldKey}, []string{"rotate-key", "--db", path}, "--new-key-file FILE or MOIMBOT_NEW_SECRET_KEY"},
 		{"RotateBadNewKey", map[string]string{store.EnvSecretKey: oldKey, envNewSecretKey: "c2hvcnQ="}, []string{"rotate-key", "--db", path}, "MOIMBOT_NEW_SECRET_KEY: secret key is not base64 of 32 bytes"},
 		{"RotateNewKeyFileMissing", map[string]string{store.EnvSecretKey: oldKey}, []string{"rotate-key", "--db", path, "--new-key-file", missing}, "--new-key-file " + missing + ": no such file"},
+		{"RotateNewKeyFileTooLarge", map[string]string{store.EnvSecretKey: oldKey}, []string{"rotate-key", "--db", path, "--new-key-file", "/dev/zero"}, "--new-key-file /dev/zero: secret key is not base64 of 32 bytes (the file is larger than 4096 bytes)"},
+		{"RotateKeyFileTooLarge", map[string]string{store.EnvSecretKeyFile: "/dev/zero", envNewSecretKey: newKey}, []string{"rotate-key", "--db", path}, "current key: secret key file /dev/zero: secret key is not base64 of 32 bytes (the file is larger than 4096 bytes)"},
 		{"RotateWrongCurrentKey", map[string]string{store.EnvSecretKey: newKey, envNewSecretKey: oldKey}, []string{"rotate-key", "--db", path}, "MOIMBOT_SECRET_KEY: not the key of"},
 		{"CheckNoDB", nil, []string{"check", "--db", missing}, "no such file"},
 	}

@@ -53,7 +53,7 @@ func runTestbed(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := testbedServer(sim)
 	printTestbed(e, base, demo)
 
 	served := make(chan error, 1)
@@ -73,6 +73,20 @@ func runTestbed(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// testbedServer is the simulator's HTTP server. Its requests are small
+// forms and JSON; a response waits at most for an injected delay fault, so
+// the write timeout cuts only delays longer than any client waits (a
+// longer delay then acts as a dropped connection).
+func testbedServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
 }
 
 // checkLoopback refuses listen addresses outside the loopback range: the

@@ -223,14 +223,20 @@ func (s *Server) adminSetClock(w http.ResponseWriter, r *http.Request) {
 			adminError(w, http.StatusBadRequest, fmt.Errorf("testbed: set clock: %w", err))
 			return
 		}
-		s.clock.Set(t)
+		if err := s.clock.Set(t); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
 	default:
 		d, err := time.ParseDuration(req.Advance)
 		if err != nil {
 			adminError(w, http.StatusBadRequest, fmt.Errorf("testbed: advance clock: %w", err))
 			return
 		}
-		s.clock.Advance(d)
+		if err := s.clock.Advance(d); err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, s.clockView())
 }

@@ -296,12 +296,41 @@ func TestAdminClock(t *testing.T) {
 		{"Both", http.MethodPost, "/testbed/clock", `{"set":"2026-12-01T00:00:00Z","advance":"1h"}`, http.StatusBadRequest},
 		{"BadTime", http.MethodPost, "/testbed/clock", `{"set":"2026-12-01"}`, http.StatusBadRequest},
 		{"BadDuration", http.MethodPost, "/testbed/clock", `{"advance":"90 days"}`, http.StatusBadRequest},
+		{"SetPastYear9999", http.MethodPost, "/testbed/clock", `{"set":"10000-01-01T00:00:00Z"}`, http.StatusBadRequest},
+		{"SetBefore1970", http.MethodPost, "/testbed/clock", `{"set":"1969-12-31T00:00:00Z"}`, http.StatusBadRequest},
+		{"AdvanceLongest", http.MethodPost, "/testbed/clock", `{"advance":"2562047h"}`, http.StatusOK},      // to 2319
+		{"AdvanceLongestAgain", http.MethodPost, "/testbed/clock", `{"advance":"2562047h"}`, http.StatusOK}, // to 2611
+		{"SetBack", http.MethodPost, "/testbed/clock", `{"set":"2027-03-01T00:00:00Z"}`, http.StatusOK},
+		{"AdvanceBefore1970", http.MethodPost, "/testbed/clock", `{"advance":"-2562047h"}`, http.StatusBadRequest},
 	})
 	if got, want := now(), "2027-03-01T09:00:00+09:00"; got != want {
 		t.Errorf("now after set and advance = %s, want %s", got, want)
 	}
 	if got := f.clock.Now(); !got.Equal(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("Clock().Now() = %v", got)
+	}
+}
+
+// TestAdminClockRange: the clock reaches year 9999 when told to, and an
+// answer outside its range is a 400 that says so, with the clock left
+// where it was.
+func TestAdminClockRange(t *testing.T) {
+	f := newFixture(t, testbed.Config{})
+	post := func(body string) (int, string) {
+		t.Helper()
+		status, v := f.admin(t, http.MethodPost, "/testbed/clock", body)
+		raw, _ := json.Marshal(v)
+		return status, string(raw)
+	}
+	if status, body := post(`{"set":"9999-06-01T00:00:00+09:00"}`); status != http.StatusOK || !strings.Contains(body, "9999-06-01T00:00:00+09:00") {
+		t.Errorf("set year 9999: %d %s", status, body)
+	}
+	status, body := post(`{"advance":"8760h"}`)
+	if status != http.StatusBadRequest || !strings.Contains(body, "9999-12-31") {
+		t.Errorf("advance a year past 9999-06-01: %d %s, want 400 naming the range", status, body)
+	}
+	if got, want := f.clock.Now(), time.Date(9999, 6, 1, 0, 0, 0, 0, kst); !got.Equal(want) {
+		t.Errorf("after a refused advance the clock is at %v, want %v", got, want)
 	}
 }
 
