@@ -37,6 +37,69 @@ const (
 	ReplyTapDecided      ReplyKey = "tap_decided" // %s: outcome, %s: who decided
 	ReplyTapPick         ReplyKey = "tap_pick"
 	ReplyFailed          ReplyKey = "failed"
+
+	ReplyGroupCreated  ReplyKey = "group_created"  // %s: group, %s: treasurer
+	ReplyGroupExists   ReplyKey = "group_exists"   // %s: group
+	ReplyLinkSent      ReplyKey = "link_sent"      // the link went by DM
+	ReplyLinkDM        ReplyKey = "link_dm"        // %s: group, %s: URL
+	ReplyLinkOff       ReplyKey = "link_off"       // no public URL
+	ReplyLinkPick      ReplyKey = "link_pick"      // %s: group
+	ReplyLinkCancelled ReplyKey = "link_cancelled" // %s: group
+	ReplyLinkFailed    ReplyKey = "link_failed"    // %s: group
+	ReplyLinked        ReplyKey = "linked"         // %s: group, %s: bank account
+	ReplyLinkGone      ReplyKey = "link_gone"
+	ReplyLinkElsewhere ReplyKey = "link_elsewhere"
+	ReplyNotDuesButton ReplyKey = "not_dues_button"
+	ReplyRemoved       ReplyKey = "removed"     // %s: chat title, %s: group
+	ReplyReattached    ReplyKey = "reattached"  // %s: group
+	ReplyNotStarted    ReplyKey = "not_started" // %s: treasurer, %s: t.me link
+
+	// /iam and the treasurer's confirmation.
+	ReplyIAmAsked       ReplyKey = "iam_asked"        // %s: member name
+	ReplyIAmAlready     ReplyKey = "iam_already"      // %s: member name
+	ReplyIAmNoTreasurer ReplyKey = "iam_no_treasurer" // no treasurer on the user's platform
+	ReplyIAmUnsupported ReplyKey = "iam_unsupported"  // the ids do not fit a button
+	ReplyIAmConfirm     ReplyKey = "iam_confirm"      // %s: group, %s: who, %s: user id, %s: member name, %s: member id
+	ReplyIAmRequest     ReplyKey = "iam_request"      // %s: group, %s: user id, %s: member name, %s: member id
+	ReplyIAmYes         ReplyKey = "iam_yes"          // button
+	ReplyIAmNo          ReplyKey = "iam_no"           // button
+	ReplyIAmLinked      ReplyKey = "iam_linked"       // %s: member name; to the group
+	ReplyIAmLinkedTap   ReplyKey = "iam_linked_tap"   // %s: member name; the tap's notice
+	ReplyIAmDeclined    ReplyKey = "iam_declined"
+
+	// /history.
+	ReplyHistoryNotLinked ReplyKey = "history_not_linked"
+	ReplyHistoryOthers    ReplyKey = "history_others"
+	ReplyHistoryHead      ReplyKey = "history_head"    // %s: member name, %s: the month it is as of
+	ReplyHistoryMonth     ReplyKey = "history_month"   // %d: year, %d: month, %s: English month name
+	ReplyHistoryPaid      ReplyKey = "history_paid"    // a month paid in full
+	ReplyHistoryPartial   ReplyKey = "history_partial" // %s: paid, %s: due
+	ReplyHistoryUnpaid    ReplyKey = "history_unpaid"  // a month not paid
+	ReplyHistoryExempt    ReplyKey = "history_exempt"  // a month the member owes nothing
+	ReplyHistoryAhead     ReplyKey = "history_ahead"   // %s: paid in advance for a later month
+	ReplyHistoryDeposits  ReplyKey = "history_deposits"
+	ReplyHistoryNone      ReplyKey = "history_none"
+	ReplyHistoryCash      ReplyKey = "history_cash"   // after a payment the treasurer recorded
+	ReplyHistoryMore      ReplyKey = "history_more"   // %d: lines left out
+	ReplyHistoryOwes      ReplyKey = "history_owes"   // %s: amount in arrears
+	ReplyHistoryCredit    ReplyKey = "history_credit" // %s: credit kept
+
+	// /treasurer.
+	ReplyTreasurerAdded    ReplyKey = "treasurer_added"     // %s: the user as typed
+	ReplyTreasurerRemoved  ReplyKey = "treasurer_removed"   // %s: the user as typed
+	ReplyTreasurerExists   ReplyKey = "treasurer_exists"    // %s: the user as typed
+	ReplyTreasurerNotFound ReplyKey = "treasurer_not_found" // %s: the user as typed
+	ReplyTreasurerLast     ReplyKey = "treasurer_last"
+	ReplyTreasurerMainOnly ReplyKey = "treasurer_main_only"
+	ReplyTreasurerUsername ReplyKey = "treasurer_username" // %s: the username typed
+
+	// /export.
+	ReplyExportCaption ReplyKey = "export_caption" // %s: group, %s: month
+	ReplyExportSent    ReplyKey = "export_sent"
+	ReplyExportTooBig  ReplyKey = "export_too_big" // %d: KiB
+
+	// /unpaid's mentions of the members linked with /iam.
+	ReplyUnpaidMentions ReplyKey = "unpaid_mentions" // %s: the mentions
 )
 
 var replies = map[ReplyKey][2]string{
@@ -70,6 +133,64 @@ var replies = map[ReplyKey][2]string{
 	ReplyTapDecided:      {"✅ %s (%s)", "✅ %s (%s)"},
 	ReplyTapPick:         {"누구의 입금인가요?", "Whose deposit is it?"},
 	ReplyFailed:          {"처리하지 못했어요. 잠시 뒤에 다시 해 주세요.", "That did not work; please try again in a moment."},
+
+	ReplyGroupCreated:  {"✅ 모임 %q을(를) 만들었어요. 총무: %s\n다음 순서: /dues 30000 25 로 회비를 정하고, /member add 이름 으로 회원을 넣어 주세요. 은행 연결 링크는 DM으로 보냈어요.", "✅ Created the group %q. Treasurer: %s\nNext: set the dues with /dues 30000 25 and add members with /member add NAME. The bank link went to you by DM."},
+	ReplyGroupExists:   {"이 채팅방에는 이미 모임 %q이(가) 있어요.", "This chat already has the group %q."},
+	ReplyLinkSent:      {"🔗 은행 연결 링크를 DM으로 보냈어요.", "🔗 The bank link went to you by DM."},
+	ReplyLinkDM:        {"🔗 %s 모임통장 연결\n%s\n30분 동안 한 번만 쓸 수 있어요. 금융결제원 동의 화면에서 모임통장을 골라 주세요.", "🔗 Link the %s group account\n%s\nValid once, for 30 minutes. Choose the group account on KFTC's consent page."},
+	ReplyLinkOff:       {"이 moimbot은 웹 주소(MOIMBOT_PUBLIC_URL)가 없어 은행 연결을 할 수 없어요. moimbot serve 로 실행해 주세요.", "This moimbot has no public URL (MOIMBOT_PUBLIC_URL), so it cannot link a bank account; run it with moimbot serve."},
+	ReplyLinkPick:      {"🏦 %s: 어느 계좌가 모임통장인가요?", "🏦 %s: which account is the group account?"},
+	ReplyLinkCancelled: {"%s: 은행 연결이 취소됐어요. 아무것도 연결되지 않았어요. 다시 하려면 /link", "%s: linking was cancelled; nothing was linked. To try again: /link"},
+	ReplyLinkFailed:    {"%s: 은행 연결에 실패했어요. 아무것도 연결되지 않았어요. 잠시 뒤 /link 로 다시 해 주세요.", "%s: linking failed; nothing was linked. Please try /link again in a moment."},
+	ReplyLinked:        {"🏦 %s: %s 계좌를 연결했어요. 이제 입금을 자동으로 확인해요.", "🏦 %s: linked %s. Deposits are now checked automatically."},
+	ReplyLinkGone:      {"이 선택은 만료됐거나 이미 처리됐어요. /link 로 다시 해 주세요.", "This choice expired or was made already; use /link again."},
+	ReplyLinkElsewhere: {"이 계좌는 이미 다른 모임에 연결되어 있어요.", "This account is already linked to another group."},
+	ReplyNotDuesButton: {"회비 아님", "Not dues"},
+	ReplyRemoved:       {"moimbot이 %q 채팅방에서 내보내졌어요. %s 모임의 알림은 이제 그곳에 올라가지 않아요. 봇을 다시 초대하고 그 방에서 /setup 을 보내면 이어서 올려요.", "moimbot was removed from %q. The %s group's posts no longer go there; add the bot back and send /setup in that chat to resume."},
+	ReplyReattached:    {"✅ 이 채팅방을 다시 %q 모임의 단톡방으로 연결했어요.", "✅ This chat is the %q group's chat again."},
+	ReplyNotStarted:    {"%s님, moimbot이 DM을 보낼 수 없어요. 먼저 봇과 1:1 대화를 시작해 주세요: %s", "%s, moimbot cannot send you direct messages yet. Please start a private chat with the bot first: %s"},
+
+	ReplyIAmAsked:       {"🙋 총무님께 %s님이 맞는지 확인을 부탁했어요. 총무님이 확인하면 연결돼요.", "🙋 Asked the treasurer to confirm that you are %s; you are linked once they do."},
+	ReplyIAmAlready:     {"이미 %s님으로 연결되어 있어요.", "Already linked to %s."},
+	ReplyIAmNoTreasurer: {"이 메신저에는 확인해 줄 총무가 없어요. 총무님께 직접 말해 주세요.", "No treasurer on this chat platform can confirm it; please ask the treasurer."},
+	ReplyIAmUnsupported: {"이 계정은 연결할 수 없어요 (ID가 너무 길어요). 총무님께 말해 주세요.", "This account cannot be linked (its id is too long); please ask the treasurer."},
+	ReplyIAmConfirm:     {"🙋 %s\n%s (사용자 번호 %s) 님이 명단의 %s님(%s)이라고 해요. 맞나요?", "🙋 %s\n%s (user id %s) says they are %s (%s) on the roster. Is that right?"},
+	ReplyIAmRequest:     {"🙋 %s\n사용자 번호 %s → %s님(%s)", "🙋 %s\nUser id %s → %s (%s)"},
+	ReplyIAmYes:         {"✅ 맞아요", "✅ Confirm"},
+	ReplyIAmNo:          {"❌ 아니에요", "❌ Decline"},
+	ReplyIAmLinked:      {"✅ %s님의 채팅 계정을 명단과 연결했어요.", "✅ Linked %s's chat account to the roster."},
+	ReplyIAmLinkedTap:   {"%s님으로 연결했어요", "Linked to %s"},
+	ReplyIAmDeclined:    {"연결하지 않았어요", "Not linked"},
+
+	ReplyHistoryNotLinked: {"누구의 내역인지 아직 몰라요. 단톡방에서 /나 <이름> 으로 명단의 내 이름과 연결해 주세요.", "I don't know who you are on the roster yet: link yourself with /iam <name> in the group chat."},
+	ReplyHistoryOthers:    {"다른 분의 내역은 총무만 볼 수 있어요. 내 내역은 /내역 으로 볼 수 있어요.", "Only a treasurer can see someone else's history; /history shows yours."},
+	ReplyHistoryHead:      {"📒 %s님의 회비 내역 (%s 기준)", "📒 Dues history of %s (as of %s)"},
+	ReplyHistoryMonth:     {"%[1]d년 %[2]d월", "%[3]s %[1]d"},
+	ReplyHistoryPaid:      {"완납", "paid"},
+	ReplyHistoryPartial:   {"일부 납부 (%s / %s)", "partly paid (%s of %s)"},
+	ReplyHistoryUnpaid:    {"미납", "unpaid"},
+	ReplyHistoryExempt:    {"면제", "exempt"},
+	ReplyHistoryAhead:     {"선납 %s", "%s paid ahead"},
+	ReplyHistoryDeposits:  {"입금", "Payments"},
+	ReplyHistoryNone:      {"입금 기록이 없어요.", "No payments on record."},
+	ReplyHistoryCash:      {" (현금)", " (cash)"},
+	ReplyHistoryMore:      {"… 이전 %d건", "… %d earlier"},
+	ReplyHistoryOwes:      {"밀린 회비: %s", "Owed: %s"},
+	ReplyHistoryCredit:    {"적립금: %s", "Credit: %s"},
+
+	ReplyTreasurerAdded:    {"✅ %s 님을 공동 총무로 추가했어요.", "✅ Added %s as a co-treasurer."},
+	ReplyTreasurerRemoved:  {"✅ %s 님은 이제 총무가 아니에요.", "✅ %s is no longer a treasurer."},
+	ReplyTreasurerExists:   {"%s 님은 이미 총무예요.", "%s is already a treasurer."},
+	ReplyTreasurerNotFound: {"%s 님은 총무가 아니에요. 바뀐 것은 없어요.", "%s is not a treasurer; nothing was changed."},
+	ReplyTreasurerLast:     {"마지막 총무는 뺄 수 없어요. 바뀐 것은 없어요.", "The last treasurer cannot be removed; nothing was changed."},
+	ReplyTreasurerMainOnly: {"모임을 맡은 총무는 공동 총무가 뺄 수 없어요. 바뀐 것은 없어요.", "A co-treasurer cannot remove a main treasurer; nothing was changed."},
+	ReplyTreasurerUsername: {"@%s 님을 찾을 수 없어요: 메신저가 봇에게 @아이디의 사용자 번호를 알려 주지 않아요. 숫자 사용자 번호로 적어 주세요 (예: /총무 추가 123456789). 그분이 단톡방에서 /나 <이름> 을 하면 총무님께 가는 확인 메시지에 번호가 나와요.", "Cannot look up @%s: the chat platform does not tell bots the user id behind a @username. Use their numeric user id (e.g. /treasurer add 123456789); when they send /iam <name> in the group chat, the confirmation you get shows it."},
+
+	ReplyExportCaption: {"📄 %s 회비 내역 (%s 기준)", "📄 %s dues records (as of %s)"},
+	ReplyExportSent:    {"📄 회비 내역 CSV를 DM으로 보냈어요.", "📄 Sent the dues records as CSV by direct message."},
+	ReplyExportTooBig:  {"내역이 너무 커서 (%d KiB) 채팅으로 보낼 수 없어요. 서버에서 moimbot export 로 받아 주세요.", "The export is too big for chat (%d KiB); run moimbot export on the server instead."},
+
+	ReplyUnpaidMentions: {"📣 %s", "📣 %s"},
 }
 
 // Reply renders a reply to a chat command in lang.

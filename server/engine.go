@@ -57,6 +57,13 @@ type Engine struct {
 	// extra are polls outside the cron entries: the immediate first poll of
 	// a newly scheduled account, and early retries after a failure.
 	extra sync.WaitGroup
+
+	// publicURL, lang and links serve the linking pages (links.go);
+	// linked wakes the scheduler when an account was linked.
+	publicURL string
+	lang      bot.Lang
+	links     *links
+	linked    chan struct{}
 }
 
 // pollEntry is an account's cron entry and the schedule it was made with.
@@ -439,6 +446,20 @@ func (e *Engine) Start(ctx context.Context) (wait func(), err error) {
 	wg.Go(func() {
 		<-ctx.Done()
 		<-c.Stop().Done()
+	})
+	// An account linked in the chat is polled at once, not at the next
+	// minute's housekeeping.
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.linked:
+				if err := e.refreshEntries(ctx); err != nil {
+					e.log.Error("schedule a newly linked account", "err", err)
+				}
+			}
+		}
 	})
 	return func() {
 		wg.Wait()

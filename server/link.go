@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -73,6 +74,13 @@ type Config struct {
 	// Grace is how late a reminder may still be posted after downtime; 0
 	// means bot.DefaultReminderGrace.
 	Grace time.Duration
+	// PublicURL is where browsers reach HTTPHandler (the link pages and
+	// the OAuth callback), without a trailing slash; empty means linking in
+	// the browser is off (the demo).
+	PublicURL string
+	// Lang is the language of chats and pages that belong to no group yet;
+	// empty means Korean.
+	Lang bot.Lang
 }
 
 // New wires an engine; it does no I/O.
@@ -90,10 +98,20 @@ func New(p Config) *Engine {
 	p.DB.SetDeadLetter(notes.deadLetter)
 	s := newSyncer(p.DB, p.Client, p.Calls, p.Now, p.Log)
 	s.notify, s.relink = notes.deposit, notes.relink
-	d := &bot.Dispatcher{Outbox: outbox{p.DB}, Chats: p.Chats, Now: p.Now, Log: p.Log, Idle: p.Idle,
+	chats := make(map[string]bot.Chat, len(p.Chats))
+	d := &bot.Dispatcher{Outbox: outbox{p.DB}, Chats: chats, Now: p.Now, Log: p.Log, Idle: p.Idle,
 		OnDead: notes.onDead, OnSent: p.OnSent}
-	return &Engine{db: p.DB, sync: s, dispatch: d, notes: notes, now: p.Now, log: p.Log, schedule: p.Plan, grace: p.Grace,
-		slots: make(chan struct{}, maxConcurrentPolls)}
+	if p.Lang == "" {
+		p.Lang = bot.Korean
+	}
+	e := &Engine{db: p.DB, sync: s, dispatch: d, notes: notes, now: p.Now, log: p.Log, schedule: p.Plan, grace: p.Grace,
+		slots: make(chan struct{}, maxConcurrentPolls), publicURL: strings.TrimSuffix(p.PublicURL, "/"), lang: p.Lang,
+		links:  &links{links: map[string]*pendingLink{}, states: map[string]string{}, picks: map[string]*pendingPick{}},
+		linked: make(chan struct{}, 1)}
+	for platform, c := range p.Chats {
+		chats[platform] = watchedChat{Chat: c, e: e}
+	}
+	return e
 }
 
 // LinkAccount links a group's bank account the way a treasurer does: the
@@ -106,7 +124,7 @@ func LinkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, 
 	consent func(ctx context.Context, authorizeURL string) (*url.URL, error),
 	pick func([]openbanking.Account) (openbanking.Account, bool)) (store.Account, error) {
 	state := openbanking.NewState()
-	authURL, err := client.AuthorizeURL(state, openbanking.AuthorizeOptions{Scope: "login inquiry"})
+	authURL, err := client.AuthorizeURL(state, openbanking.AuthorizeOptions{Scope: linkScope})
 	if err != nil {
 		return store.Account{}, fmt.Errorf("link: %w", err)
 	}
@@ -118,20 +136,9 @@ func LinkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, 
 	if err != nil {
 		return store.Account{}, fmt.Errorf("link: %w", err)
 	}
-	tok, err := client.ExchangeCode(ctx, cb.Code)
+	tok, accounts, err := exchangeCode(ctx, db, client, cb.Code)
 	if err != nil {
-		return store.Account{}, fmt.Errorf("link: %w", err)
-	}
-	if tok.UserSeqNo == "" {
-		return store.Account{}, errors.New("link: the token names no user")
-	}
-	// Store the pair before anything else can fail: it is the only copy.
-	if err := db.PutToken(ctx, tok.UserSeqNo, toStoreToken(tok)); err != nil {
-		return store.Account{}, fmt.Errorf("link: %w", err)
-	}
-	list, err := client.NewSession(tok, tokenSaver{db: db, name: tok.UserSeqNo}).AccountList(ctx, openbanking.AccountListOptions{})
-	if err != nil {
-		return store.Account{}, fmt.Errorf("link: %w", err)
+		return store.Account{}, err
 	}
 	if pick == nil {
 		pick = func(as []openbanking.Account) (openbanking.Account, bool) {
@@ -141,21 +148,55 @@ func LinkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, 
 			return as[0], true
 		}
 	}
-	chosen, ok := pick(list.Accounts)
+	chosen, ok := pick(accounts)
 	if !ok {
 		return store.Account{}, errors.New("link: no account to link among those the bank lists")
 	}
+	return attachAccount(ctx, db, groupID, actor, tok.UserSeqNo, chosen)
+}
+
+// linkScope is what moimbot asks the bank for: the user's identity and
+// read-only inquiries, never transfers.
+const linkScope = "login inquiry"
+
+// exchangeCode exchanges an authorization code for a token pair, stores the
+// pair encrypted (before anything else can fail: it is the only copy) and
+// lists the accounts the user consented to.
+func exchangeCode(ctx context.Context, db *store.DB, client *openbanking.Client, code string) (openbanking.Token, []openbanking.Account, error) {
+	tok, err := client.ExchangeCode(ctx, code)
+	if err != nil {
+		return tok, nil, fmt.Errorf("link: %w", err)
+	}
+	if tok.UserSeqNo == "" {
+		return tok, nil, errors.New("link: the token names no user")
+	}
+	if err := db.PutToken(ctx, tok.UserSeqNo, toStoreToken(tok)); err != nil {
+		return tok, nil, fmt.Errorf("link: %w", err)
+	}
+	list, err := client.NewSession(tok, tokenSaver{db: db, name: tok.UserSeqNo}).AccountList(ctx, openbanking.AccountListOptions{})
+	if err != nil {
+		return tok, nil, fmt.Errorf("link: %w", err)
+	}
+	return tok, list.Accounts, nil
+}
+
+// attachAccount links a listed account to a group for polling, under the
+// stored token tokenName. Linking the same account again (a relink) keeps
+// its id and clears its relink mark; an account linked to another group is
+// refused.
+func attachAccount(ctx context.Context, db *store.DB, groupID, actor, tokenName string, chosen openbanking.Account) (store.Account, error) {
 	a := store.Account{GroupID: groupID, FintechUseNum: chosen.FintechUseNum, BankCode: chosen.BankCodeStd,
-		BankName: chosen.BankName, Masked: chosen.AccountNumMasked, TokenName: tok.UserSeqNo}
+		BankName: chosen.BankName, Masked: chosen.AccountNumMasked, TokenName: tokenName}
 	switch old, err := db.AccountByFintech(ctx, a.FintechUseNum); {
 	case err == nil && old.GroupID != groupID:
-		return store.Account{}, fmt.Errorf("link: the bank account is already linked to another group (%s)", old.GroupID)
+		return store.Account{}, fmt.Errorf("link: %w", ErrLinkedElsewhere)
 	case err == nil:
 		a.ID, a.Added = old.ID, old.Added // a relink of the same account
 	case !errors.Is(err, store.ErrNotFound):
 		return store.Account{}, fmt.Errorf("link: %w", err)
 	}
-	if a, err = db.PutAccount(ctx, actor, a); err != nil {
+	a, err := db.PutAccount(ctx, actor, a)
+	if err != nil {
 		return store.Account{}, fmt.Errorf("link: %w", err)
 	}
 	if err := db.ClearRelink(ctx, actor, a.ID); err != nil {
@@ -163,3 +204,7 @@ func LinkAccount(ctx context.Context, db *store.DB, client *openbanking.Client, 
 	}
 	return a, nil
 }
+
+// ErrLinkedElsewhere is returned when the chosen bank account is already
+// linked to another group.
+var ErrLinkedElsewhere = errors.New("the bank account is already linked to another group")

@@ -21,9 +21,6 @@ import (
 // applies the change through the store (which audits it under the caller's
 // chat user) and queues the reply in the outbox under a key made from the
 // update's id, so a redelivered update is not answered twice.
-//
-// Not built yet, and answered as such: /setup, /link, /iam, /treasurer,
-// /history and /export.
 type Router struct {
 	e *Engine
 }
@@ -65,9 +62,9 @@ func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
 	case u.Tap != nil:
 		return r.tap(ctx, q)
 	case u.Membership != nil:
-		// Following a moved or left chat in the store comes with the
-		// Telegram adapter's wiring.
-		r.e.log.Info("router: membership changed", "chat", u.Chat.String(), "removed", u.Membership.Removed, "moved_to", u.Membership.MovedTo)
+		if err := r.membership(ctx, q); err != nil {
+			r.e.log.Error("router: follow a membership change", "chat", u.Chat.String(), "err", err)
+		}
 		return ""
 	}
 	cmd, err := bot.ParseCommand(u.Text, u.Bot)
@@ -121,9 +118,14 @@ func (r *Router) run(ctx context.Context, q *request, cmd bot.Command) error {
 	switch cmd.Name {
 	case bot.CmdHelp:
 		return r.help(ctx, q)
-	case bot.CmdSetup, bot.CmdLink, bot.CmdIAm, bot.CmdTreasurer, bot.CmdHistory, bot.CmdExport:
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNotYet, string(cmd.Name)))
-		return nil
+	case bot.CmdSetup:
+		return r.setup(ctx, q, cmd)
+	case bot.CmdLink:
+		return r.link(ctx, q)
+	case bot.CmdHistory:
+		// Also in a DM from a member, whose group is the one they are
+		// linked in.
+		return r.history(ctx, q, cmd)
 	}
 	if !q.found {
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoGroup))
@@ -133,9 +135,11 @@ func (r *Router) run(ctx context.Context, q *request, cmd bot.Command) error {
 	case bot.CmdStatus:
 		return r.status(ctx, q, cmd)
 	case bot.CmdUnpaid:
-		return r.unpaid(ctx, q)
+		return r.unpaidMentioning(ctx, q)
 	case bot.CmdMembers:
 		return r.members(ctx, q)
+	case bot.CmdIAm:
+		return r.iam(ctx, q, cmd)
 	}
 	// The rest change the group or spend bank calls: treasurers only.
 	if !q.treasurer() {
@@ -157,6 +161,10 @@ func (r *Router) run(ctx context.Context, q *request, cmd bot.Command) error {
 		return r.sync(ctx, q)
 	case bot.CmdSettings:
 		return r.settings(ctx, q, cmd)
+	case bot.CmdTreasurer:
+		return r.coTreasurer(ctx, q, cmd)
+	case bot.CmdExport:
+		return r.export(ctx, q)
 	}
 	return fmt.Errorf("command %q has no handler", cmd.Name)
 }
@@ -516,6 +524,12 @@ func (r *Router) settings(ctx context.Context, q *request, cmd bot.Command) erro
 // someone who is not a treasurer, changes nothing.
 func (r *Router) tap(ctx context.Context, q *request) string {
 	action, rest, _ := strings.Cut(q.u.Tap.Data, ":")
+	if action == "acct" {
+		return r.pickAccount(ctx, q, rest)
+	}
+	if action == actionIAm || action == actionIAmNo {
+		return r.tapIAm(ctx, q, action == actionIAm, rest)
+	}
 	depositID, memberID, _ := strings.Cut(rest, ":")
 	rec, err := r.e.db.Deposit(ctx, depositID)
 	if err != nil {
@@ -574,7 +588,7 @@ func (r *Router) tap(ctx context.Context, q *request) string {
 			rows = append(rows, []bot.Button{{Text: m.Name, Data: data}})
 		}
 		if data := "ignore:" + depositID; len(data) <= bot.MaxButtonData {
-			rows = append(rows, []bot.Button{{Text: bot.Reply(q.lang, bot.ReplyTapIgnored), Data: data}})
+			rows = append(rows, []bot.Button{{Text: bot.Reply(q.lang, bot.ReplyNotDuesButton), Data: data}})
 		}
 		r.send(ctx, q, q.u.Chat, q.u.Tap.Message, text+"\n\n"+bot.Reply(q.lang, bot.ReplyTapPick), rows)
 		return ""

@@ -116,7 +116,7 @@ func TestRouterCommands(t *testing.T) {
 		{"OtherBot", routerTreasurer, false, "/dues@other_bot 50000", ""},
 		{"NotACommand", routerMember, false, "안녕하세요", ""},
 		{"Unknown", routerMember, false, "/frobnicate", "모르는 명령이에요: /frobnicate"},
-		{"NotYet", routerTreasurer, false, "/export", "/export 은(는) 아직 준비 중이에요"},
+		{"Export", routerTreasurer, false, "/export", "회비 내역 CSV를 DM으로 보냈어요"},
 		{"Settings", routerMember, false, "/settings", "총무만"},
 		{"SettingsShow", routerTreasurer, false, "/settings", "마감일: 매월 10일"},
 		{"SettingsEnglish", routerTreasurer, false, "/settings language en", "✅ Setting changed."},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,12 @@ type Options struct {
 	// Label names a chat in the header, e.g. "독서모임 단톡방" or "총무 DM";
 	// nil means ChatRef.String.
 	Label func(bot.ChatRef) string
+	// Edited marks the header of a message that replaces an earlier one
+	// (bot.Message.Edit); empty means "(수정됨)".
+	Edited string
+	// NumberButtons numbers the buttons across a message's rows, [1 회원
+	// 선택] [2 회비 아님], for a reader who taps them by number.
+	NumberButtons bool
 }
 
 // Chat prints messages to a writer, one block per message. It is safe for
@@ -96,13 +103,29 @@ func kindColor(kind string) string {
 	return ""
 }
 
+// MessageID is the id under which a Chat shows m, the id a tap on m's
+// buttons names (bot.Tap.Message) and an edit replaces (bot.Message.Edit):
+// the id of the message m replaces when it is an edit, else m's outbox id.
+// A message sent outside an outbox (ID 0) has no id: it cannot be edited.
+func MessageID(m bot.Message) string {
+	switch {
+	case m.Edit != "":
+		return m.Edit
+	case m.ID != 0:
+		return strconv.FormatUint(m.ID, 10)
+	}
+	return ""
+}
+
 // Send prints m as a block:
 //
 //	[21:03] 독서모임 단톡방
 //	  💰 김민수님 30,000원 입금 — 11월 회비 완납 (6/8명)
 //	  [김민수님으로 처리] [회비 아님]
 //
-// followed by an empty line. Control characters in the text (terminal
+// followed by an empty line. A message that edits an earlier one (a chat
+// cannot change what a terminal printed) is printed again in full, its
+// header marked with Options.Edited. Control characters in the text (terminal
 // escape sequences from a payer's text, say) are shown as U+FFFD. It returns
 // ctx's error when ctx is done, and the writer's error, wrapped.
 func (c *Chat) Send(ctx context.Context, m bot.Message) error {
@@ -120,6 +143,13 @@ func (c *Chat) Send(ctx context.Context, m bot.Message) error {
 
 	var b strings.Builder
 	header := "[" + now().In(kst).Format("15:04") + "] " + clean(label)
+	if m.Edit != "" {
+		edited := c.opts.Edited
+		if edited == "" {
+			edited = "(수정됨)"
+		}
+		header += " " + clean(edited)
+	}
 	if c.opts.Color {
 		b.WriteString(bold + kindColor(m.Kind) + header + reset + "\n")
 	} else {
@@ -133,13 +163,19 @@ func (c *Chat) Send(ctx context.Context, m bot.Message) error {
 		}
 		b.WriteString("  " + line + "\n")
 	}
+	n := 0
 	for _, row := range m.Buttons {
 		if len(row) == 0 {
 			continue
 		}
 		labels := make([]string, len(row))
 		for i, btn := range row {
-			labels[i] = "[" + clean(btn.Text) + "]"
+			n++
+			if c.opts.NumberButtons {
+				labels[i] = "[" + strconv.Itoa(n) + " " + clean(btn.Text) + "]"
+			} else {
+				labels[i] = "[" + clean(btn.Text) + "]"
+			}
 		}
 		if c.opts.Color {
 			b.WriteString("  " + cyan + strings.Join(labels, " ") + reset + "\n")

@@ -54,6 +54,30 @@ func TestSend(t *testing.T) {
 				"  [김민수님으로 처리] [회비 아님]\n  [회원 선택]\n\n",
 		},
 		{
+			name: "Edit",
+			opts: console.Options{Now: fixedNow, Label: label},
+			msg: bot.Message{ID: 43, Chat: bot.ChatRef{Platform: "console", ID: "treasurer"}, Kind: bot.KindReply, Edit: "42",
+				Text: "🔎 확인이 필요한 입금 — 독서모임\n\n✅ 김민수님으로 처리했어요 (김총무)"},
+			want: "[21:03] 총무 DM (수정됨)\n  🔎 확인이 필요한 입금 — 독서모임\n\n  ✅ 김민수님으로 처리했어요 (김총무)\n\n",
+		},
+		{
+			name: "EditMarkedInEnglish",
+			opts: console.Options{Now: fixedNow, Label: label, Edited: "(edited)"},
+			msg:  bot.Message{Chat: bot.ChatRef{Platform: "console", ID: "treasurer"}, Edit: "42", Text: "✅ Assigned to 김민수"},
+			want: "[21:03] 총무 DM (edited)\n  ✅ Assigned to 김민수\n\n",
+		},
+		{
+			name: "NumberedButtons",
+			opts: console.Options{Now: fixedNow, Label: label, NumberButtons: true},
+			msg: bot.Message{Chat: bot.ChatRef{Platform: "console", ID: "treasurer"}, Kind: bot.KindReview, Text: "누구의 입금인가요?",
+				Buttons: [][]bot.Button{
+					{{Text: "김민수", Data: "assign:a1/42:m01"}, {Text: "이지은", Data: "assign:a1/42:m02"}},
+					{},
+					{{Text: "회비 아님", Data: "ignore:a1/42"}},
+				}},
+			want: "[21:03] 총무 DM\n  누구의 입금인가요?\n  [1 김민수] [2 이지은]\n  [3 회비 아님]\n\n",
+		},
+		{
 			name: "DefaultLabel",
 			opts: console.Options{Now: fixedNow},
 			msg:  bot.Message{Chat: bot.ChatRef{Platform: "console", ID: "group"}, Text: "hi"},
@@ -74,6 +98,25 @@ func TestSend(t *testing.T) {
 			}
 			if got := buf.String(); got != tt.want {
 				t.Errorf("got:\n%q\nwant:\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMessageID(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  bot.Message
+		want string
+	}{
+		{"OutboxID", bot.Message{ID: 42}, "42"},
+		{"EditKeepsTheID", bot.Message{ID: 43, Edit: "42"}, "42"},
+		{"NoOutbox", bot.Message{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := console.MessageID(tt.msg); got != tt.want {
+				t.Errorf("MessageID = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -46,13 +45,18 @@ var (
 // group linked through the real OAuth code flow (consent by script), and
 // about a month of deposits on an accelerated clock, with the notices,
 // reminders and treasurer messages printed by the console chat adapter as
-// the engine sends them. It exits 0 at the end of the story, or, with
-// --keep, leaves the simulator and the database running until Ctrl-C.
+// the engine sends them. A member's status request and the treasurer's
+// button taps are updates handed to the engine's command router, as a chat
+// adapter would. It exits 0 at the end of the story, or, with --keep,
+// leaves the simulator and the database running until Ctrl-C; when stdin
+// is a terminal, or with --prompt, it then reads commands to send as the
+// treasurer or a member (see prompt).
 func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("demo")
 	days := fs.Int("days", 0, "days of the story to play (0: to the day after next month's due day, 36 to 39 days)")
 	speed := fs.Float64("speed", 0, "how many times faster than real time the story plays (0: about 25 seconds in all)")
-	keep := fs.Bool("keep", false, "leave the simulator and the database running afterwards, until Ctrl-C")
+	keep := fs.Bool("keep", false, "leave the simulator and the database running afterwards, until Ctrl-C; with a terminal, type commands as the treasurer or a member")
+	prompt := fs.Bool("prompt", false, "after the story, read commands from stdin even when it is not a terminal (implies -keep)")
 	lang := fs.String("lang", "ko", "language of the messages: ko or en")
 	startFlag := fs.String("start", "", "the demo's today, YYYY-MM-DD or YYYY-MM-DDTHH:MM in KST (default: now); the story is set in that month")
 	if err := parseFlags(e, fs, args); err != nil {
@@ -79,9 +83,15 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if *speed == 0 {
 		*speed = float64(end.Sub(start)) / float64(demoRealTime)
 	}
+	interactive := isTerminal(e.stdin)
 	d := &demo{w: &dayWriter{w: e.stdout}, lang: bot.ParseLang(*lang), speed: *speed,
 		color: console.ColorAuto(e.stdout, e.getenv)}
-	return d.run(ctx, month, start, end, *keep)
+	if *prompt || (*keep && interactive) {
+		// Input that is not typed is echoed, so the transcript reads as
+		// if it were.
+		d.input, d.echo = e.stdin, !interactive
+	}
+	return d.run(ctx, month, start, end, *keep || *prompt)
 }
 
 // parseDemoStart reads --start: a date, or a date and a time, in KST.
@@ -115,6 +125,10 @@ type demo struct {
 	lang  bot.Lang
 	speed float64
 	color bool
+	// input, when set, is read by the prompt after the story (--keep);
+	// echo prints each line read after the prompt.
+	input io.Reader
+	echo  bool
 
 	sim     *testbed.Server
 	clock   *testbed.Clock
@@ -129,12 +143,18 @@ type demo struct {
 
 	mu   sync.Mutex
 	sent []sentNotice
-	day  string
+	// names are the display names of the chat users the prompt has
+	// spoken as, by console user id, for the labels of their DMs.
+	names map[string]string
+	day   string
 }
 
-// sentNotice is a message the console printed, at virtual time at.
+// sentNotice is a message the console printed, at virtual time at, under
+// the console's id of the message (an edit has the id of the message it
+// replaces).
 type sentNotice struct {
 	at  time.Time
+	id  string
 	msg bot.Message
 }
 
@@ -158,7 +178,9 @@ func (d *demo) run(ctx context.Context, month ledger.Period, start, end time.Tim
 	// maintenance windows open and messages are stamped on the story's
 	// clock.
 	d.clock = testbed.NewRealClock()
-	d.clock.Set(start)
+	if err := d.clock.Set(start); err != nil {
+		return usagef("-start: %v", err)
+	}
 	d.sim = testbed.New(testbed.Config{Clock: d.clock, RateLimit: -1})
 	const callback = "http://127.0.0.1/oauth/callback"
 	if d.party, err = testbed.SeedDemoAccounts(d.sim, []string{callback}); err != nil {
@@ -169,7 +191,7 @@ func (d *demo) run(ctx context.Context, month ledger.Period, start, end time.Tim
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: d.sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := testbedServer(d.sim)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
@@ -202,9 +224,17 @@ func (d *demo) run(ctx context.Context, month ledger.Period, start, end time.Tim
 	if err != nil {
 		return err
 	}
-	chat := console.New(d.w, console.Options{Color: d.color, Now: d.clock.Now, Label: d.label})
-	d.eng = server.New(server.Config{DB: d.db, Client: d.bank, Calls: calls, Chats: map[string]bot.Chat{"console": chat},
-		Now: d.clock.Now, OnSent: d.onSent})
+	edited := "(수정됨)"
+	if d.lang == bot.English {
+		edited = "(edited)"
+	}
+	chat := console.New(d.w, console.Options{Color: d.color, Now: d.clock.Now, Label: d.label, Edited: edited,
+		NumberButtons: d.input != nil})
+	d.eng = server.New(server.Config{DB: d.db, Client: d.bank, Calls: calls,
+		Chats: map[string]bot.Chat{"console": recordingChat{chat: chat, d: d}}, Now: d.clock.Now})
+	// One chat at a time, so that messages queued together for the group
+	// and a DM print in the order they were queued, the same on every run.
+	d.eng.Dispatcher().Parallel = 1
 
 	if err := d.setup(ctx, month); err != nil {
 		return err
@@ -223,7 +253,14 @@ func (d *demo) run(ctx context.Context, month ledger.Period, start, end time.Tim
 
 // label names the demo's chats in the console output.
 func (d *demo) label(c bot.ChatRef) string {
+	d.mu.Lock()
+	name, dm := d.names[c.ID]
+	d.mu.Unlock()
 	switch {
+	case dm && c.Platform == "console" && d.lang == bot.English:
+		return "DM to " + name
+	case dm && c.Platform == "console":
+		return name + "님 DM"
 	case c == demoGroupChat && d.lang == bot.English:
 		return d.group.Name + " group chat"
 	case c == demoGroupChat:
@@ -236,11 +273,84 @@ func (d *demo) label(c bot.ChatRef) string {
 	return c.String()
 }
 
-// onSent records each delivered message with the story's time.
-func (d *demo) onSent(m bot.Message) {
+// recordingChat is the demo's chat on the console platform: it prints
+// through the console adapter and records what it printed in the demo's
+// sent list. It records before the dispatcher marks the message sent, so
+// once the outbox is drained the record is complete.
+type recordingChat struct {
+	chat bot.Chat
+	d    *demo
+}
+
+// Send implements bot.Chat.
+func (c recordingChat) Send(ctx context.Context, m bot.Message) error {
+	if err := c.chat.Send(ctx, m); err != nil {
+		return err
+	}
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	c.d.sent = append(c.d.sent, sentNotice{at: c.d.clock.Now(), id: console.MessageID(m), msg: m})
+	return nil
+}
+
+// latest returns the messages the console shows now, newest first: each
+// message in its last version (an edit replaces the message it edits), in
+// the order of its last version.
+func (d *demo) latest() []sentNotice {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.sent = append(d.sent, sentNotice{at: d.clock.Now(), msg: m})
+	var out []sentNotice
+	seen := make(map[string]bool)
+	for i := len(d.sent) - 1; i >= 0; i-- {
+		s := d.sent[i]
+		if s.id != "" {
+			if seen[s.id] {
+				continue
+			}
+			seen[s.id] = true
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// treasurer is the demo group's treasurer as a chat user: their direct
+// messages are demoTreasurerChat.
+func (d *demo) treasurer() bot.User {
+	return bot.User{Platform: demoTreasurerChat.Platform, ID: demoTreasurerChat.ID, Name: d.party.User.Name}
+}
+
+// memberUser is a roster member as a chat user on the console.
+func memberUser(m ledger.Member) bot.User {
+	return bot.User{Platform: "console", ID: "member-" + m.ID, Name: m.Name}
+}
+
+// handle hands u to the engine's command router, as a chat adapter does,
+// and narrates the notice a button tap returns (the short text a platform
+// shows only to whoever tapped).
+func (d *demo) handle(ctx context.Context, u bot.Update) {
+	if notice := d.eng.Router().HandleUpdate(ctx, u); notice != "" {
+		d.say("↪ %s (누른 사람에게만 잠깐 보이는 알림)", "↪ %s (a brief notice to whoever tapped)", notice)
+	}
+}
+
+// tap taps the button b of the message the console shows under id in
+// chat, as from.
+func (d *demo) tap(ctx context.Context, from bot.User, chat bot.ChatRef, id string, b bot.Button, updateID string) {
+	d.handle(ctx, bot.Update{ID: updateID, Chat: chat, Private: chat != demoGroupChat, From: from,
+		Tap: &bot.Tap{Data: b.Data, Message: id}})
+}
+
+// findButton returns the first of buttons that ok accepts.
+func findButton(buttons [][]bot.Button, ok func(bot.Button) bool) (bot.Button, bool) {
+	for _, row := range buttons {
+		for _, b := range row {
+			if ok(b) {
+				return b, true
+			}
+		}
+	}
+	return bot.Button{}, false
 }
 
 // setup creates the group and links its account through the OAuth code
@@ -341,7 +451,9 @@ func (d *demo) deposit(at time.Time, inout, text string, amount int64, ko, en st
 	return nil
 }
 
-// status plays a member asking for the status board in the group chat.
+// status plays a member, 이지은, asking for the status board in the group
+// chat: the message goes to the command router as the console adapter
+// would deliver it.
 func (d *demo) status(ctx context.Context, why string) error {
 	if why == "maintenance" {
 		d.say("💬 이지은: /현황 — 은행 점검 시간이라 조회는 건너뛰고 저장된 내역으로 답합니다",
@@ -350,31 +462,88 @@ func (d *demo) status(ctx context.Context, why string) error {
 		d.say("💬 이지은: /현황 — 마지막 조회가 1분보다 오래됐으면 먼저 조회합니다",
 			"💬 이지은: /status — moimbot syncs first when the last sync is older than a minute")
 	}
-	return d.eng.RequestStatus(ctx, d.group.ID, demoGroupChat, why)
+	m, ok := d.group.Member("m02")
+	if !ok {
+		return errors.New("demo: 이지은 is not on the roster")
+	}
+	text := "/현황"
+	if d.lang == bot.English {
+		text = "/status"
+	}
+	d.handle(ctx, bot.Update{ID: "demo-status-" + why, Chat: demoGroupChat, Title: d.group.Name, From: memberUser(*m), Text: text})
+	return nil
 }
 
-// assign plays the treasurer tapping the review message's button.
+// assign plays the treasurer deciding the deposit from 이수진 on the
+// review message the console delivered to their DM: a tap on its "choose
+// a member" button (pick:<deposit>), which edits the message to list the
+// members, then a tap on 강도윤 (assign:<deposit>:m06). Both taps go to the
+// command router with the button data and the message id the console
+// shows, as a chat adapter would deliver them.
 func (d *demo) assign(ctx context.Context) error {
-	items, err := d.db.Review(ctx, d.group.ID)
+	const payer, memberID = "이수진", "m06"
+	var review sentNotice
+	var pick bot.Button
+	for _, s := range d.latest() {
+		var ok bool
+		if s.msg.Chat == demoTreasurerChat && strings.Contains(s.msg.Text, strconv.Quote(payer)) {
+			pick, ok = findButton(s.msg.Buttons, func(b bot.Button) bool { return strings.HasPrefix(b.Data, "pick:") })
+		}
+		if ok {
+			review = s
+			break
+		}
+	}
+	if review.id == "" {
+		return fmt.Errorf("demo: no review message with a member choice for the deposit from %s", payer)
+	}
+	member, ok := d.group.Member(memberID)
+	if !ok {
+		return fmt.Errorf("demo: no member %s", memberID)
+	}
+	d.say("👆 총무가 DM에서 [%s]을 누릅니다", "👆 The treasurer taps [%s] in the DM", pick.Text)
+	d.tap(ctx, d.treasurer(), demoTreasurerChat, review.id, pick, "demo-tap-pick")
+	if err := d.deliver(ctx); err != nil {
+		return err
+	}
+	var choice bot.Button
+	for _, s := range d.latest() {
+		if s.id == review.id {
+			choice, ok = findButton(s.msg.Buttons, func(b bot.Button) bool {
+				return strings.HasPrefix(b.Data, "assign:") && strings.HasSuffix(b.Data, ":"+memberID)
+			})
+			break
+		}
+	}
+	if !ok {
+		return fmt.Errorf("demo: the review message offers no button for %s", member.Name)
+	}
+	known, err := d.hasAlias(ctx, memberID, payer)
 	if err != nil {
 		return err
 	}
-	for _, it := range items {
-		if it.Deposit.Text != "이수진" {
-			continue
-		}
-		d.say("👆 총무가 DM에서 [회원 선택]을 누르고 강도윤님을 골랐습니다", "👆 The treasurer taps [Choose member] in the DM and picks 강도윤")
-		res, err := d.eng.Assign(ctx, demoTreasurerChat.String(), it.Deposit.ID, "m06")
-		if err != nil {
-			return err
-		}
-		if res.LearnedNew {
-			d.say("📚 %s 강도윤님의 별칭으로 기억합니다. 다음 달부터는 자동으로 확인합니다.", "📚 %s is now an alias of 강도윤, matched automatically from next month on",
-				quotedObject(res.Learned.Text, d.lang))
-		}
-		return nil
+	d.say("👆 총무가 [%s]을 고릅니다", "👆 The treasurer picks [%s]", choice.Text)
+	d.tap(ctx, d.treasurer(), demoTreasurerChat, review.id, choice, "demo-tap-assign")
+	learned, err := d.hasAlias(ctx, memberID, payer)
+	if err != nil {
+		return err
 	}
-	return errors.New("demo: the deposit to assign is not in the review queue")
+	if learned && !known {
+		d.say("📚 %s %s님의 별칭으로 기억합니다. 다음 달부터는 자동으로 확인합니다.", "📚 %s is now an alias of %s, matched automatically from next month on",
+			quotedObject(payer, d.lang), member.Name)
+	}
+	return nil
+}
+
+// hasAlias reports whether the stored roster knows text as an alias of
+// member id.
+func (d *demo) hasAlias(ctx context.Context, id, text string) (bool, error) {
+	g, err := d.db.Group(ctx, d.group.ID)
+	if err != nil {
+		return false, err
+	}
+	m, ok := g.Member(id)
+	return ok && slices.ContainsFunc(m.Aliases, func(a ledger.Alias) bool { return a.Text == text }), nil
 }
 
 // expireToken has the bank expire the treasurer's access token early, so
@@ -442,7 +611,9 @@ func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep
 			return err
 		}
 		now = t
-		d.clock.Set(now)
+		if err := d.clock.Set(now); err != nil {
+			return err
+		}
 		d.dayLine(now)
 		for i < len(steps) && !steps[i].at.After(now) {
 			if err := steps[i].do(ctx); err != nil {
@@ -461,7 +632,9 @@ func (d *demo) play(ctx context.Context, start, end time.Time, steps []storyStep
 			return err
 		}
 	}
-	d.clock.Set(end)
+	if err := d.clock.Set(end); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -598,7 +771,8 @@ func (d *demo) finish(ctx context.Context) error {
 
 // keep leaves everything running for exploration: the simulator (its admin
 // API accepts deposits), the engine on the cron scheduler with a poll every
-// minute, and the database's control socket, until ctx is cancelled.
+// minute and its dispatcher, and the database's control socket, until ctx
+// is cancelled, or, with the prompt, until it ends.
 func (d *demo) keep(ctx context.Context, dir string) error {
 	d.say("\n▶ --keep: 시뮬레이터와 데이터베이스를 계속 실행합니다 (Ctrl-C로 종료). 1분마다 조회합니다.",
 		"\n▶ --keep: the simulator and the database keep running (Ctrl-C to stop); moimbot polls every minute.")
@@ -617,6 +791,14 @@ func (d *demo) keep(ctx context.Context, dir string) error {
 	}
 	admin := make(chan error, 1)
 	go func() { admin <- serveAdmin(ctx, d.db, adminSocket(d.dbPath)) }()
+	if d.input != nil {
+		if err := d.prompt(ctx, d.input); err != nil {
+			cancel()
+			wait()
+			return errors.Join(err, <-admin)
+		}
+		cancel()
+	}
 	<-ctx.Done()
 	wait()
 	if err := <-admin; err != nil {

@@ -31,8 +31,9 @@ func demoPrepaid(month ledger.Period) string {
 
 // demoStoryLines are the lines the demo's story must show when it is set in
 // month, in the order they appear: each scripted deposit's notice (once),
-// the reminders, the review and its decision, the refreshed token and the
-// final board.
+// the reminders, the review and the treasurer's two taps on its buttons
+// (through the command router, which edits the DM), the refreshed token and
+// the final board.
 func demoStoryLines(month ledger.Period) []string {
 	m, n := demoMonth(month, month), demoMonth(month+1, month+1)
 	return []string{
@@ -48,7 +49,11 @@ func demoStoryLines(month ledger.Period) []string {
 		"🔎 확인이 필요한 입금 — 독서모임",
 		"이유: 명단에 없는 이름 이수진",
 		"[회원 선택]",
+		"총무 김총무님 DM (수정됨)\n", // the router's edit after the tap on [회원 선택]
+		"누구의 입금인가요?",
+		"[강도윤]",
 		"💰 강도윤님 30,000원 입금 (총무 확인) — " + m + " 회비 완납 (5/7명)",
+		"✅ 강도윤님으로 처리했어요 (김총무)", // the DM edited once decided
 		"🔔 오늘은 독서모임 " + m + " 회비 마감일이에요",
 		"💰 박서준님 15,000원 입금 — " + m + " 회비 완납 (6/7명)", // the name the bank cut
 		"⏰ 독서모임 " + m + " 회비 마감이 3일 지났어요",

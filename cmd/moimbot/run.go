@@ -20,9 +20,10 @@ const (
 )
 
 // env carries what a subcommand may use from the process: arguments, the
-// environment and the output streams. Tests build one by hand.
+// environment and the standard streams. Tests build one by hand.
 type env struct {
 	getenv func(string) string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }
@@ -38,6 +39,7 @@ type command struct {
 func commands() []command {
 	cmds := []command{
 		{"demo", "run moimbot end to end on the embedded KFTC simulator", runDemo},
+		{"serve", "run the bot: the chat adapters, polling, reminders and the link pages, until Ctrl-C", runServe},
 		{"reconcile", "match a group's bank transactions to members and months, offline", runReconcile},
 	}
 	cmds = append(cmds, storeCommands()...)
@@ -59,9 +61,16 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// run is the whole program: main only adds the signal context and os.Exit.
+// run is the whole program with nothing on standard input, as tests call
+// it; see runWith.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	return runWith(ctx, args, env{getenv: getenv, stdin: strings.NewReader(""), stdout: stdout, stderr: stderr})
+}
+
+// runWith is the whole program: main only adds the signal context, the
+// process's environment and streams, and os.Exit.
+func runWith(ctx context.Context, args []string, e env) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		printHelp(stderr)
 		return exitUsage

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/moimbot/moimbot/bot"
+	"github.com/moimbot/moimbot/bot/telegram"
+	"github.com/moimbot/moimbot/openbanking"
+	"github.com/moimbot/moimbot/openbanking/testbed"
+	"github.com/moimbot/moimbot/server"
+	"github.com/moimbot/moimbot/store"
+)
+
+// The settings of moimbot serve: each is a flag and an environment
+// variable.
+const (
+	envHTTPAddr       = "MOIMBOT_HTTP_ADDR"
+	envPublicURL      = "MOIMBOT_PUBLIC_URL"
+	envKFTCBaseURL    = "MOIMBOT_KFTC_BASE_URL"
+	envKFTCClientID   = "MOIMBOT_KFTC_CLIENT_ID"
+	envKFTCSecret     = "MOIMBOT_KFTC_CLIENT_SECRET"
+	envKFTCUseCode    = "MOIMBOT_KFTC_CLIENT_USE_CODE"
+	envTelegramToken  = "MOIMBOT_TELEGRAM_TOKEN"
+	envTelegramAPIURL = "MOIMBOT_TELEGRAM_API_URL"
+	envLang           = "MOIMBOT_LANG"
+)
+
+// serveConfig is moimbot serve's configuration.
+type serveConfig struct {
+	db, httpAddr, publicURL                  string
+	kftcURL, clientID, clientSecret, useCode string
+	telegramToken, telegramAPIURL            string
+	lang                                     string
+	testbed                                  bool
+	secretKeyFile                            string
+	logLevel                                 string
+	pollTimeout                              time.Duration // Telegram long polling; 0: the adapter's default
+
+	// Set by tests only: a listener made in advance (its address is the
+	// public URL), the clock, the poll schedule and the dispatcher's idle
+	// wait.
+	ln   net.Listener
+	now  func() time.Time
+	plan func(store.Group) cron.Schedule
+	idle time.Duration
+}
+
+// serveFlags declares serve's flags, each defaulting to its variable.
+func serveFlags(e env, fs *flag.FlagSet) *serveConfig {
+	c := &serveConfig{}
+	str := func(p *string, name, envVar, def, usage string) {
+		if v := e.getenv(envVar); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, usage+" ($"+envVar+")")
+	}
+	fs.StringVar(&c.db, "db", orDefault(e.getenv(envDB), "moimbot.db"), "database `file` ($"+envDB+")")
+	str(&c.httpAddr, "http-addr", envHTTPAddr, "127.0.0.1:8080", "`address` of the HTTP server: link pages and the OAuth callback")
+	str(&c.publicURL, "public-url", envPublicURL, "http://127.0.0.1:8080", "the `URL` browsers use to reach that server")
+	str(&c.kftcURL, "kftc-base-url", envKFTCBaseURL, "https://testapi.openbanking.or.kr", "KFTC Open Banking API base `URL`")
+	str(&c.clientID, "kftc-client-id", envKFTCClientID, "", "the institution's client_id (required for linking)")
+	str(&c.clientSecret, "kftc-client-secret", envKFTCSecret, "", "the institution's client_secret")
+	str(&c.useCode, "kftc-client-use-code", envKFTCUseCode, "", "the institution's 이용기관코드 (M + 9 digits)")
+	str(&c.telegramToken, "telegram-token", envTelegramToken, "", "Telegram bot `token` from @BotFather (Telegram is off without it)")
+	str(&c.telegramAPIURL, "telegram-api-url", envTelegramAPIURL, telegram.DefaultAPIURL, "Telegram Bot API base `URL`")
+	str(&c.lang, "lang", envLang, "ko", "default `language` of new groups: ko or en")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", "", "`file` holding the token encryption key (else $"+store.EnvSecretKey+" or $"+store.EnvSecretKeyFile+")")
+	fs.StringVar(&c.logLevel, "log-level", orDefault(e.getenv("MOIMBOT_LOG_LEVEL"), "info"), "log `level`: debug, info, warn or error ($MOIMBOT_LOG_LEVEL)")
+	fs.BoolVar(&c.testbed, "testbed", false, "run the built-in KFTC simulator in this process and link against it (try moimbot without KFTC access)")
+	return c
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// runServe is `moimbot serve`: the store, the engine, the outbox
+// dispatcher, the control socket, the HTTP server and every chat adapter
+// whose credentials are set, until SIGINT or SIGTERM.
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("serve")
+	c := serveFlags(e, fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	return serve(ctx, e, c)
+}
+
+// checkURL refuses a setting that is not an absolute http(s) URL.
+func checkURL(name, envVar, v string) (string, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", usagef("--%s ($%s) %q: want an absolute http or https URL", name, envVar, v)
+	}
+	return strings.TrimSuffix(v, "/"), nil
+}
+
+func serve(ctx context.Context, e env, c *serveConfig) error {
+	// Everything is checked before anything starts.
+	var err error
+	if c.publicURL, err = checkURL("public-url", envPublicURL, c.publicURL); err != nil {
+		return err
+	}
+	if c.kftcURL, err = checkURL("kftc-base-url", envKFTCBaseURL, c.kftcURL); err != nil {
+		return err
+	}
+	if c.telegramAPIURL, err = checkURL("telegram-api-url", envTelegramAPIURL, c.telegramAPIURL); err != nil {
+		return err
+	}
+	if c.lang != "ko" && c.lang != "en" {
+		return usagef("--lang ($%s) %q: must be ko or en", envLang, c.lang)
+	}
+	if _, _, err := net.SplitHostPort(c.httpAddr); err != nil {
+		return usagef("--http-addr ($%s) %q: %v", envHTTPAddr, c.httpAddr, err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return usagef("--log-level ($MOIMBOT_LOG_LEVEL) %q: want debug, info, warn or error", c.logLevel)
+	}
+	if c.telegramToken == "" {
+		return usagef("no chat platform is configured: set %s (or --telegram-token)", envTelegramToken)
+	}
+	var key *store.Cipher
+	if c.secretKeyFile != "" {
+		key, err = store.KeyFromFile(c.secretKeyFile)
+	} else {
+		key, err = store.KeyFromVars(e.getenv, store.EnvSecretKey, store.EnvSecretKeyFile)
+	}
+	if err != nil {
+		which := "$" + store.EnvSecretKey
+		switch {
+		case c.secretKeyFile != "":
+			which = "--secret-key-file " + c.secretKeyFile
+		case e.getenv(store.EnvSecretKeyFile) != "":
+			which = "$" + store.EnvSecretKeyFile
+		}
+		return usagef("%s: %s (make one with: head -c 32 /dev/urandom | base64)", which, keyProblem(err))
+	}
+	if !c.testbed && (c.clientID == "" || c.clientSecret == "" || c.useCode == "") {
+		return usagef("linking needs the institution's credentials: set %s, %s and %s, or run with --testbed",
+			envKFTCClientID, envKFTCSecret, envKFTCUseCode)
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	errs := make(chan error, 4)
+	goRun := func(name string, f func() error) {
+		wg.Go(func() {
+			if err := f(); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		})
+	}
+
+	callback := c.publicURL + "/oauth/callback"
+	if c.testbed {
+		sim := testbed.New(testbed.Config{})
+		demo, err := testbed.SeedDemoAccounts(sim, []string{callback})
+		if err != nil {
+			return err
+		}
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("testbed: listen: %w", err)
+		}
+		srv := testbedServer(sim)
+		goRun("testbed", func() error { return ignoreClosed(srv.Serve(ln)) })
+		defer srv.Close()
+		c.kftcURL = "http://" + ln.Addr().String()
+		c.clientID, c.clientSecret, c.useCode = demo.Institution.ClientID, demo.Institution.ClientSecret, demo.Institution.ClientUseCode
+		fmt.Fprintf(e.stdout, "KFTC simulator on %s (--testbed): consent as %s, user %s; its admin API is %s/testbed/\n",
+			c.kftcURL, demo.User.Name, demo.User.UserSeqNo, c.kftcURL)
+	}
+
+	db, err := openDB(ctx, c.db, store.Options{Cipher: key, Now: c.now})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	client, calls, err := server.NewBankClient(openbanking.Config{BaseURL: c.kftcURL, ClientID: c.clientID,
+		ClientSecret: c.clientSecret, ClientUseCode: c.useCode, RedirectURI: callback, Sequence: db, Now: c.now})
+	if err != nil {
+		return usagef("%v", err)
+	}
+
+	// The adapter hands updates to the router, which needs the engine,
+	// which needs the adapter to send: the handler is bound after both
+	// exist.
+	var router *server.Router
+	handler := bot.HandlerFunc(func(ctx context.Context, u bot.Update) string { return router.HandleUpdate(ctx, u) })
+	tg, err := telegram.New(telegram.Config{Token: c.telegramToken, APIURL: c.telegramAPIURL, Handler: handler,
+		Log: log.With("platform", "telegram"), PollTimeout: c.pollTimeout})
+	if err != nil {
+		return usagef("--telegram-token ($%s): %v", envTelegramToken, err)
+	}
+	eng := server.New(server.Config{DB: db, Client: client, Calls: calls, Chats: map[string]bot.Chat{"telegram": tg},
+		Log: log, PublicURL: c.publicURL, Lang: bot.ParseLang(c.lang), Now: c.now, Plan: c.plan, Idle: c.idle})
+	router = eng.Router()
+
+	ln := c.ln
+	if ln == nil {
+		var lc net.ListenConfig
+		if ln, err = lc.Listen(ctx, "tcp", c.httpAddr); err != nil {
+			return fmt.Errorf("http: listen: %w", err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", eng.HTTPHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	web := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	goRun("http", func() error { return ignoreClosed(web.Serve(ln)) })
+
+	wait, err := eng.Start(ctx)
+	if err != nil {
+		return err
+	}
+	goRun("telegram", func() error { return tg.Run(ctx) })
+	goRun("control socket", func() error { return serveAdmin(ctx, db, adminSocket(c.db)) })
+	log.Info("moimbot serving", "http", "http://"+ln.Addr().String(), "public_url", c.publicURL, "db", c.db)
+	fmt.Fprintf(e.stdout, "moimbot serving: HTTP on http://%s (public URL %s), database %s. Ctrl-C stops it.\n",
+		ln.Addr(), c.publicURL, c.db)
+
+	<-ctx.Done()
+	shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer stop()
+	web.Shutdown(shutdown)
+	wait() // in-flight passes end, the dispatcher stops between messages
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	fmt.Fprintln(e.stdout, "moimbot stopped")
+	return nil
+}
+
+// ignoreClosed is nil for the error Serve returns after Shutdown or Close.
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
