@@ -2,11 +2,14 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/moimbot/moimbot/bot"
+	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -239,3 +242,38 @@ func TestRouterReviewTap(t *testing.T) {
 }
 
 func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
+
+// TestRouterLongBoard: a board longer than a Telegram message (4,096
+// UTF-16 units) is split at line ends into messages within the limit, the
+// last carrying the footer.
+func TestRouterLongBoard(t *testing.T) {
+	env := newRouterEnv(t)
+	g := env.reloadGroup()
+	for i := range 400 {
+		g.Members = append(g.Members, ledger.Member{ID: fmt.Sprintf("x%03d", i), Name: fmt.Sprintf("아주긴이름의회원%03d", i)})
+	}
+	if _, err := env.db.PutGroup(env.ctx, "test", g); err != nil {
+		t.Fatal(err)
+	}
+	chat := bot.ChatRef{Platform: "telegram", ID: "-100"}
+	g = env.reloadGroup()
+	g.Settings.Chats = append(g.Settings.Chats, store.ChatRef{Platform: chat.Platform, ID: chat.ID})
+	if _, err := env.db.PutGroup(env.ctx, "test", g); err != nil {
+		t.Fatal(err)
+	}
+	env.next++
+	u := bot.Update{ID: "test:long", Chat: chat, From: routerMember, Text: "/status 2026-12"}
+	env.r.HandleUpdate(env.ctx, u)
+	parts := env.replies(u)
+	if len(parts) < 2 {
+		t.Fatalf("the board came in %d message(s), want it split", len(parts))
+	}
+	for i, p := range parts {
+		if n := len(utf16.Encode([]rune(p.Text))); n > bot.Limit("telegram") {
+			t.Errorf("part %d has %d UTF-16 units, over %d", i+1, n, bot.Limit("telegram"))
+		}
+	}
+	if last := parts[len(parts)-1].Text; !strings.Contains(last, "합계") {
+		t.Errorf("the last part lacks the totals:\n%s", last)
+	}
+}

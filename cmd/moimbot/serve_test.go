@@ -26,7 +26,7 @@ func (s serveEvery) Next(t time.Time) time.Time { return t.Add(s.d) }
 // serveRig is a moimbot serve run against a fake Telegram and the KFTC
 // simulator, on a clock that runs in real time from a fixed afternoon.
 type serveRig struct {
-	t        *testing.T
+	t        testing.TB
 	clock    *testbed.Clock
 	sim      *testbed.Server
 	party    testbed.Demo
@@ -45,7 +45,7 @@ const (
 	serveMember    = 1002
 )
 
-func newServeRig(t *testing.T) *serveRig {
+func newServeRig(t testing.TB) *serveRig {
 	t.Helper()
 	rig := &serveRig{t: t, clock: testbed.NewRealClock(), dbPath: filepath.Join(t.TempDir(), "moimbot.db"), key: store.NewKey()}
 	rig.clock.Set(time.Date(2026, time.November, 12, 14, 0, 0, 0, ledger.KST()))
@@ -202,18 +202,13 @@ func (rig *serveRig) get(u string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-// TestServeTelegram runs the story through the real serve wiring,
-// a fake Telegram and the KFTC simulator over loopback: /setup, linking in
-// the browser (plain HTTP and the simulator's scripted consent), the
-// account picked with a button, dues and members, a deposit noticed once,
-// /status, an unknown name decided from the treasurer's DM and matched by
-// itself the next month, an expired token, three HTTP 500s, a refused
-// member, and a restart that posts nothing twice.
-func TestServeTelegram(t *testing.T) {
-	rig := newServeRig(t)
-	rig.start()
-	defer func() { rig.stop() }()
-
+// linkGroup plays the treasurer setting up the group in the chat: /setup,
+// linking the bank account in the browser (plain HTTP and the simulator's
+// scripted consent), picking the account with a button, the dues, and three
+// members.
+func (rig *serveRig) linkGroup() {
+	t := rig.t
+	t.Helper()
 	// /setup in the group: the group answers, the treasurer gets a link.
 	rig.say(serveGroupID, serveTreasurer, "/setup 독서모임", serveGroupID, "모임 \"독서모임\"을(를) 만들었어요")
 	dm := rig.waitText(serveTreasurer, "/link/")
@@ -249,6 +244,22 @@ func TestServeTelegram(t *testing.T) {
 		rig.say(serveGroupID, serveTreasurer, "/member add "+name, serveGroupID, name+"님을 명단에 추가했어요")
 	}
 
+}
+
+// TestServeTelegram runs the story through the real serve wiring,
+// a fake Telegram and the KFTC simulator over loopback: /setup, linking in
+// the browser (plain HTTP and the simulator's scripted consent), the
+// account picked with a button, dues and members, a deposit noticed once,
+// /status, an unknown name decided from the treasurer's DM and matched by
+// itself the next month, an expired token, three HTTP 500s, a refused
+// member, and a restart that posts nothing twice.
+func TestServeTelegram(t *testing.T) {
+	rig := newServeRig(t)
+	rig.start()
+	defer func() { rig.stop() }()
+
+	rig.linkGroup()
+
 	// A deposit becomes one notice; /status shows who paid.
 	rig.deposit("김민수", 30000)
 	rig.waitText(serveGroupID, "💰 김민수님 30,000원 입금")
@@ -268,6 +279,10 @@ func TestServeTelegram(t *testing.T) {
 
 	// A member's treasurer command changes nothing.
 	rig.say(serveGroupID, serveMember, "/member add 홍길동", serveGroupID, "총무만 할 수 있는 명령이에요")
+
+	// A name with HTML in it reaches the chat as typed: every text is
+	// escaped for Telegram's HTML mode (the fake rejects unescaped markup).
+	rig.say(serveGroupID, serveTreasurer, "/member add <b>굵게</b>&co", serveGroupID, "✅ <b>굵게</b>&co님을 명단에 추가했어요")
 
 	// The next month, the same text is matched by itself; the bank
 	// expires the access token and then fails three times.
