@@ -1,8 +1,9 @@
-package bot_test
+package server
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -13,44 +14,6 @@ import (
 	"github.com/moimbot/moimbot/store"
 )
 
-// storeOutbox is the store's outbox as a bot.Outbox and bot.Releaser, the
-// way the server wires them.
-type storeOutbox struct{ db *store.DB }
-
-var (
-	_ bot.Outbox   = storeOutbox{}
-	_ bot.Releaser = storeOutbox{}
-)
-
-func (o storeOutbox) Claim(ctx context.Context, now time.Time, limit int) ([]bot.Message, error) {
-	ms, err := o.db.Claim(ctx, now, limit)
-	out := make([]bot.Message, 0, len(ms))
-	for _, m := range ms {
-		out = append(out, bot.Message{ID: m.ID, Key: m.Key, Chat: bot.ChatRef{Platform: m.Chat.Platform, ID: m.Chat.ID},
-			Kind: m.Kind, Text: m.Text, Attempt: m.Attempts})
-	}
-	return out, err
-}
-
-func (o storeOutbox) MarkSent(ctx context.Context, id uint64) error { return o.db.MarkSent(ctx, id) }
-
-func (o storeOutbox) MarkFailed(ctx context.Context, id uint64, retryAfter time.Duration, reason string, permanent bool) (bool, error) {
-	var (
-		m   store.Message
-		err error
-	)
-	if permanent {
-		m, err = o.db.MarkDead(ctx, id, reason)
-	} else {
-		m, err = o.db.MarkFailed(ctx, id, retryAfter, reason)
-	}
-	return m.State == store.StateDead, err
-}
-
-func (o storeOutbox) Release(ctx context.Context, id uint64, notBefore time.Time) error {
-	return o.db.Release(ctx, id, notBefore)
-}
-
 // goneChat is a Chat whose every chat is gone.
 type goneChat struct{ sends atomic.Int64 }
 
@@ -60,8 +23,8 @@ func (c *goneChat) Send(context.Context, bot.Message) error {
 }
 
 // boundEnv is a real store with a group whose group chat and treasurer
-// cannot be reached, the server's dead-letter function, and a dispatcher
-// over them.
+// cannot be reached, the notifier's dead letters, and a dispatcher over the
+// server's outbox.
 type boundEnv struct {
 	db      *store.DB
 	chat    *goneChat
@@ -90,18 +53,9 @@ func newBoundEnv(t *testing.T) *boundEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As the server's notifier builds it (a DM to each treasurer).
-	db.SetDeadLetter(func(m store.Message, g store.Group) []store.OutboxMessage {
-		var out []store.OutboxMessage
-		for _, u := range g.Settings.Treasurers {
-			chat := bot.ChatRef{Platform: u.Platform, ID: u.ID}
-			text := bot.DeadLetterNotice(bot.ParseLang(g.Settings.Language), g.Name, bot.ChatRef{Platform: m.Chat.Platform, ID: m.Chat.ID},
-				m.Kind, m.LastError, m.Attempts)
-			out = append(out, store.OutboxMessage{Key: fmt.Sprintf("dead/%d/%s", m.ID, chat), GroupID: g.ID,
-				Chat: store.ChatRef(u), Kind: bot.KindDeadLetter, Text: text})
-		}
-		return out
-	})
+	// The server's notifier builds the dead letters.
+	notes := &notifier{now: clock, log: slog.New(slog.DiscardHandler)}
+	db.SetDeadLetter(notes.deadLetter)
 	var msgs []store.OutboxMessage
 	for i := range 20 {
 		msgs = append(msgs, store.OutboxMessage{Key: fmt.Sprint("deposit/", i), GroupID: g.ID, Chat: groupChat, Kind: bot.KindDeposit, Text: "💰"})
@@ -113,7 +67,7 @@ func newBoundEnv(t *testing.T) *boundEnv {
 		t.Fatal(err)
 	}
 	env.initial = len(msgs)
-	env.d = &bot.Dispatcher{Outbox: storeOutbox{db}, Chats: map[string]bot.Chat{"telegram": env.chat}, Now: clock, Idle: 10 * time.Millisecond}
+	env.d = &bot.Dispatcher{Outbox: outbox{db}, Chats: map[string]bot.Chat{"telegram": env.chat}, Now: clock, Idle: 10 * time.Millisecond}
 	return env
 }
 
