@@ -50,6 +50,7 @@ const (
 	ReplyLinkGone      ReplyKey = "link_gone"
 	ReplyLinkElsewhere ReplyKey = "link_elsewhere"
 	ReplyNotDuesButton ReplyKey = "not_dues_button"
+	ReplySyncBudget    ReplyKey = "sync_budget"
 	ReplyRemoved       ReplyKey = "removed"     // %s: chat title, %s: group
 	ReplyReattached    ReplyKey = "reattached"  // %s: group
 	ReplyNotStarted    ReplyKey = "not_started" // %s: treasurer, %s: t.me link
@@ -146,6 +147,7 @@ var replies = map[ReplyKey][2]string{
 	ReplyLinkGone:      {"이 선택은 만료됐거나 이미 처리됐어요. /link 로 다시 해 주세요.", "This choice expired or was made already; use /link again."},
 	ReplyLinkElsewhere: {"이 계좌는 이미 다른 모임에 연결되어 있어요.", "This account is already linked to another group."},
 	ReplyNotDuesButton: {"회비 아님", "Not dues"},
+	ReplySyncBudget:    {"이번 달 은행 조회 횟수(계좌당 1,000회, 건마다 요금)가 거의 찼어요. 정해진 일정대로만 조회해요.", "This month's bank calls (1,000 per account, each billed) are nearly spent: moimbot reads the bank on its schedule only."},
 	ReplyRemoved:       {"moimbot이 %q 채팅방에서 내보내졌어요. %s 모임의 알림은 이제 그곳에 올라가지 않아요. 봇을 다시 초대하고 그 방에서 /setup 을 보내면 이어서 올려요.", "moimbot was removed from %q. The %s group's posts no longer go there; add the bot back and send /setup in that chat to resume."},
 	ReplyReattached:    {"✅ 이 채팅방을 다시 %q 모임의 단톡방으로 연결했어요.", "✅ This chat is the %q group's chat again."},
 	ReplyNotStarted:    {"%s님, moimbot이 DM을 보낼 수 없어요. 먼저 봇과 1:1 대화를 시작해 주세요: %s", "%s, moimbot cannot send you direct messages yet. Please start a private chat with the bot first: %s"},

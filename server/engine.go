@@ -330,6 +330,22 @@ func (e *Engine) warnExpiry(ctx context.Context, now time.Time, r roster) (int, 
 // target is at most 1,000 per account per month.
 const statusCallBudget = 970
 
+// withinBudget reports whether a call on request (a status request, /sync)
+// keeps the account's month within statusCallBudget.
+func (e *Engine) withinBudget(ctx context.Context, accountID string, now time.Time) (bool, error) {
+	counts, err := e.db.CallCounts(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range counts {
+		if c.Month == ledger.MonthOf(now.In(ledger.KST())) && c.Calls >= statusCallBudget {
+			e.log.Info("no call on request: the month's call budget is spent", "account_id", accountID, "calls", c.Calls)
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // RequestStatus answers a member's status request in chat: when a group
 // account's last sync is older than a minute it syncs first (so a deposit
 // made a moment ago shows), then queues the month's board to chat. requestID
@@ -353,18 +369,9 @@ func (e *Engine) RequestStatus(ctx context.Context, groupID string, chat bot.Cha
 		// A status request may cost a call only while the account's month
 		// stays within its budget: the schedule alone uses up to about
 		// 914 of the 1,000.
-		counts, err := e.db.CallCounts(ctx, a.ID)
-		if err != nil {
+		if ok, err := e.withinBudget(ctx, a.ID, now); err != nil {
 			return err
-		}
-		var used int64
-		for _, c := range counts {
-			if c.Month == ledger.MonthOf(now.In(ledger.KST())) {
-				used = c.Calls
-			}
-		}
-		if used >= statusCallBudget {
-			e.log.Info("status request answered without a sync: monthly call budget", "account_id", a.ID, "calls", used)
+		} else if !ok {
 			continue
 		}
 		e.Poll(ctx, a.ID)

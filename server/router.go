@@ -463,13 +463,19 @@ func (r *Router) sync(ctx context.Context, q *request) error {
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoAccount))
 		return nil
 	}
-	n := 0
+	n, budget := 0, false
 	for _, a := range accts {
 		cur, err := r.e.db.Cursor(ctx, a.ID)
 		if err != nil {
 			return err
 		}
 		if !bot.Stale(cur.FetchedAt, r.e.now()) {
+			continue
+		}
+		if ok, err := r.e.withinBudget(ctx, a.ID, r.e.now()); err != nil {
+			return err
+		} else if !ok {
+			budget = true
 			continue
 		}
 		res, err := r.e.Sync(ctx, a.ID)
@@ -480,6 +486,10 @@ func (r *Router) sync(ctx context.Context, q *request) error {
 		n += len(res.New)
 	}
 	r.e.dispatch.Wake()
+	if budget && n == 0 {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplySyncBudget))
+		return nil
+	}
 	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplySyncQueued, n))
 	return nil
 }

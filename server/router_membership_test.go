@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -78,5 +79,45 @@ func TestNotStartedTreasurer(t *testing.T) {
 	}
 	if len(asks) != 1 {
 		t.Errorf("the group was asked %d times, want once: %q", len(asks), asks)
+	}
+}
+
+// usernameChat is a Telegram-like chat with a bot username that refuses
+// DMs to users who never started the bot.
+type usernameChat struct{ sent []bot.Message }
+
+func (c *usernameChat) Username() string { return "moim_test_bot" }
+
+func (c *usernameChat) Send(_ context.Context, m bot.Message) error {
+	if !strings.HasPrefix(m.Chat.ID, "-") {
+		return fmt.Errorf("telegram: send: %w", bot.ErrNotStarted)
+	}
+	c.sent = append(c.sent, m)
+	return nil
+}
+
+// TestNotStartedTelegramLink: on Telegram the group gets the link that
+// opens a private chat with the bot.
+func TestNotStartedTelegramLink(t *testing.T) {
+	env := newLoopEnv(t)
+	tg := &usernameChat{}
+	env.eng = New(Config{DB: env.db, Client: env.client, Calls: env.calls, Chats: map[string]bot.Chat{"telegram": tg}, Now: env.clock.Now})
+	g := env.group
+	g.Settings.Chats = []store.ChatRef{{Platform: "telegram", ID: "-100"}}
+	g.Settings.Treasurers = []store.ChatUser{{Platform: "telegram", ID: "7"}}
+	if _, err := env.db.PutGroup(env.ctx, "test", g); err != nil {
+		t.Fatal(err)
+	}
+	r := env.eng.Router()
+	r.HandleUpdate(env.ctx, bot.Update{ID: "telegram:1", Chat: bot.ChatRef{Platform: "telegram", ID: "-100"},
+		From: bot.User{Platform: "telegram", ID: "7"}, Text: "/link"})
+	for env.dispatch() > 0 {
+	}
+	found := false
+	for _, m := range tg.sent {
+		found = found || strings.Contains(m.Text, "https://t.me/moim_test_bot?start=dm")
+	}
+	if !found {
+		t.Errorf("the group was not given the t.me link: %+v", tg.sent)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"github.com/moimbot/moimbot/bot"
 	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/openbanking/testbed"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -275,5 +277,26 @@ func TestRouterLongBoard(t *testing.T) {
 	}
 	if last := parts[len(parts)-1].Text; !strings.Contains(last, "합계") {
 		t.Errorf("the last part lacks the totals:\n%s", last)
+	}
+}
+
+// TestRouterSyncBudget: /sync reads the bank when the last read is over a
+// minute old, and not once the month's call budget is spent.
+func TestRouterSyncBudget(t *testing.T) {
+	env := newRouterEnv(t)
+	env.link()
+	env.mustSync()
+	env.clock.Advance(2 * time.Minute)
+	env.deposit("김민수", 30000)
+	wantReply(t, env.say(routerTreasurer, false, "/sync"), "새 거래 1건")
+
+	env.clock.Advance(2 * time.Minute)
+	if err := env.db.AddCalls(env.ctx, env.acct.ID, ledger.MonthOf(env.clock.Now().In(ledger.KST())), statusCallBudget); err != nil {
+		t.Fatal(err)
+	}
+	before := env.simCalls(testbed.APITransactionList)
+	wantReply(t, env.say(routerTreasurer, false, "/sync"), "조회 횟수")
+	if got := env.simCalls(testbed.APITransactionList); got != before {
+		t.Errorf("/sync made %d calls past the budget", got-before)
 	}
 }
