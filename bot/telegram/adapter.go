@@ -74,9 +74,12 @@ type Config struct {
 	// WebhookSecret, when set, puts the adapter in webhook mode: Run does
 	// not poll, and WebhookHandler accepts updates carrying this secret in
 	// the X-Telegram-Bot-Api-Secret-Token header (1–256 characters of
-	// A-Z, a-z, 0-9, _ and -, as setWebhook's secret_token). Registering
-	// the webhook with Telegram (setWebhook) is left to the operator.
+	// A-Z, a-z, 0-9, _ and -, as setWebhook's secret_token).
 	WebhookSecret string
+	// WebhookURL, in webhook mode, is the public HTTPS URL where
+	// WebhookHandler is served: Run registers it with setWebhook. Empty
+	// leaves registering the webhook to the operator.
+	WebhookURL string
 	// Limits pace Send; the zero value means DefaultLimits.
 	Limits Limits
 }
@@ -90,6 +93,7 @@ type Adapter struct {
 	handler   bot.Handler
 	log       *slog.Logger
 	secret    string
+	hookURL   string
 	client    *http.Client
 	ownClient bool
 	pacer     *pacer
@@ -145,6 +149,7 @@ func New(cfg Config) (*Adapter, error) {
 		handler:   cfg.Handler,
 		log:       log,
 		secret:    cfg.WebhookSecret,
+		hookURL:   cfg.WebhookURL,
 		client:    client,
 		ownClient: own,
 		pacer:     newPacer(cfg.Limits),
@@ -179,8 +184,9 @@ func (a *Adapter) Username() string {
 
 // Run receives updates and hands them to the Handler until ctx is done,
 // then waits for the Handler calls in progress and returns nil. It first
-// calls getMe, deleteWebhook (long polling only) and setMyCommands; a
-// transient failure of getMe or deleteWebhook is retried with backoff, a
+// calls getMe, deleteWebhook (long polling) or setWebhook (webhook mode
+// with a WebhookURL) and setMyCommands; a transient failure of the first
+// two is retried with backoff, a
 // permanent one (a wrong token) is returned. Failures of setMyCommands are
 // logged only. In webhook mode Run only starts the per-chat queues
 // WebhookHandler feeds. Updates still queued when ctx ends are dropped.
@@ -208,6 +214,12 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if err == nil && a.secret == "" {
 		err = a.startup(ctx, "delete webhook", func(ctx context.Context) error {
 			_, err := a.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{})
+			return err
+		})
+	}
+	if err == nil && a.secret != "" && a.hookURL != "" {
+		err = a.startup(ctx, "set webhook", func(ctx context.Context) error {
+			_, err := a.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: a.hookURL, SecretToken: a.secret, AllowedUpdates: allowedUpdates})
 			return err
 		})
 	}

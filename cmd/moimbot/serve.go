@@ -34,6 +34,7 @@ const (
 	envKFTCUseCode    = "MOIMBOT_KFTC_CLIENT_USE_CODE"
 	envTelegramToken  = "MOIMBOT_TELEGRAM_TOKEN"
 	envTelegramAPIURL = "MOIMBOT_TELEGRAM_API_URL"
+	envTelegramHook   = "MOIMBOT_TELEGRAM_WEBHOOK_SECRET"
 	envLang           = "MOIMBOT_LANG"
 )
 
@@ -41,7 +42,7 @@ const (
 type serveConfig struct {
 	db, httpAddr, publicURL                  string
 	kftcURL, clientID, clientSecret, useCode string
-	telegramToken, telegramAPIURL            string
+	telegramToken, telegramAPIURL, webhook   string
 	lang                                     string
 	testbed                                  bool
 	secretKeyFile                            string
@@ -75,6 +76,7 @@ func serveFlags(e env, fs *flag.FlagSet) *serveConfig {
 	str(&c.useCode, "kftc-client-use-code", envKFTCUseCode, "", "the institution's 이용기관코드 (M + 9 digits)")
 	str(&c.telegramToken, "telegram-token", envTelegramToken, "", "Telegram bot `token` from @BotFather (Telegram is off without it)")
 	str(&c.telegramAPIURL, "telegram-api-url", envTelegramAPIURL, telegram.DefaultAPIURL, "Telegram Bot API base `URL`")
+	str(&c.webhook, "telegram-webhook-secret", envTelegramHook, "", "receive Telegram updates by webhook at PUBLIC_URL/telegram/webhook, checked with this `secret` (1-256 of A-Z a-z 0-9 _ -), instead of long polling")
 	str(&c.lang, "lang", envLang, "ko", "default `language` of new groups: ko or en")
 	fs.StringVar(&c.secretKeyFile, "secret-key-file", "", "`file` holding the token encryption key (else $"+store.EnvSecretKey+" or $"+store.EnvSecretKeyFile+")")
 	fs.StringVar(&c.logLevel, "log-level", orDefault(e.getenv("MOIMBOT_LOG_LEVEL"), "info"), "log `level`: debug, info, warn or error ($MOIMBOT_LOG_LEVEL)")
@@ -165,7 +167,10 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	goRun := func(name string, f func() error) {
 		wg.Go(func() {
 			if err := f(); err != nil && ctx.Err() == nil {
-				errs <- fmt.Errorf("%s: %w", name, err)
+				if name != "" {
+					err = fmt.Errorf("%s: %w", name, err)
+				}
+				errs <- err
 				cancel()
 			}
 		})
@@ -208,9 +213,19 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	// exist.
 	var router *server.Router
 	handler := bot.HandlerFunc(func(ctx context.Context, u bot.Update) string { return router.HandleUpdate(ctx, u) })
-	tg, err := telegram.New(telegram.Config{Token: c.telegramToken, APIURL: c.telegramAPIURL, Handler: handler,
-		Log: log.With("platform", "telegram"), PollTimeout: c.pollTimeout})
+	tcfg := telegram.Config{Token: c.telegramToken, APIURL: c.telegramAPIURL, Handler: handler,
+		Log: log.With("platform", "telegram"), PollTimeout: c.pollTimeout, WebhookSecret: c.webhook}
+	if c.webhook != "" {
+		tcfg.WebhookURL = c.publicURL + telegramWebhookPath
+		if !strings.HasPrefix(c.publicURL, "https://") {
+			log.Warn("Telegram delivers webhooks to HTTPS URLs only", "public_url", c.publicURL)
+		}
+	}
+	tg, err := telegram.New(tcfg)
 	if err != nil {
+		if c.webhook != "" && strings.Contains(err.Error(), "secret") {
+			return usagef("--telegram-webhook-secret ($%s): %v", envTelegramHook, err)
+		}
 		return usagef("--telegram-token ($%s): %v", envTelegramToken, err)
 	}
 	eng := server.New(server.Config{DB: db, Client: client, Calls: calls, Chats: map[string]bot.Chat{"telegram": tg},
@@ -226,6 +241,9 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", eng.HTTPHandler())
+	if c.webhook != "" {
+		mux.Handle("POST "+telegramWebhookPath, tg.WebhookHandler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	web := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -235,7 +253,7 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	goRun("telegram", func() error { return tg.Run(ctx) })
+	goRun("", func() error { return tg.Run(ctx) }) // its errors say "telegram: …"
 	goRun("control socket", func() error { return serveAdmin(ctx, db, adminSocket(c.db)) })
 	log.Info("moimbot serving", "http", "http://"+ln.Addr().String(), "public_url", c.publicURL, "db", c.db)
 	fmt.Fprintf(e.stdout, "moimbot serving: HTTP on http://%s (public URL %s), database %s. Ctrl-C stops it.\n",
@@ -254,6 +272,10 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	fmt.Fprintln(e.stdout, "moimbot stopped")
 	return nil
 }
+
+// telegramWebhookPath is where serve receives Telegram's updates in
+// webhook mode.
+const telegramWebhookPath = "/telegram/webhook"
 
 // ignoreClosed is nil for the error Serve returns after Shutdown or Close.
 func ignoreClosed(err error) error {

@@ -37,6 +37,9 @@ type serveRig struct {
 	public   string
 	stop     func() int
 	out, log *syncBuffer
+	// webhook, when set, runs the Telegram adapter in webhook mode with
+	// this secret.
+	webhook string
 }
 
 const (
@@ -90,10 +93,16 @@ func (rig *serveRig) start() {
 	rig.out, rig.log = &syncBuffer{}, &syncBuffer{}
 	vars := map[string]string{store.EnvSecretKey: rig.key}
 	e := env{getenv: func(k string) string { return vars[k] }, stdout: rig.out, stderr: rig.log}
-	c := &serveConfig{db: rig.dbPath, httpAddr: ln.Addr().String(), publicURL: rig.public, kftcURL: rig.bankURL,
+	public := rig.public
+	if rig.webhook != "" {
+		// Telegram registers HTTPS webhooks only; the test posts to the
+		// plain address behind it, as a TLS-terminating proxy would.
+		public = "https://" + strings.TrimPrefix(rig.public, "http://")
+	}
+	c := &serveConfig{db: rig.dbPath, httpAddr: ln.Addr().String(), publicURL: public, kftcURL: rig.bankURL,
 		clientID: rig.party.Institution.ClientID, clientSecret: rig.party.Institution.ClientSecret,
 		useCode: rig.party.Institution.ClientUseCode, telegramToken: rig.tg.Token, telegramAPIURL: rig.tg.URL,
-		lang: "ko", logLevel: "warn", pollTimeout: 2 * time.Second,
+		lang: "ko", logLevel: "warn", pollTimeout: 2 * time.Second, webhook: rig.webhook,
 		ln: ln, now: rig.clock.Now, idle: 20 * time.Millisecond,
 		plan: func(store.Group) cron.Schedule { return serveEvery{200 * time.Millisecond} }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -119,6 +128,12 @@ func (rig *serveRig) start() {
 	}
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
+	if rig.webhook != "" {
+		if _, err := rig.tg.WaitFor(wctx, func(c telegramtest.Call) bool { return c.Method == "setWebhook" && c.ErrorCode == 0 }); err != nil {
+			t.Fatalf("the bot never set its webhook: %v\nlog: %s", err, rig.log)
+		}
+		return
+	}
 	if err := rig.tg.WaitPolling(wctx); err != nil {
 		t.Fatalf("the bot never polled Telegram: %v\nlog: %s", err, rig.log)
 	}
@@ -351,5 +366,49 @@ func TestServeConfig(t *testing.T) {
 				t.Errorf("stderr %q, want one line containing %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestServeWebhook: with a webhook secret, serve registers
+// PUBLIC_URL/telegram/webhook with Telegram and answers the updates posted
+// there with the secret; a post without it is refused and changes nothing.
+func TestServeWebhook(t *testing.T) {
+	rig := newServeRig(t)
+	rig.webhook = "s3cret-Token_1"
+	rig.start()
+	defer func() { rig.stop() }()
+	if got, want := rig.tg.Webhook(), "https://"+strings.TrimPrefix(rig.public, "http://")+"/telegram/webhook"; got != want {
+		t.Fatalf("webhook %q, want %q", got, want)
+	}
+	update := `{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":-1001234567890,"type":"supergroup","title":"우리 독서모임"},` +
+		`"from":{"id":1001,"is_bot":false,"first_name":"총무"},"text":"/setup 웹훅모임","entities":[{"type":"bot_command","offset":0,"length":6}]}}`
+	post := func(secret string) int {
+		req, err := http.NewRequest(http.MethodPost, rig.public+"/telegram/webhook", strings.NewReader(update))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("wrong"); code != http.StatusUnauthorized {
+		t.Errorf("a post with the wrong secret answered %d, want 401", code)
+	}
+	if code := post(""); code != http.StatusUnauthorized {
+		t.Errorf("a post without the secret answered %d, want 401", code)
+	}
+	if code := post(rig.webhook); code != http.StatusOK {
+		t.Fatalf("the update answered %d", code)
+	}
+	rig.waitText(serveGroupID, `모임 "웹훅모임"을(를) 만들었어요`)
+	if n := rig.count(serveGroupID, "만들었어요"); n != 1 {
+		t.Errorf("the group was created %d times, want once", n)
 	}
 }
