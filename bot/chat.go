@@ -39,6 +39,8 @@ const (
 	KindBoard      = "board"       // a month's status board
 	KindRelink     = "relink"      // the bank link stopped working
 	KindExpiry     = "expiry"      // the bank link expires soon
+	KindGap        = "gap"         // the bank's balance chain shows a missing row
+	KindSyncStuck  = "sync_stuck"  // polling an account keeps failing
 	KindDeadLetter = "dead_letter" // a message could not be delivered
 	KindReply      = "reply"       // a reply to a command
 )
@@ -64,8 +66,21 @@ type Message struct {
 	Edit string
 	// File, when set, is sent as a document with Text as its caption.
 	File *File
+	// Tags mark names in Text that stand for chat users, so that a
+	// platform that can notify a user by name (Telegram) links each to its
+	// user; elsewhere the names stay plain text.
+	Tags []Tag
 	// Attempt counts delivery attempts: 1 for the first.
 	Attempt int
+}
+
+// Tag is a name in a message's text that stands for a chat user.
+type Tag struct {
+	// Text is the name as it stands in the text; the first occurrence
+	// after the previous tag's is the one linked.
+	Text string
+	// UserID is the user's id on the message's platform.
+	UserID string
 }
 
 // File is a document attached to a message.

@@ -22,6 +22,8 @@ type payload struct {
 	Edit string `json:"edit,omitempty"`
 	// File is a document sent with the text as its caption (/export).
 	File *bot.File `json:"file,omitempty"`
+	// Tags link names in the text to chat users (/unpaid's mentions).
+	Tags []bot.Tag `json:"tags,omitempty"`
 }
 
 // Claim implements bot.Outbox.
@@ -41,7 +43,7 @@ func (o outbox) Claim(ctx context.Context, now time.Time, limit int) ([]bot.Mess
 				// than not at all.
 				p = payload{}
 			}
-			bm.Buttons, bm.Edit, bm.File = p.Buttons, p.Edit, p.File
+			bm.Buttons, bm.Edit, bm.File, bm.Tags = p.Buttons, p.Edit, p.File, p.Tags
 		}
 		out = append(out, bm)
 	}
@@ -81,8 +83,8 @@ func (o outbox) MarkFailed(ctx context.Context, id uint64, retryAfter time.Durat
 func outgoing(groupID string, m bot.Message) store.OutboxMessage {
 	om := store.OutboxMessage{Key: m.Key, GroupID: groupID, Chat: store.ChatRef{Platform: m.Chat.Platform, ID: m.Chat.ID},
 		Kind: m.Kind, Text: m.Text}
-	if len(m.Buttons) > 0 || m.Edit != "" || m.File != nil {
-		raw, err := json.Marshal(payload{Buttons: m.Buttons, Edit: m.Edit, File: m.File})
+	if len(m.Buttons) > 0 || m.Edit != "" || m.File != nil || len(m.Tags) > 0 {
+		raw, err := json.Marshal(payload{Buttons: m.Buttons, Edit: m.Edit, File: m.File, Tags: m.Tags})
 		if err != nil {
 			panic(fmt.Sprintf("marshal buttons: %v", err)) // plain strings and bytes cannot fail
 		}

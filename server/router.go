@@ -177,22 +177,28 @@ func (r *Router) reply(ctx context.Context, q *request, text string, buttons ...
 
 // send queues text to chat, replacing the bot's message edit when set.
 func (r *Router) send(ctx context.Context, q *request, chat bot.ChatRef, edit, text string, buttons [][]bot.Button) {
+	r.sendMessage(ctx, q, bot.Message{Chat: chat, Edit: edit, Text: text, Buttons: buttons})
+}
+
+// sendMessage queues m, split within the platform's limit (its buttons, edit
+// and tags go with the last part), under the next reply key of q.
+func (r *Router) sendMessage(ctx context.Context, q *request, m bot.Message) {
 	q.n++
 	key := "reply/" + q.u.ID + "/" + strconv.Itoa(q.n)
-	parts := bot.Split(text, bot.Limit(chat.Platform))
+	parts := bot.Split(m.Text, bot.Limit(m.Chat.Platform))
 	var msgs []store.OutboxMessage
 	for i, p := range parts {
-		m := bot.Message{Key: key, Chat: chat, Kind: bot.KindReply, Text: p}
+		part := bot.Message{Key: key, Chat: m.Chat, Kind: bot.KindReply, Text: p}
 		if len(parts) > 1 {
-			m.Key += "#" + strconv.Itoa(i+1)
+			part.Key += "#" + strconv.Itoa(i+1)
 		}
 		if i == len(parts)-1 {
-			m.Buttons, m.Edit = buttons, edit
+			part.Buttons, part.Edit, part.Tags = m.Buttons, m.Edit, m.Tags
 		}
-		msgs = append(msgs, outgoing(q.g.ID, m))
+		msgs = append(msgs, outgoing(q.g.ID, part))
 	}
 	if _, err := r.e.db.Enqueue(ctx, msgs...); err != nil {
-		r.e.log.Error("router: queue a reply", "chat", chat.String(), "err", err)
+		r.e.log.Error("router: queue a reply", "chat", m.Chat.String(), "err", err)
 		return
 	}
 	r.e.dispatch.Wake()

@@ -438,15 +438,8 @@ func (r *Router) export(ctx context.Context, q *request) error {
 
 // unpaidMentioning posts /unpaid's reply and then, when any member who
 // owes this month is linked to a chat user with /iam, a line mentioning
-// them, so their phones ring.
-//
-// Kept simple: the line is plain text. Slack turns "<@U…>" into a mention
-// by itself. A Telegram user is mentioned as "@username", and the store
-// keeps no usernames (a chat link is platform and id), so only the person
-// asking, whose username this update carries, can be named that way; a
-// mention of anyone else by id needs a text-mention entity, which only the
-// Telegram adapter could add (or the store would keep usernames with the
-// links). A linked member who cannot be mentioned is left out of the line.
+// them, so their phones ring: on Slack as "<@U…>", elsewhere as the
+// member's name tagged with the user (Telegram links it, tg://user?id=…).
 func (r *Router) unpaidMentioning(ctx context.Context, q *request) error {
 	if err := r.unpaid(ctx, q); err != nil {
 		return err
@@ -460,7 +453,9 @@ func (r *Router) unpaidMentioning(ctx context.Context, q *request) error {
 		return err
 	}
 	month := duesMonth(q.g.Dues.Day, r.e.now())
-	var mentions []string
+	var names []string
+	var tags []bot.Tag
+	seen := map[store.ChatUser]bool{}
 	for _, st := range bk.Statuses(month) { // in roster order
 		owes := slices.ContainsFunc(st.Periods, func(ps ledger.PeriodStatus) bool {
 			return ps.Period == month && ps.Due > 0 && (ps.Status == ledger.StatusUnpaid || ps.Status == ledger.StatusPartial)
@@ -469,26 +464,29 @@ func (r *Router) unpaidMentioning(ctx context.Context, q *request) error {
 			continue
 		}
 		for _, l := range links {
-			if s := plainMention(l.User, q.u.From); l.MemberID == st.MemberID && s != "" && !slices.Contains(mentions, s) {
-				mentions = append(mentions, s)
+			if l.MemberID != st.MemberID || l.User.Platform != q.u.Chat.Platform || seen[l.User] {
+				continue
 			}
+			seen[l.User] = true
+			if l.User.Platform == "slack" {
+				names = append(names, "<@"+l.User.ID+">")
+				continue
+			}
+			name := memberNameOf(&q.g.Group, st.MemberID)
+			names = append(names, name)
+			tags = append(tags, bot.Tag{Text: name, UserID: l.User.ID})
 		}
 	}
-	if len(mentions) > 0 {
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyUnpaidMentions, strings.Join(mentions, " ")))
+	if len(names) > 0 {
+		r.sendMessage(ctx, q, bot.Message{Chat: q.u.Chat, Text: bot.Reply(q.lang, bot.ReplyUnpaidMentions, strings.Join(names, " ")), Tags: tags})
 	}
 	return nil
 }
 
-// plainMention is how a plain-text message mentions u, or "" when it
-// cannot: "<@U…>" on Slack, "@username" for the asker, whose username is
-// known.
-func plainMention(u store.ChatUser, asker bot.User) string {
-	switch {
-	case u.Platform == "slack":
-		return "<@" + u.ID + ">"
-	case u.Platform == asker.Platform && u.ID == asker.ID && asker.Username != "":
-		return "@" + asker.Username
+// memberNameOf is the roster name of member id, or id itself.
+func memberNameOf(g *ledger.Group, id string) string {
+	if m, ok := g.Member(id); ok {
+		return m.Name
 	}
-	return ""
+	return id
 }

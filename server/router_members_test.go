@@ -476,8 +476,9 @@ func TestRouterExportTooBig(t *testing.T) {
 }
 
 // TestRouterUnpaidMentions: /unpaid mentions the members who owe and are
-// linked, as far as plain text can: Slack users by id, the asker by their
-// username.
+// linked to a user of the chat's platform, by their roster name tagged
+// with the user (Telegram turns the tag into a mention); a Slack user is
+// not mentioned in another platform's chat.
 func TestRouterUnpaidMentions(t *testing.T) {
 	env := newRouterEnv(t)
 	member := routerMember
@@ -494,11 +495,10 @@ func TestRouterUnpaidMentions(t *testing.T) {
 		name string
 		from bot.User
 		text string
-		want string // the mention line, "" for none
 	}{
-		{"Member", member, "/unpaid", "📣 @jieun_lee <@U0OWES>"},
-		{"Korean", member, "/미납", "📣 @jieun_lee <@U0OWES>"},
-		{"Stranger", routerStranger, "/unpaid", "📣 <@U0OWES>"},
+		{"Member", member, "/unpaid"},
+		{"Korean", member, "/미납"},
+		{"Stranger", routerStranger, "/unpaid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -506,15 +506,17 @@ func TestRouterUnpaidMentions(t *testing.T) {
 			if len(got) != 2 || !strings.Contains(got[0].Text, "아직 입금 전") {
 				t.Fatalf("replies %q, want the reminder and the mentions", loopTexts(got))
 			}
-			if got[1].Text != tt.want {
-				t.Errorf("mentions %q, want %q", got[1].Text, tt.want)
+			if got, want := got[1].Text, "📣 이지은"; got != want {
+				t.Errorf("mentions %q, want %q", got, want)
+			}
+			if p := payloadOf(t, got[1]); !slices.Equal(p.Tags, []bot.Tag{{Text: "이지은", UserID: member.ID}}) {
+				t.Errorf("tags %+v, want 이지은 tagged with %s", p.Tags, member.ID)
 			}
 		})
 	}
 
-	// Once the mentioned members have paid, no line.
+	// Once the mentioned member has paid, no line.
 	env.cash("m02", 30000)
-	env.cash("m03", 30000)
 	if got := env.say(member, false, "/unpaid"); len(got) != 1 {
 		t.Errorf("replies %q, want only the reminder", loopTexts(got))
 	}

@@ -75,7 +75,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Message) error {
 		return err
 	}
 
-	text := html.EscapeString(m.Text)
+	text := tagged(m.Text, m.Tags)
 	markup := keyboard(m.Buttons)
 	noPreview := &models.LinkPreviewOptions{IsDisabled: tg.True()}
 	var method string
@@ -209,4 +209,25 @@ func (a *Adapter) pace(ctx context.Context, chatID int64) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// tagged escapes text for HTML mode and links each tagged name to its user
+// (a text mention: tg://user?id=…, which notifies the user where their
+// privacy settings allow it). A tag whose name is not found, in order, or
+// whose id is not a Telegram user id, stays plain text.
+func tagged(text string, tags []bot.Tag) string {
+	var b strings.Builder
+	rest := text
+	for _, t := range tags {
+		id, err := strconv.ParseInt(t.UserID, 10, 64)
+		i := strings.Index(rest, t.Text)
+		if t.Text == "" || err != nil || id <= 0 || i < 0 {
+			continue
+		}
+		b.WriteString(html.EscapeString(rest[:i]))
+		b.WriteString(`<a href="tg://user?id=` + strconv.FormatInt(id, 10) + `">` + html.EscapeString(t.Text) + `</a>`)
+		rest = rest[i+len(t.Text):]
+	}
+	b.WriteString(html.EscapeString(rest))
+	return b.String()
 }

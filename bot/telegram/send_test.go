@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +101,32 @@ func TestSend(t *testing.T) {
 		}
 		if len(m.Entities) != 0 {
 			t.Errorf("entities = %+v, want none (no markup)", m.Entities)
+		}
+	})
+
+	t.Run("Tags", func(t *testing.T) {
+		// Tagged names become mentions of their users; everything else,
+		// a name with markup included, stays escaped text.
+		text := "📣 <i>이지은</i> 김민수 박서준"
+		tags := []bot.Tag{{Text: "<i>이지은</i>", UserID: "1002"}, {Text: "박서준", UserID: "not-an-id"}, {Text: "김민수", UserID: "1003"}}
+		if err := a.Send(ctx, bot.Message{Chat: ref(aliceID), Text: text, Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+		sent := srv.Sent(aliceID)
+		m := sent[len(sent)-1]
+		if m.Text != text {
+			t.Errorf("users see %q, want %q", m.Text, text)
+		}
+		var mentioned []string
+		for _, e := range m.Entities {
+			if e.URL != "" {
+				mentioned = append(mentioned, e.URL)
+			}
+		}
+		// 박서준's tag has no Telegram user id and stays text; 김민수 is
+		// found after 이지은: tags are matched in order.
+		if want := []string{"tg://user?id=1002", "tg://user?id=1003"}; !slices.Equal(mentioned, want) {
+			t.Errorf("mentions %q, want %q (entities %+v)", mentioned, want, m.Entities)
 		}
 	})
 
