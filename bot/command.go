@@ -623,8 +623,13 @@ func (p *argParser) parse(start bool) error {
 		if err := p.subcommand(SubAdd, SubRemove); err != nil {
 			return err
 		}
-		if err := p.count(1, 1); err != nil {
+		// No user: the command answers a message of the person meant
+		// (bot.Update.ReplyTo), which the router checks.
+		if err := p.count(0, 1); err != nil {
 			return err
+		}
+		if len(p.args) == 0 {
+			return nil
 		}
 		t := p.next()
 		m, ok := parseMention(t.text)
@@ -1149,7 +1154,9 @@ func (c Command) String() string {
 		name(c.Member)
 	case CmdTreasurer:
 		word(c.Sub)
-		word(c.User.String())
+		if c.User != (Mention{}) {
+			word(c.User.String())
+		}
 	case CmdSettings:
 		if c.Setting == "" {
 			break
@@ -1410,8 +1417,8 @@ var commandSpecs = []commandSpec{
 	{name: CmdTreasurer, korean: "총무", who: RoleTreasurer, where: PlaceGroup,
 		desc: both("공동 총무 추가·삭제", "Add or remove a co-treasurer"),
 		forms: []usageForm{
-			{sub: SubAdd, word: both("추가", "add"), args: both("@사용자", "@user"), example: both("@minsu_kim", "@minsu_kim")},
-			{sub: SubRemove, word: both("삭제", "remove"), args: both("@사용자", "@user"), example: both("@minsu_kim", "@minsu_kim")},
+			{sub: SubAdd, word: both("추가", "add"), args: both("[@사용자 또는 그 사람의 메시지에 답장]", "[@user, or in reply to their message]"), example: both("@minsu_kim", "@minsu_kim")},
+			{sub: SubRemove, word: both("삭제", "remove"), args: both("[@사용자 또는 그 사람의 메시지에 답장]", "[@user, or in reply to their message]"), example: both("@minsu_kim", "@minsu_kim")},
 		}},
 	{name: CmdSettings, korean: "설정", who: RoleTreasurer, where: PlaceAny,
 		desc: both("알림·언어·마감일 설정 (그냥 /설정: 지금 설정)", "Reminders, language, due day (no arguments: the current settings)"),

@@ -149,7 +149,7 @@ func commandProblem(c Command) string {
 		if c.Sub != SubAdd && c.Sub != SubRemove {
 			return "treasurer subcommand " + strconv.Quote(c.Sub)
 		}
-		allowed, required = []string{"Sub", "User"}, []string{"Sub", "User"}
+		allowed, required = []string{"Sub", "User"}, []string{"Sub"}
 	case CmdSettings:
 		switch c.Setting {
 		case "":

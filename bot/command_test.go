@@ -173,6 +173,7 @@ var parseTests = []struct {
 
 	// treasurer
 	{"TreasurerAdd", "/treasurer add @Minsu_Kim", Command{Name: CmdTreasurer, Sub: SubAdd, User: Mention{Username: "minsu_kim"}}},
+	{"TreasurerAddByReply", "/treasurer add", Command{Name: CmdTreasurer, Sub: SubAdd}},
 	{"TreasurerAddKorean", "/총무 추가 @minsu_kim", Command{Name: CmdTreasurer, Sub: SubAdd, User: Mention{Username: "minsu_kim"}}},
 	{"TreasurerRemoveKorean", "/총무 삭제 @minsu_kim", Command{Name: CmdTreasurer, Sub: SubRemove, User: Mention{Username: "minsu_kim"}}},
 	{"TreasurerRemoveID", "/treasurer remove 123456789", Command{Name: CmdTreasurer, Sub: SubRemove, User: Mention{ID: "123456789"}}},
@@ -405,8 +406,6 @@ var parseErrorTests = []struct {
 	{name: "TreasurerMissing", in: "/treasurer", usage: &usageWant{CmdTreasurer, ""}},
 	{name: "TreasurerUnknownSub", in: "/treasurer list", usage: &usageWant{CmdTreasurer, ""}},
 	{name: "TreasurerAlias", in: "/treasurer alias @minsu_kim", usage: &usageWant{CmdTreasurer, ""}},
-	{name: "TreasurerAddMissing", in: "/treasurer add", usage: &usageWant{CmdTreasurer, SubAdd}},
-	{name: "TreasurerKoreanAddMissing", in: "/총무 추가", usage: &usageWant{CmdTreasurer, SubAdd}},
 	{name: "TreasurerNoAt", in: "/treasurer add minsu_kim", usage: &usageWant{CmdTreasurer, SubAdd}},
 	{name: "TreasurerShortUsername", in: "/treasurer add @kim", usage: &usageWant{CmdTreasurer, SubAdd}},
 	{name: "TreasurerDigitUsername", in: "/treasurer add @1abcde", usage: &usageWant{CmdTreasurer, SubAdd}},
@@ -811,7 +810,7 @@ func TestUsage(t *testing.T) {
 		{CmdStatus, Korean, "사용법: /현황 [연-월] — 예: /현황 2026-11"},
 		{CmdPaid, English, "Usage: /paid <name> <amount> [year-month] — e.g. /paid Minsu 30000 2026-11\n" +
 			`Quote names with spaces: "Kim Minsu"`},
-		{CmdTreasurer, Korean, "사용법:\n/총무 추가 @사용자 — 예: /총무 추가 @minsu_kim\n/총무 삭제 @사용자 — 예: /총무 삭제 @minsu_kim"},
+		{CmdTreasurer, Korean, "사용법:\n/총무 추가 [@사용자 또는 그 사람의 메시지에 답장] — 예: /총무 추가 @minsu_kim\n/총무 삭제 [@사용자 또는 그 사람의 메시지에 답장] — 예: /총무 삭제 @minsu_kim"},
 		{"nope", Korean, ""},
 	}
 	for _, tt := range exact {

@@ -186,7 +186,7 @@ var replies = map[ReplyKey][2]string{
 	ReplyTreasurerNotFound: {"%s 님은 총무가 아니에요. 바뀐 것은 없어요.", "%s is not a treasurer; nothing was changed."},
 	ReplyTreasurerLast:     {"마지막 총무는 뺄 수 없어요. 바뀐 것은 없어요.", "The last treasurer cannot be removed; nothing was changed."},
 	ReplyTreasurerMainOnly: {"모임을 맡은 총무는 공동 총무가 뺄 수 없어요. 바뀐 것은 없어요.", "A co-treasurer cannot remove a main treasurer; nothing was changed."},
-	ReplyTreasurerUsername: {"@%s 님을 찾을 수 없어요: 메신저가 봇에게 @아이디의 사용자 번호를 알려 주지 않아요. 숫자 사용자 번호로 적어 주세요 (예: /총무 추가 123456789). 그분이 단톡방에서 /나 <이름> 을 하면 총무님께 가는 확인 메시지에 번호가 나와요.", "Cannot look up @%s: the chat platform does not tell bots the user id behind a @username. Use their numeric user id (e.g. /treasurer add 123456789); when they send /iam <name> in the group chat, the confirmation you get shows it."},
+	ReplyTreasurerUsername: {"@%s 님을 찾을 수 없어요: 메신저가 봇에게 @아이디의 사용자 번호를 알려 주지 않아요. 그분의 메시지에 답장으로 /총무 추가 를 보내거나, 숫자 사용자 번호로 적어 주세요 (예: /총무 추가 123456789). 그분이 단톡방에서 /나 <이름> 을 하면 총무님께 가는 확인 메시지에 번호가 나와요.", "Cannot look up @%s: the chat platform does not tell bots the user id behind a @username. Send /treasurer add in reply to one of their messages, or use their numeric user id (e.g. /treasurer add 123456789); when they send /iam <name> in the group chat, the confirmation you get shows it."},
 
 	ReplyExportCaption: {"📄 %s 회비 내역 (%s 기준)", "📄 %s dues records (as of %s)"},
 	ReplyExportSent:    {"📄 회비 내역 CSV를 DM으로 보냈어요.", "📄 Sent the dues records as CSV by direct message."},

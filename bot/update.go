@@ -41,6 +41,10 @@ type Update struct {
 	Bot string
 	// Text is a message's text.
 	Text string
+	// ReplyTo is the author of the message this one answers, if any: a
+	// command about a person (/treasurer add) may name them by replying to
+	// one of their messages.
+	ReplyTo *User
 	// Tap is set when a button was tapped.
 	Tap *Tap
 	// Membership is set when the bot was added to or removed from Chat, or

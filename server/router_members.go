@@ -332,23 +332,34 @@ func limitLines(lang bot.Lang, lines []string, n int) []string {
 // removing takes a co-treasurer, or a main treasurer when a main treasurer
 // asks and another one stays.
 //
-// The user is named by a platform user id (a Telegram number, a Slack
-// "<@U…>" mention). A Telegram @username cannot be turned into a user id:
-// the Bot API offers no lookup, and the store keeps chat users as platform
-// and id only, no usernames. So a @username resolves only to the person
-// asking; any other answers with how to find the number.
+// The user is named by replying to one of their messages with the command,
+// or by a platform user id (a Telegram number, a Slack "<@U…>" mention). A
+// Telegram @username cannot be turned into a user id (the Bot API offers
+// no lookup, and the store keeps chat users as platform and id), so a
+// @username resolves only to the person asking or the one replied to; any
+// other answers with the ways that work.
 func (r *Router) coTreasurer(ctx context.Context, q *request, cmd bot.Command) error {
 	var u store.ChatUser
+	name := cmd.User.String()
+	to := q.u.ReplyTo
 	switch {
 	case cmd.User.ID != "":
 		u = store.ChatUser{Platform: q.u.From.Platform, ID: cmd.User.ID}
 	case cmd.User.Username != "" && strings.EqualFold(cmd.User.Username, q.u.From.Username):
 		u = q.user()
+	case cmd.User.Username != "" && to != nil && strings.EqualFold(cmd.User.Username, to.Username),
+		cmd.User == (bot.Mention{}) && to != nil:
+		u, name = store.ChatUser{Platform: to.Platform, ID: to.ID}, to.Name
+		if name == "" {
+			name = to.ID
+		}
+	case cmd.User == (bot.Mention{}):
+		r.reply(ctx, q, bot.UsageWith("/", bot.CmdTreasurer, cmd.Sub, q.lang))
+		return nil
 	default:
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyTreasurerUsername, cmd.User.Username))
 		return nil
 	}
-	name := cmd.User.String()
 	g := q.g
 	s := &g.Settings
 	is := func(x store.ChatUser) bool { return x == u }

@@ -340,11 +340,11 @@ func TestRouterTreasurer(t *testing.T) {
 	env.run(t, []routerCase{
 		{"Member", routerMember, false, "/treasurer add 12345678", "총무만 할 수 있는 명령이에요. 바뀐 것은 없어요."},
 		{"MemberRemove", routerMember, false, "/총무 삭제 777777", "총무만 할 수 있는 명령이에요"},
-		{"Missing", routerTreasurer, false, "/treasurer", "/총무 추가 @사용자"},
-		{"MissingUser", routerTreasurer, false, "/treasurer add", "사용법: /총무 추가 @사용자"},
-		{"BadSub", routerTreasurer, false, "/treasurer promote 12345678", "/총무 삭제 @사용자"},
-		{"NotAMention", routerTreasurer, false, "/treasurer add minsu", "사용법: /총무 추가 @사용자"},
-		{"TwoUsers", routerTreasurer, false, "/treasurer add 123456 654321", "사용법: /총무 추가 @사용자"},
+		{"Missing", routerTreasurer, false, "/treasurer", "/총무 추가 [@사용자 또는 그 사람의 메시지에 답장]"},
+		{"MissingUser", routerTreasurer, false, "/treasurer add", "사용법: /총무 추가 [@사용자 또는 그 사람의 메시지에 답장]"},
+		{"BadSub", routerTreasurer, false, "/treasurer promote 12345678", "/총무 삭제 [@사용자 또는 그 사람의 메시지에 답장]"},
+		{"NotAMention", routerTreasurer, false, "/treasurer add minsu", "사용법: /총무 추가 [@사용자 또는 그 사람의 메시지에 답장]"},
+		{"TwoUsers", routerTreasurer, false, "/treasurer add 123456 654321", "사용법: /총무 추가 [@사용자 또는 그 사람의 메시지에 답장]"},
 		{"Username", routerTreasurer, false, "/treasurer add @minsu_kim", "@minsu_kim 님을 찾을 수 없어요"},
 		{"NotFound", routerTreasurer, false, "/treasurer remove 5555555", "5555555 님은 총무가 아니에요. 바뀐 것은 없어요."},
 		{"ExistsSelf", self, false, "/treasurer add @Kim_Chongmu", "@kim_chongmu 님은 이미 총무예요"},
@@ -383,7 +383,7 @@ func TestRouterTreasurer(t *testing.T) {
 	env.putGroup(func(g *store.Group) { g.Settings.Language = "en" })
 	env.run(t, []routerCase{
 		{"EnglishUsername", routerTreasurer, false, "/treasurer add @minsu_kim", "Cannot look up @minsu_kim"},
-		{"EnglishUsage", routerTreasurer, false, "/treasurer add", "Usage: /treasurer add @user"},
+		{"EnglishUsage", routerTreasurer, false, "/treasurer add", "Usage: /treasurer add [@user, or in reply to their message]"},
 		{"EnglishMember", routerMember, false, "/treasurer add 1234567", "Only a treasurer can do that; nothing was changed."},
 	})
 }
@@ -535,5 +535,28 @@ func TestOutboxFile(t *testing.T) {
 	}
 	if len(ms) != 1 || ms[0].File == nil || ms[0].File.Name != f.Name || !bytes.Equal(ms[0].File.Data, f.Data) {
 		t.Errorf("claimed %+v, want the file %+v", ms, f)
+	}
+}
+
+// TestRouterTreasurerByReply: /treasurer add in reply to someone's message
+// makes that person a co-treasurer; a @username that is the replied-to
+// person's works too.
+func TestRouterTreasurerByReply(t *testing.T) {
+	env := newRouterEnv(t)
+	minsu := bot.User{Platform: "test", ID: "4242", Name: "김민수", Username: "minsu_kim"}
+	say := func(text string) []store.Message {
+		env.next++
+		u := bot.Update{ID: fmt.Sprintf("test:r%d", env.next), Chat: loopGroupChat, From: routerTreasurer, Text: text, ReplyTo: &minsu}
+		env.r.HandleUpdate(env.ctx, u)
+		return env.replies(u)
+	}
+	wantReply(t, say("/treasurer add"), "✅ 김민수 님을 공동 총무로 추가했어요")
+	g := env.reloadGroup()
+	if !slices.Contains(g.Settings.CoTreasurers, store.ChatUser{Platform: "test", ID: minsu.ID}) {
+		t.Fatalf("co-treasurers %+v, want 김민수", g.Settings.CoTreasurers)
+	}
+	wantReply(t, say("/총무 삭제 @Minsu_Kim"), "✅ 김민수 님은 이제 총무가 아니에요")
+	if g := env.reloadGroup(); len(g.Settings.CoTreasurers) != 0 {
+		t.Errorf("co-treasurers %+v after the removal, want none", g.Settings.CoTreasurers)
 	}
 }

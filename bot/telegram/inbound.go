@@ -211,6 +211,10 @@ func (a *Adapter) convert(u *models.Update) (item, bool) {
 			return item{}, false
 		}
 		base.Text = m.Text
+		if r := m.ReplyToMessage; r != nil && r.From != nil && !r.From.IsBot {
+			to := user(*r.From)
+			base.ReplyTo = &to
+		}
 		return item{u: base}, true
 
 	case u.CallbackQuery != nil:

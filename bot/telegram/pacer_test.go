@@ -11,7 +11,9 @@ import (
 	"time"
 
 	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
 
+	"github.com/moimbot/moimbot/bot"
 	"github.com/moimbot/moimbot/bot/telegram/telegramtest"
 )
 
@@ -202,4 +204,25 @@ func TestPacerRandom(t *testing.T) {
 		t.Fatalf("only %d of 3000 requests reserved", len(reserved))
 	}
 	replay(t, lim, t0, reserved)
+}
+
+// TestConvertReplyTo: a message answering another person's message carries
+// its author, for commands about a person (/treasurer add in reply).
+func TestConvertReplyTo(t *testing.T) {
+	a := &Adapter{}
+	u := &models.Update{ID: 9, Message: &models.Message{ID: 3, Date: 1, Chat: models.Chat{ID: -100, Type: "supergroup"},
+		From: &models.User{ID: 7, FirstName: "총무"}, Text: "/treasurer add",
+		ReplyToMessage: &models.Message{ID: 2, Date: 1, Chat: models.Chat{ID: -100, Type: "supergroup"},
+			From: &models.User{ID: 8, FirstName: "민수", Username: "minsu"}}}}
+	it, ok := a.convert(u)
+	if !ok {
+		t.Fatal("the update was dropped")
+	}
+	if got, want := it.u.ReplyTo, (&bot.User{Platform: "telegram", ID: "8", Name: "민수", Username: "minsu"}); got == nil || *got != *want {
+		t.Errorf("ReplyTo = %+v, want %+v", got, want)
+	}
+	u.Message.ReplyToMessage.From.IsBot = true
+	if it, _ := a.convert(u); it.u.ReplyTo != nil {
+		t.Errorf("a reply to a bot's message names %+v, want nobody", it.u.ReplyTo)
+	}
 }
