@@ -363,7 +363,8 @@ func (e *Engine) page(w http.ResponseWriter, status int, lang bot.Lang, name str
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action *")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	pageTemplate.Execute(w, map[string]any{"Lang": string(lang), "Title": fill(t[0]), "Body": fill(t[1]),
 		"Action": data["Action"], "Button": button})

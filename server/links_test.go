@@ -170,11 +170,17 @@ func (env *linkEnv) linkIn(text string) string {
 // it returns the callback URL the bank redirects to.
 func (env *linkEnv) consent(link string, agree bool) string {
 	env.t.Helper()
-	code, body, _ := env.get(link)
+	code, body, resp := env.get(link)
 	if code != http.StatusOK || !strings.Contains(body, "<form method=\"post\"") {
 		env.t.Fatalf("link page: %d\n%s", code, body)
 	}
-	code, _, resp := env.post(link)
+	// The one-time link must not leak through a Referer, a cache or a frame.
+	for h, want := range map[string]string{"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Frame-Options": "DENY"} {
+		if got := resp.Header.Get(h); got != want {
+			env.t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	code, _, resp = env.post(link)
 	if code != http.StatusSeeOther {
 		env.t.Fatalf("starting the consent answered %d", code)
 	}
