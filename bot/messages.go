@@ -782,6 +782,50 @@ func RelinkNotice(lang Lang, group, bank, masked string, reason string) string {
 		". 입금을 계속 확인하려면 계좌를 다시 연결해 주세요."
 }
 
+// GapNotice renders the treasurer's direct message that the bank's balance
+// chain shows a transaction the bank has not listed, after the one at after,
+// even when read again for a day:
+//
+//	⚠️ 독서모임 카카오뱅크 3333-01-2345*** 계좌: 11월 20일(금) 21:05 이후 거래 하나가 은행 거래내역에 보이지 않아요. 잔액이 맞지 않으니 은행 앱에서 확인하고 빠진 입금은 직접 기록해 주세요.
+func GapNotice(lang Lang, group, bank, masked string, after time.Time) string {
+	acct := account(bank, masked)
+	at := formatDateTime(lang, after)
+	if lang == English {
+		where := "the account"
+		if acct != "" {
+			where = "the " + acct + " account"
+		}
+		return "⚠️ " + group + ": a transaction after " + at + " is missing from the bank's list for " + where +
+			": the balances do not add up. Check the bank app and record a missing deposit by hand."
+	}
+	if acct != "" {
+		acct += " "
+	}
+	return "⚠️ " + group + " " + acct + "계좌: " + at + " 이후 거래 하나가 은행 거래내역에 보이지 않아요. " +
+		"잔액이 맞지 않으니 은행 앱에서 확인하고 빠진 입금은 직접 기록해 주세요."
+}
+
+// SyncStuckNotice renders the treasurer's direct message that reading the
+// account from the bank has failed failures times in a row since since;
+// moimbot keeps trying.
+func SyncStuckNotice(lang Lang, group, bank, masked string, since time.Time, failures int) string {
+	acct := account(bank, masked)
+	at := formatDateTime(lang, since)
+	if lang == English {
+		where := "the account"
+		if acct != "" {
+			where = "the " + acct + " account"
+		}
+		return "⚠️ " + group + ": reading " + where + " from the bank has failed " + plural(failures, "time") +
+			" in a row since " + at + ". New deposits are not announced until it works again; moimbot keeps trying."
+	}
+	if acct != "" {
+		acct += " "
+	}
+	return "⚠️ " + group + " " + acct + "계좌 거래내역 조회가 " + at + "부터 " + strconv.Itoa(failures) +
+		"번 연속 실패했어요. 다시 될 때까지 새 입금은 알려 드리지 못해요. 계속 다시 시도하고 있어요."
+}
+
 // ExpiryWarning renders the treasurer's direct message that the bank link
 // expires in daysLeft days, at expires:
 //
@@ -826,6 +870,8 @@ var kindLabels = map[string][2]string{ // kind → {Korean, English}
 	KindBoard:      {"회비 현황", "status board"},
 	KindRelink:     {"계좌 재연결 안내", "re-link notice"},
 	KindExpiry:     {"계좌 만료 안내", "expiry warning"},
+	KindGap:        {"거래내역 누락 안내", "missing transaction notice"},
+	KindSyncStuck:  {"조회 실패 안내", "sync failure notice"},
 	KindDeadLetter: {"전송 실패 안내", "delivery failure notice"},
 	KindReply:      {"답장", "reply"},
 }

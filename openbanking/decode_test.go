@@ -2,6 +2,7 @@ package openbanking
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -101,6 +102,7 @@ func TestDecodePageSample(t *testing.T) {
 		APITranID: "9d41f0a2-5c6e-4b8a-a3f7-1e2d3c4b5a69", BankTranID: "M202500123U4K7Q2Z9X1",
 		BankName: "카카오뱅크", FintechUseNum: "120250012309012345678901",
 		BalanceAmt: 1243000, BalanceKnown: true, NextPage: true, TraceInfo: "1T2026112500025",
+		BankTime: time.Date(2026, 11, 25, 10, 2, 10, 804e6, kst),
 		Rows: []Transaction{
 			{Date: "20261125", Time: "093012", At: time.Date(2026, 11, 25, 9, 30, 12, 0, kst), InoutType: "입금", TranType: "타행환",
 				PrintContent: "11월회비김민수", Amount: 30000, AfterBalance: 1243000},
@@ -275,5 +277,44 @@ func TestDecodeToken(t *testing.T) {
 				t.Errorf("expires at %v, want %v", tok.ExpiresAt, tt.wantExp)
 			}
 		})
+	}
+}
+
+func TestParseAPITranDtm(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"20261125100210804", time.Date(2026, 11, 25, 10, 2, 10, 804e6, kst)},
+		{"20261125100210", time.Date(2026, 11, 25, 10, 2, 10, 0, kst)},
+		{"", time.Time{}},
+		{"2026112510", time.Time{}},
+		{"2026132510021080x", time.Time{}},
+	}
+	for _, tt := range tests {
+		if got := parseAPITranDtm(tt.in); !got.Equal(tt.want) {
+			t.Errorf("parseAPITranDtm(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCollectPagesBound: a list past its page bound returns the rows read
+// with an error that wraps ErrPageLimit, and the last page's bank time.
+func TestCollectPagesBound(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, kst)
+	calls := 0
+	list, err := collectPages(2, func(trace string) (TransactionPage, error) {
+		calls++
+		return TransactionPage{Rows: []Transaction{{At: at.Add(time.Duration(calls) * time.Second)}}, NextPage: true,
+			TraceInfo: fmt.Sprint("t", calls), BankTime: at.Add(time.Duration(calls) * time.Minute)}, nil
+	})
+	if !errors.Is(err, ErrPageLimit) {
+		t.Fatalf("err = %v, want ErrPageLimit", err)
+	}
+	if got, want := len(list.Rows), 2; got != want {
+		t.Errorf("%d rows, want %d", got, want)
+	}
+	if got, want := list.BankTime, at.Add(2*time.Minute); !got.Equal(want) {
+		t.Errorf("BankTime = %v, want %v (the last page's)", got, want)
 	}
 }

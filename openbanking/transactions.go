@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -134,6 +135,9 @@ type TransactionPage struct {
 	// NextPage reports that more rows follow; pass TraceInfo to the next call.
 	NextPage  bool
 	TraceInfo string
+	// BankTime is when the service answered, by its own clock (api_tran_dtm),
+	// in KST; zero when the answer did not carry a readable one.
+	BankTime time.Time
 }
 
 // TransactionPage fetches one page of an account's transactions
@@ -188,7 +192,7 @@ func (q TransactionQuery) values(bankTranID string, now time.Time, trace string)
 }
 
 func decodePage(o object, h header) (TransactionPage, error) {
-	p := TransactionPage{APITranID: h.APITranID, BankTranID: h.BankTranID}
+	p := TransactionPage{APITranID: h.APITranID, BankTranID: h.BankTranID, BankTime: parseAPITranDtm(h.APITranDtm)}
 	var next string
 	if err := o.strs(
 		textField{"bank_name", &p.BankName},
@@ -244,6 +248,34 @@ type TransactionList struct {
 	BalanceKnown bool
 	// Pages is the number of calls made.
 	Pages int
+	// BankTime is the service's clock (api_tran_dtm) on the last page read:
+	// the list holds what the bank had listed by then. Zero when no page
+	// carried a readable time.
+	BankTime time.Time
+}
+
+// ErrPageLimit is wrapped by the error of a Transactions call that stopped at
+// its page bound (TransactionQuery.MaxPages): the rows read so far, a
+// contiguous run from the start of the query in its order, come with it.
+var ErrPageLimit = errors.New("page limit reached")
+
+// parseAPITranDtm reads api_tran_dtm (YYYYMMDDhhmmssSSS, KST). A missing or
+// malformed value yields the zero time: the field is informative.
+func parseAPITranDtm(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if len(s) < 14 {
+		return time.Time{}
+	}
+	layout := "20060102150405"
+	if len(s) == 17 {
+		layout = "20060102150405.000"
+		s = s[:14] + "." + s[14:]
+	}
+	t, err := time.ParseInLocation(layout, s, kst)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // Transactions fetches every page of a query, following befor_inquiry_trace_info
@@ -272,6 +304,9 @@ func collectPages(maxPages int, fetch func(trace string) (TransactionPage, error
 		}
 		list.Pages++
 		list.Rows = append(list.Rows, p.Rows...)
+		if !p.BankTime.IsZero() {
+			list.BankTime = p.BankTime
+		}
 		if p.BalanceKnown && !list.BalanceKnown {
 			list.BalanceAmt, list.BalanceKnown = p.BalanceAmt, true
 		}
@@ -282,7 +317,7 @@ func collectPages(maxPages int, fetch func(trace string) (TransactionPage, error
 			return list, &Error{Op: opTransactions, Err: fmt.Errorf("page %d: cursor %s repeated", list.Pages, strconv.Quote(p.TraceInfo))}
 		}
 		if list.Pages >= maxPages {
-			return list, &Error{Op: opTransactions, Err: fmt.Errorf("more than %d pages", maxPages)}
+			return list, &Error{Op: opTransactions, Err: fmt.Errorf("more than %d pages: %w", maxPages, ErrPageLimit)}
 		}
 		seen[p.TraceInfo] = true
 		trace = p.TraceInfo

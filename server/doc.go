@@ -25,10 +25,17 @@
 //     whenever a pass or a job queued a message.
 //
 // One pass of an account (Engine.Sync) reads the transaction list by
-// time from the stored cursor minus 15 minutes to now, every page, and hands
-// the rows to store.DB.Ingest, which deduplicates, matches, allocates, queues
+// time from the stored cursor or the latest stored row, whichever is
+// earlier, minus 15 minutes, to now, every page, and hands the rows (in time
+// order) to store.DB.Ingest, which deduplicates, matches, allocates, queues
 // the notices and advances the cursor in one transaction: a crash mid-pass
-// loses nothing and repeats nothing. The access token is refreshed three
+// loses nothing and repeats nothing. The cursor follows the bank's clock
+// (api_tran_dtm) when it is behind the bot's. A break of the balance chain
+// (every row carries the balance after it, every answer the account's
+// balance) is read again from the start of its day, and so is the previous
+// day once a day; a gap the bank never fills reaches the treasurer once,
+// after a day, and so do ten failed passes in a row. A fetch past its page
+// bound stores what it read and goes on from there next time. The access token is refreshed three
 // weeks before it expires and once on O0003, the rotated pair stored before
 // it is used; a link the bank no longer honours marks the account for
 // relinking and tells the treasurer once. The notifier renders

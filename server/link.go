@@ -97,7 +97,7 @@ func New(p Config) *Engine {
 	notes := &notifier{now: p.Now, log: p.Log, grace: p.Grace}
 	p.DB.SetDeadLetter(notes.deadLetter)
 	s := newSyncer(p.DB, p.Client, p.Calls, p.Now, p.Log)
-	s.notify, s.relink = notes.deposit, notes.relink
+	s.notify, s.relink, s.gapNote, s.stuckNote = notes.deposit, notes.relink, notes.gap, notes.stuck
 	chats := make(map[string]bot.Chat, len(p.Chats))
 	d := &bot.Dispatcher{Outbox: outbox{p.DB}, Chats: chats, Now: p.Now, Log: p.Log, Idle: p.Idle,
 		OnDead: notes.onDead, OnSent: p.OnSent}

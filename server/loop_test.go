@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -104,6 +106,9 @@ type loopTransport struct {
 	next     *http.Transport
 	mu       sync.Mutex
 	onTxList func(*http.Request)
+	// editTxList, when set, rewrites each transaction-list answer's body
+	// (a bank that hides or reorders rows).
+	editTxList func([]byte) []byte
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -114,6 +119,24 @@ func (tr *loopTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		tr.mu.Unlock()
 		if f != nil {
 			f(r)
+		}
+		tr.mu.Lock()
+		edit := tr.editTxList
+		tr.mu.Unlock()
+		if edit != nil {
+			resp, err := tr.next.RoundTrip(r)
+			if err != nil {
+				return resp, err
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			body = edit(body)
+			resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			resp.Header.Del("Content-Length")
+			return resp, nil
 		}
 	}
 	return tr.next.RoundTrip(r)
@@ -132,6 +155,9 @@ type loopEnv struct {
 	key   *store.Cipher
 	chat  *loopChat
 	retry openbanking.RetryPolicy
+	// skew is how far the bot's clock is ahead of the bank's (env.clock,
+	// which the simulator follows).
+	skew time.Duration
 
 	db     *store.DB
 	client *openbanking.Client
@@ -156,7 +182,15 @@ func newLoopEnv(t *testing.T) *loopEnv {
 // newLoopEnvClock is newLoopEnv on the given clock.
 func newLoopEnvClock(t *testing.T, clock *testbed.Clock) *loopEnv {
 	t.Helper()
-	env := &loopEnv{t: t, ctx: t.Context(), chat: newLoopChat(), clock: clock,
+	return newLoopEnvSkew(t, clock, 0)
+}
+
+// newLoopEnvSkew is newLoopEnv on the given clock, with the bot's clock
+// (the database's, the client's and the engine's) skew ahead of the
+// simulator's.
+func newLoopEnvSkew(t *testing.T, clock *testbed.Clock, skew time.Duration) *loopEnv {
+	t.Helper()
+	env := &loopEnv{t: t, ctx: t.Context(), chat: newLoopChat(), clock: clock, skew: skew,
 		retry: openbanking.RetryPolicy{Attempts: 2, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, RateLimitDelay: time.Millisecond}}
 	env.sim = testbed.New(testbed.Config{Clock: env.clock, RateLimit: -1})
 	var err error
@@ -185,22 +219,25 @@ func newLoopEnvClock(t *testing.T, clock *testbed.Clock) *loopEnv {
 func (env *loopEnv) open() {
 	t := env.t
 	t.Helper()
-	db, err := store.Open(env.ctx, env.path, store.Options{NoSync: true, Now: env.clock.Now, Cipher: env.key})
+	db, err := store.Open(env.ctx, env.path, store.Options{NoSync: true, Now: env.now, Cipher: env.key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	client, calls, err := NewBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.party.Institution.ClientID,
 		ClientSecret: env.party.Institution.ClientSecret, ClientUseCode: env.party.Institution.ClientUseCode,
-		RedirectURI: loopCallback, HTTPClient: &http.Client{Transport: env.tr}, Now: env.clock.Now, Sequence: db,
+		RedirectURI: loopCallback, HTTPClient: &http.Client{Transport: env.tr}, Now: env.now, Sequence: db,
 		Timeout: 10 * time.Second, Retry: env.retry})
 	if err != nil {
 		t.Fatal(err)
 	}
 	env.db, env.client, env.calls = db, client, calls
 	env.eng = New(Config{DB: db, Client: client, Calls: calls,
-		Chats: map[string]bot.Chat{loopGroupChat.Platform: env.chat}, Now: env.clock.Now})
+		Chats: map[string]bot.Chat{loopGroupChat.Platform: env.chat}, Now: env.now})
 }
+
+// now is the bot's clock: the simulator's plus the skew.
+func (env *loopEnv) now() time.Time { return env.clock.Now().Add(env.skew) }
 
 // reopen closes the database and opens the same file again with a new
 // client and engine, as a restarted moimbot would.
@@ -492,6 +529,9 @@ func TestLoopSyncAcrossMidnight(t *testing.T) {
 	env := newLoopEnv(t)
 	env.link()
 	env.clock.Set(loopKST(2026, 11, 20, 23, 40, 0))
+	// A stored row at the cursor: the next window starts from the earlier
+	// of the two, minus the overlap.
+	env.deposit("정하늘", 30000)
 	env.mustSync()
 
 	env.clock.Set(loopKST(2026, 11, 20, 23, 45, 0))
@@ -517,7 +557,8 @@ func TestLoopSyncAcrossMidnight(t *testing.T) {
 	}
 	q := queries[0]
 	mu.Unlock()
-	// From the cursor (23:40) minus the 15-minute overlap, by time, across midnight.
+	// From the cursor and the latest row (both 23:40) minus the 15-minute
+	// overlap, by time, across midnight.
 	for k, want := range map[string]string{"inquiry_base": "T", "from_date": "20261120", "from_time": "232500", "to_date": "20261121", "to_time": "001500"} {
 		if got := q.Get(k); got != want {
 			t.Errorf("query %s = %q, want %q", k, got, want)
@@ -548,11 +589,11 @@ func TestLoopSyncAcrossMidnight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stored) != 3 {
-		t.Errorf("%d deposits stored, want 3", len(stored))
+	if len(stored) != 4 {
+		t.Errorf("%d deposits stored, want 4", len(stored))
 	}
-	if got := env.messages(loopGroupChat, bot.KindDeposit); len(got) != 3 {
-		t.Errorf("%d deposit notices %q, want 3 (each once)", len(got), loopTexts(got))
+	if got := env.messages(loopGroupChat, bot.KindDeposit); len(got) != 4 {
+		t.Errorf("%d deposit notices %q, want 4 (each once)", len(got), loopTexts(got))
 	}
 	if err := env.db.Check(env.ctx); err != nil {
 		t.Errorf("Check: %v", err)

@@ -167,3 +167,19 @@ func duesMonth(dueDay int, t time.Time) ledger.Period {
 // duesGrace is how many days after its due day a month stays the one the
 // chat is about.
 const duesGrace = 7
+
+// gap builds the treasurers' notice that the bank's balance chain shows a
+// row the bank never listed. The key names the gap, so it is queued once.
+func (n *notifier) gap(g store.Group, a store.Account, gp store.Gap) []store.OutboxMessage {
+	text := bot.GapNotice(bot.ParseLang(g.Settings.Language), g.Name, a.BankName, a.Masked, gp.After)
+	key := "gap/" + a.ID + "/" + strconv.FormatInt(gp.After.Unix(), 10)
+	return n.toChats(g, dms(g.Settings.Treasurers), bot.KindGap, key, text, nil)
+}
+
+// stuck builds the treasurers' notice that an account's passes keep
+// failing, since since. The key names the streak, so it is queued once.
+func (n *notifier) stuck(g store.Group, a store.Account, since time.Time, failures int) []store.OutboxMessage {
+	text := bot.SyncStuckNotice(bot.ParseLang(g.Settings.Language), g.Name, a.BankName, a.Masked, since, failures)
+	key := "stuck/" + a.ID + "/" + strconv.FormatInt(since.Unix(), 10)
+	return n.toChats(g, dms(g.Settings.Treasurers), bot.KindSyncStuck, key, text, nil)
+}

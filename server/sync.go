@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,18 @@ const (
 	// wait between half and all of the step).
 	backoffBase = time.Minute
 	backoffMax  = time.Hour
+	// stuckAfter is how many passes in a row may fail (each backing off)
+	// before the treasurer is told, once per streak: about four hours.
+	stuckAfter = 10
+	// gapRecheck is how often an unclosed balance-chain gap is read again,
+	// and gapTell how long it may stand before the treasurer is told.
+	gapRecheck = 3 * time.Hour
+	gapTell    = 24 * time.Hour
+	// rereadHour is the KST hour after which the first pass of a day reads
+	// the previous day again, unless the month's calls have reached
+	// rereadBudget (90% of KFTC's 1,000 a month).
+	rereadHour   = 4
+	rereadBudget = 900
 )
 
 // Sync outcomes that are not failures of the pass.
@@ -49,9 +62,14 @@ var (
 
 // SyncResult is what one sync pass did.
 type SyncResult struct {
-	New        []store.Ingested
+	// New are the transactions stored for the first time, by the pass's
+	// read and by a re-read (see checkChain).
+	New []store.Ingested
+	// Duplicates counts the rows of the pass's own read that were stored
+	// already.
 	Duplicates int
-	// Calls is the number of transaction-list calls made.
+	// Calls is the number of transaction-list calls made, re-reads
+	// included.
 	Calls int
 }
 
@@ -71,6 +89,12 @@ type syncer struct {
 	// treasurer's notice when a link breaks.
 	notify store.NotifyFunc
 	relink func(store.Group, store.Account, string) []store.OutboxMessage
+	// gapNote builds the treasurer's notice of a gap the bank never
+	// filled; stuckNote that of passes failing stuckAfter times in a row.
+	gapNote   func(store.Group, store.Account, store.Gap) []store.OutboxMessage
+	stuckNote func(store.Group, store.Account, time.Time, int) []store.OutboxMessage
+	// maxPages bounds the pages of one fetch (0: the client's 400).
+	maxPages int
 
 	// inFlight counts passes running; a pass that is not alone batches its
 	// commit with the others (one fsync for many accounts).
@@ -86,7 +110,9 @@ type syncer struct {
 type accountState struct {
 	mu       sync.Mutex // held for a whole pass
 	failures int
-	retryAt  time.Time
+	// failingSince is when the current streak of failed passes began.
+	failingSince time.Time
+	retryAt      time.Time
 }
 
 func newSyncer(db *store.DB, client *openbanking.Client, calls *CallCounter, now func() time.Time, log *slog.Logger) *syncer {
@@ -187,20 +213,6 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error)
 	if err != nil {
 		return res, fmt.Errorf("sync %s: %w", accountID, err)
 	}
-	cctx, n := s.calls.track(ctx)
-	list, err := sess.Transactions(cctx, q)
-	res.Calls = int(n.Load())
-	// The calls are paid for and the rows fetched: record them even when
-	// the pass is being cancelled.
-	wctx := context.WithoutCancel(ctx)
-	if err != nil {
-		if res.Calls > 0 {
-			if cerr := s.db.AddCalls(wctx, acct.ID, ledger.MonthOf(now.In(ledger.KST())), res.Calls); cerr != nil {
-				s.log.Warn("count calls", "account_id", acct.ID, "err", cerr)
-			}
-		}
-		return res, s.fail(ctx, st, acct, err)
-	}
 	notify := s.notify
 	if cur.Through.IsZero() && notify != nil {
 		// The first sync reads history from before the link: it is matched
@@ -214,23 +226,234 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error)
 			return s.notify(n)
 		}
 	}
-	in, err := s.db.Ingest(wctx, acct.ID, deposits(list.Rows), store.Cursor{Through: q.To}, store.IngestOptions{Notify: notify, Calls: res.Calls, Batch: s.inFlight.Load() > 1})
+	f, err := s.fetch(ctx, sess, acct, q, notify, &res)
 	if err != nil {
-		return res, fmt.Errorf("sync %s: %w", accountID, err)
+		return res, err
 	}
-	res.New, res.Duplicates = in.New, in.Duplicates
-	st.failures, st.retryAt = 0, time.Time{}
+	res.Duplicates = f.in.Duplicates
+	if f.partial != nil {
+		// The rows read are stored and the cursor follows them: the next
+		// pass goes on from there instead of failing the same way.
+		return res, s.fail(ctx, st, acct, f.partial)
+	}
+	if err := s.checkChain(ctx, sess, acct, q, f, notify, &res); err != nil {
+		// The pass's rows are stored; a failed re-read is tried again later.
+		s.log.Warn("re-read for the balance chain", "account_id", acct.ID, "err", err)
+	}
+	st.failures, st.retryAt, st.failingSince = 0, time.Time{}, time.Time{}
 	return res, nil
 }
 
+// fetched is one query read and ingested.
+type fetched struct {
+	q    openbanking.TransactionQuery
+	list openbanking.TransactionList
+	in   store.IngestResult
+	// partial is the error of a fetch that stopped at its page bound after
+	// reading (and storing) some rows.
+	partial error
+}
+
+// fetch reads every page of q and ingests the rows with the calls they
+// took. The rows are put in time order (a bank's order is not guaranteed).
+// The cursor moves to how far the bank's answer reached: q.To, or the
+// bank's own clock when that is earlier (a bank behind the bot has not
+// listed anything later), or the last row read when the fetch stopped at
+// its page bound. Calls are counted even when the fetch fails.
+func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, acct store.Account, q openbanking.TransactionQuery, notify store.NotifyFunc, res *SyncResult) (fetched, error) {
+	q.MaxPages = s.maxPages
+	cctx, n := s.calls.track(ctx)
+	list, err := sess.Transactions(cctx, q)
+	calls := int(n.Load())
+	res.Calls += calls
+	// The calls are paid for and the rows fetched: record them even when
+	// the pass is being cancelled.
+	wctx := context.WithoutCancel(ctx)
+	f := fetched{q: q, list: list}
+	if err != nil && !(errors.Is(err, openbanking.ErrPageLimit) && len(list.Rows) > 0) {
+		if calls > 0 {
+			if cerr := s.db.AddCalls(wctx, acct.ID, ledger.MonthOf(s.now().In(ledger.KST())), calls); cerr != nil {
+				s.log.Warn("count calls", "account_id", acct.ID, "err", cerr)
+			}
+		}
+		return f, s.fail(ctx, s.state(acct.ID), acct, err)
+	}
+	rows := slices.Clone(list.Rows)
+	slices.SortStableFunc(rows, func(a, b openbanking.Transaction) int { return a.At.Compare(b.At) })
+	through := q.To
+	if bt := list.BankTime.Truncate(time.Second); !bt.IsZero() && bt.Before(through) && !bt.Before(q.From) {
+		through = bt
+	}
+	if err != nil {
+		f.partial = err
+		through = rows[len(rows)-1].At
+	}
+	in, ierr := s.db.Ingest(wctx, acct.ID, deposits(rows), store.Cursor{Through: through}, store.IngestOptions{Notify: notify, Calls: calls, Batch: s.inFlight.Load() > 1})
+	if ierr != nil {
+		return f, fmt.Errorf("sync %s: %w", acct.ID, ierr)
+	}
+	f.in = in
+	res.New = append(res.New, in.New...)
+	return f, nil
+}
+
+// gapOf returns the gap a fetch shows: a break of the balance chain among
+// the stored rows it covers, or a bank balance that disagrees with the
+// latest stored row's when the fetch reached the bank's present (a bank
+// ahead of the bot may hold later rows). nil when there is none.
+func gapOf(f fetched) *store.Gap {
+	if f.in.Gap != nil {
+		return f.in.Gap
+	}
+	c, l := f.in.Cursor, f.list
+	bt := l.BankTime.Truncate(time.Second)
+	if c.Rows > 0 && l.BalanceKnown && !bt.IsZero() && !bt.After(f.q.To) && l.BalanceAmt != c.LastBalance {
+		return &store.Gap{After: c.LastAt}
+	}
+	return nil
+}
+
+// checkChain uses what the bank gives for free to find rows the window
+// missed. Every row carries the balance after it, and every answer the
+// account's balance, so a missing row shows as a break of the chain (see
+// gapOf). A new gap, an unclosed one every gapRecheck, and once a day
+// (after rereadHour KST) the previous day are read again, from the start of
+// the day of the gap; duplicates are dropped by the store, late rows are
+// stored and announced. A gap that re-reading does not close is kept in the
+// cursor, and after gapTell the treasurer is told once. The re-read's calls
+// count like any other.
+func (s *syncer) checkChain(ctx context.Context, sess *openbanking.Session, acct store.Account, q openbanking.TransactionQuery, f fetched, notify store.NotifyFunc, res *SyncResult) error {
+	kst := ledger.KST()
+	now := s.now().In(kst)
+	found, stored := gapOf(f), f.in.Cursor.Gap
+	var from time.Time
+	switch {
+	case found != nil && stored == nil,
+		stored != nil && now.Sub(stored.Checked) >= recheckAfter(stored):
+		target := stored
+		if target == nil || (found != nil && found.After.Before(target.After)) {
+			target = found
+		}
+		from = dayStart(target.After).Add(-syncOverlap)
+		if target.Before.IsZero() {
+			// Only the balance disagrees: the missing row may be listed
+			// with any earlier time; read the day before too.
+			from = from.AddDate(0, 0, -1)
+		}
+	default:
+		due, err := s.rereadDue(ctx, acct, now)
+		if err != nil || !due {
+			return err
+		}
+		from = dayStart(now).AddDate(0, 0, -1)
+		if _, err := s.db.RecordRun(ctx, rereadJob(acct.ID), now); err != nil {
+			return err
+		}
+	}
+	if earliest := q.To.AddDate(0, 0, -365).Add(time.Second); from.Before(earliest) {
+		from = earliest
+	}
+	rf := f
+	if from.Before(q.From) {
+		// The pass's own window did not reach back that far.
+		rq := q
+		rq.From = from
+		var err error
+		if rf, err = s.fetch(ctx, sess, acct, rq, notify, res); err != nil {
+			return err
+		}
+	}
+	after := gapOf(rf)
+	if rf.partial != nil && after == nil {
+		return rf.partial
+	}
+	if after == nil {
+		if rf.in.Cursor.Gap != nil {
+			return s.db.SetGap(context.WithoutCancel(ctx), acct.ID, nil)
+		}
+		return nil
+	}
+	g := store.Gap{After: after.After, Before: after.Before, Since: now, Checked: now}
+	if stored != nil {
+		g.Since, g.Told = stored.Since, stored.Told
+	}
+	var msgs []store.OutboxMessage
+	if !g.Told && now.Sub(g.Since) >= gapTell {
+		grp, err := s.db.Group(ctx, acct.GroupID)
+		if err != nil {
+			return err
+		}
+		if s.gapNote != nil {
+			msgs = s.gapNote(grp, acct, g)
+		}
+		g.Told = true
+		s.log.Warn("balance chain gap not filled by the bank; treasurer told", "account_id", acct.ID, "group_id", acct.GroupID, "after", g.After)
+	}
+	return s.db.SetGap(context.WithoutCancel(ctx), acct.ID, &g, msgs...)
+}
+
+// recheckAfter is how long after its last re-read an unclosed gap is read
+// again: every gapRecheck, and once a day after the treasurer was told, so
+// that a gap the bank never fills does not eat the month's calls.
+func recheckAfter(g *store.Gap) time.Duration {
+	if g.Told {
+		return gapTell
+	}
+	return gapRecheck
+}
+
+// rereadJob names the daily re-read of an account in LastRun and RecordRun.
+func rereadJob(accountID string) string { return "reread/" + accountID }
+
+// rereadDue reports whether the daily re-read of the previous day is due:
+// the first pass after rereadHour KST, unless the month's calls are near
+// KFTC's budget.
+func (s *syncer) rereadDue(ctx context.Context, acct store.Account, now time.Time) (bool, error) {
+	at := dayStart(now).Add(rereadHour * time.Hour)
+	if now.Before(at) {
+		return false, nil
+	}
+	last, err := s.db.LastRun(ctx, rereadJob(acct.ID))
+	if err != nil || !last.Before(at) {
+		return false, err
+	}
+	counts, err := s.db.CallCounts(ctx, acct.ID)
+	if err != nil {
+		return false, err
+	}
+	month := ledger.MonthOf(now)
+	for _, c := range counts {
+		if c.Month == month && c.Calls >= rereadBudget {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// dayStart returns the start of t's day in KST.
+func dayStart(t time.Time) time.Time {
+	t = t.In(ledger.KST())
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, ledger.KST())
+}
+
 // query builds the pass's transaction-list query: by time, from the cursor
-// minus the overlap (or, for a first sync, from the group's first dues month
-// but at most syncBackfill back) to now.
+// or the latest stored row, whichever is earlier, minus the overlap (or,
+// while no row is stored, from the group's first dues month but at most
+// syncBackfill back) to now.
 func (s *syncer) query(ctx context.Context, acct store.Account, cur store.Cursor, now time.Time) (openbanking.TransactionQuery, error) {
 	kst := ledger.KST()
 	to := now.In(kst).Truncate(time.Second)
-	from := cur.Through.Add(-syncOverlap)
-	if cur.Through.IsZero() {
+	// The window follows the bank's data, not the bot's clock: it starts
+	// before the latest stored row as well as before how far the bank was
+	// read, so a row the bank lists late (or with a clock behind the
+	// bot's) is still read. While no row is stored, every pass reads the
+	// first sync's window again. A quiet account costs one page either way.
+	from := cur.Through
+	if cur.Rows > 0 && !cur.LastAt.IsZero() && cur.LastAt.Before(from) {
+		from = cur.LastAt
+	}
+	from = from.Add(-syncOverlap)
+	if cur.Through.IsZero() || cur.Rows == 0 {
 		g, err := s.db.Group(ctx, acct.GroupID)
 		if err != nil {
 			return openbanking.TransactionQuery{}, err
@@ -274,11 +497,36 @@ func (s *syncer) fail(ctx context.Context, st *accountState, acct store.Account,
 			return s.markRelink(ctx, acct, e.RspCode, err)
 		}
 	}
+	if st.failures == 0 {
+		st.failingSince = s.now()
+	}
 	st.failures++
+	if st.failures == stuckAfter {
+		s.tellStuck(ctx, acct, st.failingSince, st.failures)
+	}
 	wait := min(backoffBase<<min(st.failures-1, 10), backoffMax)
 	wait = wait/2 + rand.N(wait/2+1) // jitter: between half and all of it
 	st.retryAt = s.now().Add(wait)
 	return fmt.Errorf("sync %s: %w (retry after %s)", acct.ID, err, wait.Round(time.Second))
+}
+
+// tellStuck queues the treasurer's notice that the account's passes have
+// failed failures times in a row since since. Its key names the streak, so
+// it is queued once; a failure to queue it is only logged.
+func (s *syncer) tellStuck(ctx context.Context, acct store.Account, since time.Time, failures int) {
+	if s.stuckNote == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	g, err := s.db.Group(ctx, acct.GroupID)
+	if err == nil {
+		_, err = s.db.Enqueue(ctx, s.stuckNote(g, acct, since, failures)...)
+	}
+	if err != nil {
+		s.log.Warn("queue the sync failure notice", "account_id", acct.ID, "err", err)
+		return
+	}
+	s.log.Warn("sync keeps failing; treasurer told", "account_id", acct.ID, "group_id", acct.GroupID, "failures", failures)
 }
 
 func (s *syncer) markRelink(ctx context.Context, acct store.Account, reason string, cause error) error {

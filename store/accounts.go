@@ -42,6 +42,32 @@ type Cursor struct {
 	// compares both with the stored rows.
 	Rows   int64     `json:"rows"`
 	LastAt time.Time `json:"last_at,omitzero"`
+	// LastBalance is the balance after the latest stored row (meaningful
+	// when Rows > 0): a bank balance that disagrees with it means the bank
+	// holds a row the store does not.
+	LastBalance int64 `json:"last_balance,omitempty"`
+	// Gap is a break of the balance chain that re-reading has not closed
+	// yet (see SetGap); nil when the stored rows chain.
+	Gap *Gap `json:"gap,omitempty"`
+}
+
+// Gap is a row the bank holds but the store lacks, told by the balance
+// chain: every row carries the balance after it, so a row whose balance
+// before it differs from the previous row's balance after it, or a bank
+// balance that differs from the latest row's, means a row is missing.
+type Gap struct {
+	// After is the time of the stored row after which the chain breaks.
+	After time.Time `json:"after"`
+	// Before is the time of the first stored row after the break; zero
+	// when the break is after the latest stored row (the bank's balance
+	// disagreed with it).
+	Before time.Time `json:"before,omitzero"`
+	// Since is when the gap was first seen, and Checked when it was last
+	// re-read.
+	Since   time.Time `json:"since,omitzero"`
+	Checked time.Time `json:"checked,omitzero"`
+	// Told records that the treasurer was told about it.
+	Told bool `json:"told,omitempty"`
 }
 
 // PutAccount links (or updates) a bank account. An empty ID gets a new one

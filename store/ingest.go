@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,6 +99,10 @@ type IngestResult struct {
 	// Duplicates counts fetched rows that were already stored.
 	Duplicates int
 	Cursor     Cursor
+	// Gap is the first break of the balance chain among the stored rows
+	// from the last one before the fetch through the fetch's last second
+	// (Since, Checked and Told unset); nil when they chain.
+	Gap *Gap
 }
 
 // depositID is the stable id of an account's seq-th stored transaction.
@@ -188,6 +193,11 @@ func (db *DB) Ingest(ctx context.Context, accountID string, rows []ledger.Deposi
 		}
 		if res.Cursor, err = db.advanceCursor(tx, acct.ID, cursor, fresh); err != nil {
 			return err
+		}
+		if len(rows) > 0 {
+			if res.Gap, err = chainGap(tx, acct.ID, rows[0].At.Unix(), rows[len(rows)-1].At.Unix()); err != nil {
+				return err
+			}
 		}
 		return addCallsTx(tx, acct.ID, ledger.MonthOf(cursor.Through.In(ledger.KST())), opts.Calls)
 	})
@@ -401,7 +411,82 @@ func (db *DB) advanceCursor(tx *bolt.Tx, accountID string, in Cursor, fresh []le
 			c.LastAt = d.At
 		}
 	}
+	if idx := tx.Bucket(bucketTxTime).Bucket([]byte(accountID)); idx != nil && len(fresh) > 0 {
+		bal, ok, err := lastBefore(idx, math.MaxInt64)
+		if err != nil {
+			return c, err
+		}
+		if ok {
+			c.LastBalance = bal
+		}
+	}
 	return c, putJSON(b, []byte(accountID), c)
+}
+
+// chainGap returns the first break of the balance chain among an account's
+// stored rows, from the last row before second from through second to, in
+// ledger order (nil when they chain).
+func chainGap(tx *bolt.Tx, accountID string, from, to int64) (*Gap, error) {
+	idx := tx.Bucket(bucketTxTime).Bucket([]byte(accountID))
+	if idx == nil {
+		return nil, nil
+	}
+	c := idx.Cursor()
+	start := binary.BigEndian.AppendUint64(nil, uint64(from))
+	k, _ := c.Seek(start)
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k != nil {
+		start = k[:8]
+	}
+	var (
+		prev     rowKey
+		havePrev bool
+	)
+	for k, _ := c.Seek(start); k != nil; {
+		sec := int64(binary.BigEndian.Uint64(k))
+		if sec > to {
+			break
+		}
+		entries, err := secondEntries(idx, sec)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if havePrev && e.key.pre() != prev.balance {
+				return &Gap{After: time.Unix(prev.sec, 0).In(ledger.KST()), Before: time.Unix(e.key.sec, 0).In(ledger.KST())}, nil
+			}
+			prev, havePrev = e.key, true
+		}
+		k, _ = c.Seek(binary.BigEndian.AppendUint64(nil, uint64(sec+1)))
+	}
+	return nil, nil
+}
+
+// SetGap records an account's unclosed balance-chain gap in its cursor (nil
+// clears it) and, in the same transaction, enqueues msgs (the treasurer's
+// notice, whose key should name the gap so that it is queued once). The
+// rest of the cursor is left as Ingest wrote it.
+func (db *DB) SetGap(ctx context.Context, accountID string, gap *Gap, msgs ...OutboxMessage) error {
+	return db.update(ctx, "set gap "+accountID, func(tx *bolt.Tx) error {
+		if _, err := getAccount(tx, accountID); err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketCursors)
+		var c Cursor
+		if _, err := getJSON(b, []byte(accountID), &c); err != nil {
+			return err
+		}
+		c.Gap = gap
+		if err := putJSON(b, []byte(accountID), c); err != nil {
+			return err
+		}
+		_, err := db.enqueueTx(tx, msgs)
+		return err
+	})
 }
 
 // Deposits returns an account's stored transactions in the bank's order.
