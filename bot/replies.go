@@ -11,7 +11,6 @@ const (
 	ReplyNotTreasurer    ReplyKey = "not_treasurer"    // a treasurer's command from someone else
 	ReplyGroupOnly       ReplyKey = "group_only"       // a group command in a DM
 	ReplyUnknownCommand  ReplyKey = "unknown_command"  // %s: the word typed
-	ReplyNotYet          ReplyKey = "not_yet"          // %s: the command, not built yet
 	ReplyNoMember        ReplyKey = "no_member"        // %s: the name typed
 	ReplyAmbiguous       ReplyKey = "ambiguous_member" // %s: the name typed
 	ReplyMemberAdded     ReplyKey = "member_added"     // %s: name, %s: dues
@@ -38,22 +37,27 @@ const (
 	ReplyTapPick         ReplyKey = "tap_pick"
 	ReplyFailed          ReplyKey = "failed"
 
-	ReplyGroupCreated  ReplyKey = "group_created"  // %s: group, %s: treasurer
-	ReplyGroupExists   ReplyKey = "group_exists"   // %s: group
-	ReplyLinkSent      ReplyKey = "link_sent"      // the link went by DM
-	ReplyLinkDM        ReplyKey = "link_dm"        // %s: group, %s: URL
-	ReplyLinkOff       ReplyKey = "link_off"       // no public URL
-	ReplyLinkPick      ReplyKey = "link_pick"      // %s: group
-	ReplyLinkCancelled ReplyKey = "link_cancelled" // %s: group
-	ReplyLinkFailed    ReplyKey = "link_failed"    // %s: group
-	ReplyLinked        ReplyKey = "linked"         // %s: group, %s: bank account
-	ReplyLinkGone      ReplyKey = "link_gone"
-	ReplyLinkElsewhere ReplyKey = "link_elsewhere"
-	ReplyNotDuesButton ReplyKey = "not_dues_button"
-	ReplySyncBudget    ReplyKey = "sync_budget"
-	ReplyRemoved       ReplyKey = "removed"     // %s: chat title, %s: group
-	ReplyReattached    ReplyKey = "reattached"  // %s: group
-	ReplyNotStarted    ReplyKey = "not_started" // %s: treasurer, %s: t.me link
+	ReplyGroupCreated      ReplyKey = "group_created"  // %s: group, %s: treasurer
+	ReplyGroupExists       ReplyKey = "group_exists"   // %s: group
+	ReplyLinkSent          ReplyKey = "link_sent"      // the link went by DM
+	ReplyLinkDM            ReplyKey = "link_dm"        // %s: group, %s: URL
+	ReplyLinkOff           ReplyKey = "link_off"       // no public URL
+	ReplyLinkPick          ReplyKey = "link_pick"      // %s: group
+	ReplyLinkCancelled     ReplyKey = "link_cancelled" // %s: group
+	ReplyLinkFailed        ReplyKey = "link_failed"    // %s: group
+	ReplyLinked            ReplyKey = "linked"         // %s: group, %s: bank account
+	ReplyLinkGone          ReplyKey = "link_gone"
+	ReplyLinkElsewhere     ReplyKey = "link_elsewhere"
+	ReplyNotDuesButton     ReplyKey = "not_dues_button"
+	ReplyMemberAlreadyLeft ReplyKey = "member_already_left" // %s: name, %s: last month owed
+	ReplyNoDuesYet         ReplyKey = "no_dues_yet"
+	ReplyCredit            ReplyKey = "credit"
+	ReplyPaidOldestFirst   ReplyKey = "paid_oldest_first" // %s: the month named
+	ReplyManyGroups        ReplyKey = "many_groups"       // %s: the groups
+	ReplySyncBudget        ReplyKey = "sync_budget"
+	ReplyRemoved           ReplyKey = "removed"     // %s: chat title, %s: group
+	ReplyReattached        ReplyKey = "reattached"  // %s: group
+	ReplyNotStarted        ReplyKey = "not_started" // %s: treasurer, %s: t.me link
 
 	// /iam and the treasurer's confirmation.
 	ReplyIAmAsked       ReplyKey = "iam_asked"        // %s: member name
@@ -108,12 +112,11 @@ var replies = map[ReplyKey][2]string{
 	ReplyNotTreasurer:    {"총무만 할 수 있는 명령이에요. 바뀐 것은 없어요.", "Only a treasurer can do that; nothing was changed."},
 	ReplyGroupOnly:       {"모임 단톡방에서 써 주세요.", "Please use this in the group chat."},
 	ReplyUnknownCommand:  {"모르는 명령이에요: %s. /help 로 명령을 볼 수 있어요.", "Unknown command: %s. /help lists the commands."},
-	ReplyNotYet:          {"/%s 은(는) 아직 준비 중이에요.", "/%s is not available yet."},
 	ReplyNoMember:        {"명단에 %q 님이 없어요. /members 로 명단을 볼 수 있어요.", "No member named %q; /members lists the roster."},
 	ReplyAmbiguous:       {"%q 님이 명단에 여러 명 있어요. 회원 번호(m01 등)로 적어 주세요.", "Several members are named %q; use the member id (m01, …)."},
 	ReplyMemberAdded:     {"✅ %s님을 명단에 추가했어요 (월 %s).", "✅ Added %s to the roster (%s a month)."},
 	ReplyMemberRemoved:   {"✅ %s님을 명단에서 뺐어요.", "✅ Removed %s from the roster."},
-	ReplyMemberLeft:      {"✅ %s님은 입금 기록이 있어 %s까지 낸 것으로 두고 탈퇴 처리했어요.", "✅ %s has payments on record: marked as left after %s."},
+	ReplyMemberLeft:      {"✅ %s님은 입금 기록이 있어 명단에 남기고, %s까지 회비를 내는 것으로 탈퇴 처리했어요.", "✅ %s has payments on record: kept on the books, owing dues up to %s."},
 	ReplyMemberExists:    {"%s님은 이미 명단에 있어요.", "%s is already on the roster."},
 	ReplyAliasesAdded:    {"✅ %s님의 별칭: %s", "✅ Aliases of %s: %s"},
 	ReplyExempt:          {"✅ %s님은 이제 회비 면제예요.", "✅ %s is now exempt from dues."},
@@ -135,22 +138,27 @@ var replies = map[ReplyKey][2]string{
 	ReplyTapPick:         {"누구의 입금인가요?", "Whose deposit is it?"},
 	ReplyFailed:          {"처리하지 못했어요. 잠시 뒤에 다시 해 주세요.", "That did not work; please try again in a moment."},
 
-	ReplyGroupCreated:  {"✅ 모임 %q을(를) 만들었어요. 총무: %s\n다음 순서: /dues 30000 25 로 회비를 정하고, /member add 이름 으로 회원을 넣어 주세요. 은행 연결 링크는 DM으로 보냈어요.", "✅ Created the group %q. Treasurer: %s\nNext: set the dues with /dues 30000 25 and add members with /member add NAME. The bank link went to you by DM."},
-	ReplyGroupExists:   {"이 채팅방에는 이미 모임 %q이(가) 있어요.", "This chat already has the group %q."},
-	ReplyLinkSent:      {"🔗 은행 연결 링크를 DM으로 보냈어요.", "🔗 The bank link went to you by DM."},
-	ReplyLinkDM:        {"🔗 %s 모임통장 연결\n%s\n30분 동안 한 번만 쓸 수 있어요. 금융결제원 동의 화면에서 모임통장을 골라 주세요.", "🔗 Link the %s group account\n%s\nValid once, for 30 minutes. Choose the group account on KFTC's consent page."},
-	ReplyLinkOff:       {"이 moimbot은 웹 주소(MOIMBOT_PUBLIC_URL)가 없어 은행 연결을 할 수 없어요. moimbot serve 로 실행해 주세요.", "This moimbot has no public URL (MOIMBOT_PUBLIC_URL), so it cannot link a bank account; run it with moimbot serve."},
-	ReplyLinkPick:      {"🏦 %s: 어느 계좌가 모임통장인가요?", "🏦 %s: which account is the group account?"},
-	ReplyLinkCancelled: {"%s: 은행 연결이 취소됐어요. 아무것도 연결되지 않았어요. 다시 하려면 /link", "%s: linking was cancelled; nothing was linked. To try again: /link"},
-	ReplyLinkFailed:    {"%s: 은행 연결에 실패했어요. 아무것도 연결되지 않았어요. 잠시 뒤 /link 로 다시 해 주세요.", "%s: linking failed; nothing was linked. Please try /link again in a moment."},
-	ReplyLinked:        {"🏦 %s: %s 계좌를 연결했어요. 이제 입금을 자동으로 확인해요.", "🏦 %s: linked %s. Deposits are now checked automatically."},
-	ReplyLinkGone:      {"이 선택은 만료됐거나 이미 처리됐어요. /link 로 다시 해 주세요.", "This choice expired or was made already; use /link again."},
-	ReplyLinkElsewhere: {"이 계좌는 이미 다른 모임에 연결되어 있어요.", "This account is already linked to another group."},
-	ReplyNotDuesButton: {"회비 아님", "Not dues"},
-	ReplySyncBudget:    {"이번 달 은행 조회 횟수(계좌당 1,000회, 건마다 요금)가 거의 찼어요. 정해진 일정대로만 조회해요.", "This month's bank calls (1,000 per account, each billed) are nearly spent: moimbot reads the bank on its schedule only."},
-	ReplyRemoved:       {"moimbot이 %q 채팅방에서 내보내졌어요. %s 모임의 알림은 이제 그곳에 올라가지 않아요. 봇을 다시 초대하고 그 방에서 /setup 을 보내면 이어서 올려요.", "moimbot was removed from %q. The %s group's posts no longer go there; add the bot back and send /setup in that chat to resume."},
-	ReplyReattached:    {"✅ 이 채팅방을 다시 %q 모임의 단톡방으로 연결했어요.", "✅ This chat is the %q group's chat again."},
-	ReplyNotStarted:    {"%s님, moimbot이 DM을 보낼 수 없어요. 먼저 봇과 1:1 대화를 시작해 주세요: %s", "%s, moimbot cannot send you direct messages yet. Please start a private chat with the bot first: %s"},
+	ReplyGroupCreated:      {"✅ 모임 %q을(를) 만들었어요. 총무: %s\n다음 순서: /dues 30000 25 로 회비를 정하고, /member add 이름 으로 회원을 넣어 주세요. 은행 연결 링크는 DM으로 보냈어요.", "✅ Created the group %q. Treasurer: %s\nNext: set the dues with /dues 30000 25 and add members with /member add NAME. The bank link went to you by DM."},
+	ReplyGroupExists:       {"이 채팅방에는 이미 모임 %q이(가) 있어요.", "This chat already has the group %q."},
+	ReplyLinkSent:          {"🔗 은행 연결 링크를 DM으로 보냈어요.", "🔗 The bank link went to you by DM."},
+	ReplyLinkDM:            {"🔗 %s 모임통장 연결\n%s\n30분 동안 한 번만 쓸 수 있어요. 금융결제원 동의 화면에서 모임통장을 골라 주세요.", "🔗 Link the %s group account\n%s\nValid once, for 30 minutes. Choose the group account on KFTC's consent page."},
+	ReplyLinkOff:           {"이 moimbot은 웹 주소(MOIMBOT_PUBLIC_URL)가 없어 은행 연결을 할 수 없어요. moimbot serve 로 실행해 주세요.", "This moimbot has no public URL (MOIMBOT_PUBLIC_URL), so it cannot link a bank account; run it with moimbot serve."},
+	ReplyLinkPick:          {"🏦 %s: 어느 계좌가 모임통장인가요?", "🏦 %s: which account is the group account?"},
+	ReplyLinkCancelled:     {"%s: 은행 연결이 취소됐어요. 아무것도 연결되지 않았어요. 다시 하려면 /link", "%s: linking was cancelled; nothing was linked. To try again: /link"},
+	ReplyLinkFailed:        {"%s: 은행 연결에 실패했어요. 아무것도 연결되지 않았어요. 잠시 뒤 /link 로 다시 해 주세요.", "%s: linking failed; nothing was linked. Please try /link again in a moment."},
+	ReplyLinked:            {"🏦 %s: %s 계좌를 연결했어요. 이제 입금을 자동으로 확인해요.", "🏦 %s: linked %s. Deposits are now checked automatically."},
+	ReplyLinkGone:          {"이 선택은 만료됐거나 이미 처리됐어요. /link 로 다시 해 주세요.", "This choice expired or was made already; use /link again."},
+	ReplyLinkElsewhere:     {"이 계좌는 이미 다른 모임에 연결되어 있어요.", "This account is already linked to another group."},
+	ReplyNotDuesButton:     {"회비 아님", "Not dues"},
+	ReplyMemberAlreadyLeft: {"%s님은 이미 %s까지만 회비를 내는 것으로 탈퇴 처리돼 있어요.", "%s has left already, owing dues up to %s."},
+	ReplyCredit:            {"적립금", "credit"},
+	ReplyPaidOldestFirst:   {"현금도 은행 입금처럼 가장 오래된 미납 달부터 채워서, %s에는 가지 않았어요.", "Cash fills the oldest month owed first, as deposits do, so none of it went to %s."},
+	ReplyNoDuesYet:         {"회비가 아직 정해지지 않았어요. 총무님이 /dues 30000 25 처럼 정해 주세요.", "The dues are not set yet; the treasurer sets them with /dues 30000 25."},
+	ReplyManyGroups:        {"여러 모임의 총무시네요(%s). 이 명령은 해당 모임 단톡방에서 보내 주세요.", "You are a treasurer of several groups (%s); please send this in that group's chat."},
+	ReplySyncBudget:        {"이번 달 은행 조회 횟수(계좌당 1,000회, 건마다 요금)가 거의 찼어요. 정해진 일정대로만 조회해요.", "This month's bank calls (1,000 per account, each billed) are nearly spent: moimbot reads the bank on its schedule only."},
+	ReplyRemoved:           {"moimbot이 %q 채팅방에서 내보내졌어요. %s 모임의 알림은 이제 그곳에 올라가지 않아요. 봇을 다시 초대하고 그 방에서 /setup 을 보내면 이어서 올려요.", "moimbot was removed from %q. The %s group's posts no longer go there; add the bot back and send /setup in that chat to resume."},
+	ReplyReattached:        {"✅ 이 채팅방을 다시 %q 모임의 단톡방으로 연결했어요.", "✅ This chat is the %q group's chat again."},
+	ReplyNotStarted:        {"%s님, moimbot이 DM을 보낼 수 없어요. 먼저 봇과 1:1 대화를 시작해 주세요: %s", "%s, moimbot cannot send you direct messages yet. Please start a private chat with the bot first: %s"},
 
 	ReplyIAmAsked:       {"🙋 총무님께 %s님이 맞는지 확인을 부탁했어요. 총무님이 확인하면 연결돼요.", "🙋 Asked the treasurer to confirm that you are %s; you are linked once they do."},
 	ReplyIAmAlready:     {"이미 %s님으로 연결되어 있어요.", "Already linked to %s."},

@@ -138,7 +138,7 @@ func (e *Engine) retrySoon(ctx context.Context, id string) {
 	})
 }
 
-// poll runs one sync pass of an account and wakes the dispatcher when it
+// Poll runs one sync pass of an account and wakes the dispatcher when it
 // queued messages. Skips (maintenance, backoff, relink) are logged at debug
 // level; failures at warn.
 func (e *Engine) Poll(ctx context.Context, accountID string) {

@@ -203,7 +203,11 @@ func (e *Engine) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		e.page(w, http.StatusBadRequest, e.lang, pageBadState, nil)
 		return
 	}
-	ctx := r.Context()
+	// The work goes on when the browser goes away (a phone switching back
+	// from the bank's app): the code is spent, and the treasurer must get
+	// the account choice, or the failure, by DM.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+	defer cancel()
 	g, err := e.db.Group(ctx, l.group)
 	if err != nil {
 		e.log.Error("link: the link's group", "err", err)
@@ -241,7 +245,8 @@ func (e *Engine) oauthCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // pickAccount applies the treasurer's choice of account (button data
-// "acct:<pick>:<i>") and returns the notice for the tap.
+// "acct:<pick>:<i>"): the account is linked to the pick's group. A choice
+// that expired, was made already or is someone else's is errPickGone.
 func (e *Engine) pickAccount(ctx context.Context, by store.ChatUser, pick, index string) (store.Group, store.Account, error) {
 	e.links.mu.Lock()
 	e.links.gc(e.now())

@@ -91,7 +91,8 @@ func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
 }
 
 // groupOf finds the group of the update's chat: the group posting to it,
-// or, in a direct message, the only group the user is a treasurer of.
+// or, in a direct message, the only group the user is a treasurer of (see
+// treasurerGroups for several).
 func (r *Router) groupOf(ctx context.Context, u bot.Update) (store.Group, bool, error) {
 	gs, err := r.e.db.Groups(ctx)
 	if err != nil {
@@ -117,6 +118,11 @@ func (r *Router) groupOf(ctx context.Context, u bot.Update) (store.Group, bool, 
 func (r *Router) run(ctx context.Context, q *request, cmd bot.Command) error {
 	switch cmd.Name {
 	case bot.CmdHelp:
+		if q.u.Private && cmd.Payload != "" {
+			// The t.me link that started the private chat: the
+			// treasurer can now get the links their DMs could not.
+			r.relink(ctx, q)
+		}
 		return r.help(ctx, q)
 	case bot.CmdSetup:
 		return r.setup(ctx, q, cmd)
@@ -128,8 +134,21 @@ func (r *Router) run(ctx context.Context, q *request, cmd bot.Command) error {
 		return r.history(ctx, q, cmd)
 	}
 	if !q.found {
+		if names := r.treasurerGroups(ctx, q); q.u.Private && len(names) > 1 {
+			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyManyGroups, strings.Join(names, ", ")))
+			return nil
+		}
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoGroup))
 		return nil
+	}
+	if q.g.Dues.Amount == 0 && len(q.g.Dues.Changes) == 0 {
+		switch cmd.Name {
+		case bot.CmdStatus, bot.CmdUnpaid, bot.CmdRemind, bot.CmdPaid:
+			// Nothing is owed before the dues are set: a board would
+			// call everyone exempt.
+			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoDuesYet))
+			return nil
+		}
 	}
 	switch cmd.Name {
 	case bot.CmdStatus:
@@ -282,7 +301,7 @@ func (r *Router) members(ctx context.Context, q *request) error {
 	var lines []string
 	n := 0
 	for _, m := range q.g.Members {
-		if m.Left != 0 && m.Left < ledger.MonthOf(r.e.now().In(ledger.KST())) {
+		if m.Left != 0 && m.Left < duesMonth(q.g.Dues.Day, r.e.now()) {
 			continue
 		}
 		n++
@@ -329,7 +348,7 @@ func (r *Router) findMember(ctx context.Context, q *request, name string) (ledge
 func (r *Router) member(ctx context.Context, q *request, cmd bot.Command) error {
 	if cmd.Sub == bot.SubAdd {
 		for _, m := range q.g.Members {
-			if m.Name == cmd.Member && (m.Left == 0 || m.Left >= ledger.MonthOf(r.e.now().In(ledger.KST()))) {
+			if m.Name == cmd.Member && (m.Left == 0 || m.Left >= duesMonth(q.g.Dues.Day, r.e.now())) {
 				r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberExists, m.Name))
 				return nil
 			}
@@ -358,21 +377,36 @@ func (r *Router) member(ctx context.Context, q *request, cmd bot.Command) error 
 	}
 	switch cmd.Sub {
 	case bot.SubRemove:
-		g := q.g
-		i := slices.IndexFunc(g.Members, func(x ledger.Member) bool { return x.ID == m.ID })
-		g.Members = slices.Delete(slices.Clone(g.Members), i, i+1)
-		_, err := r.e.db.PutGroup(ctx, q.actor(), g)
-		if err == nil {
-			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberRemoved, m.Name))
+		if m.Left != 0 {
+			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberAlreadyLeft, m.Name, m.Left.String()))
 			return nil
 		}
-		// A member with payments stays on the books: they leave after
-		// the current month instead.
-		m.Left = duesMonth(q.g.Dues.Day, r.e.now())
-		if _, err := r.e.db.PutMember(ctx, q.actor(), q.g.ID, m); err != nil {
+		// A member without payments leaves the roster; one with payments
+		// stays on the books and owes up to the current dues month.
+		left := duesMonth(q.g.Dues.Day, r.e.now())
+		paid := r.hasPayments(ctx, q.g.ID, m.ID) // read before the write transaction
+		var removed bool
+		_, err := r.e.db.UpdateGroup(ctx, q.actor(), q.g.ID, func(g *store.Group) error {
+			i := slices.IndexFunc(g.Members, func(x ledger.Member) bool { return x.ID == m.ID })
+			if i < 0 {
+				return fmt.Errorf("member %s: %w", m.ID, store.ErrNotFound)
+			}
+			if paid {
+				g.Members[i].Left = left
+				return nil
+			}
+			g.Members = slices.Delete(g.Members, i, i+1)
+			removed = true
+			return nil
+		})
+		switch {
+		case err != nil:
 			return err
+		case removed:
+			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberRemoved, m.Name))
+		default:
+			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberLeft, m.Name, left.String()))
 		}
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyMemberLeft, m.Name, m.Left.String()))
 	case bot.SubAlias:
 		for _, a := range cmd.Aliases {
 			if !slices.ContainsFunc(m.Aliases, func(x ledger.Alias) bool { return x.Text == a }) {
@@ -389,8 +423,16 @@ func (r *Router) member(ctx context.Context, q *request, cmd bot.Command) error 
 		}
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyAliasesAdded, m.Name, strings.Join(texts, ", ")))
 	case bot.SubExempt:
-		m.Exempt = cmd.On
-		if _, err := r.e.db.PutMember(ctx, q.actor(), q.g.ID, m); err != nil {
+		// From the current dues month on: the months before keep what the
+		// member owed.
+		from := duesMonth(q.g.Dues.Day, r.e.now())
+		amount := int64(ledger.GroupDues)
+		if cmd.On {
+			amount = 0
+		}
+		if _, err := r.e.db.UpdateGroup(ctx, q.actor(), q.g.ID, func(g *store.Group) error {
+			return g.SetMemberDues(m.ID, from, amount)
+		}); err != nil {
 			return err
 		}
 		key := bot.ReplyExempt
@@ -402,17 +444,36 @@ func (r *Router) member(ctx context.Context, q *request, cmd bot.Command) error 
 	return nil
 }
 
+// dues sets the group's dues. The first time (a group just set up), from
+// the current dues month; later, a change from the current dues month on,
+// the months before keeping what they were.
 func (r *Router) dues(ctx context.Context, q *request, cmd bot.Command) error {
-	g := q.g
-	g.Dues.Amount = cmd.Amount
-	if cmd.DueDay != 0 {
-		g.Dues.Day = cmd.DueDay
-	}
-	if _, err := r.e.db.PutGroup(ctx, q.actor(), g); err != nil {
+	g, err := r.e.db.UpdateGroup(ctx, q.actor(), q.g.ID, func(g *store.Group) error {
+		if cmd.DueDay != 0 {
+			g.Dues.Day = cmd.DueDay
+		}
+		from := duesMonth(g.Dues.Day, r.e.now())
+		if g.Dues.Amount == 0 && len(g.Dues.Changes) == 0 {
+			g.Dues.Amount, g.Dues.Start = cmd.Amount, from
+			return nil
+		}
+		g.SetDues(from, cmd.Amount)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyDuesSet, bot.Won(q.lang, g.Dues.Amount), g.Dues.Day))
+	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyDuesSet, bot.Won(q.lang, cmd.Amount), g.Dues.Day))
 	return nil
+}
+
+// hasPayments reports whether a member has payments on the books.
+func (r *Router) hasPayments(ctx context.Context, groupID, memberID string) bool {
+	ps, err := r.e.db.Payments(ctx, groupID)
+	if err != nil {
+		return true // keep them on the books when unsure
+	}
+	return slices.ContainsFunc(ps, func(p store.PaymentRecord) bool { return p.Payment.MemberID == memberID && !p.Voided })
 }
 
 func (r *Router) paid(ctx context.Context, q *request, cmd bot.Command) error {
@@ -420,10 +481,32 @@ func (r *Router) paid(ctx context.Context, q *request, cmd bot.Command) error {
 	if !ok {
 		return nil
 	}
-	if _, err := r.e.db.AddManualPayment(ctx, q.actor(), q.g.ID, ledger.Payment{MemberID: m.ID, Amount: cmd.Amount}, "chat: /paid"); err != nil {
+	rec, err := r.e.db.AddManualPayment(ctx, q.actor(), q.g.ID, ledger.Payment{MemberID: m.ID, Amount: cmd.Amount}, "chat: /paid")
+	if err != nil {
 		return err
 	}
-	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyPaidRecorded, m.Name, bot.Won(q.lang, cmd.Amount)))
+	// Money fills the oldest month owed first, as the bank's deposits do:
+	// the reply says which months it went to, and when a month was named
+	// that it did not reach.
+	var months []string
+	reached := false
+	want := cmd.MonthAt(duesMonth(q.g.Dues.Day, r.e.now()))
+	for _, a := range rec.Allocations {
+		if a.MemberID != m.ID {
+			continue
+		}
+		if a.Period.IsZero() {
+			months = append(months, bot.Reply(q.lang, bot.ReplyCredit))
+			continue
+		}
+		months = append(months, a.Period.String())
+		reached = reached || a.Period == want
+	}
+	text := bot.Reply(q.lang, bot.ReplyPaidRecorded, m.Name, bot.Won(q.lang, cmd.Amount)) + " → " + strings.Join(months, ", ")
+	if (cmd.Month != 0 || cmd.MonthOfYear != 0) && !reached {
+		text += "\n" + bot.Reply(q.lang, bot.ReplyPaidOldestFirst, want.String())
+	}
+	r.reply(ctx, q, text)
 	return nil
 }
 
@@ -501,10 +584,9 @@ func (r *Router) sync(ctx context.Context, q *request) error {
 }
 
 func (r *Router) settings(ctx context.Context, q *request, cmd bot.Command) error {
-	g := q.g
-	s := &g.Settings
-	switch cmd.Setting {
-	case "":
+	if cmd.Setting == "" {
+		g := q.g
+		s := &g.Settings
 		reminders := "끔"
 		if q.lang == bot.English {
 			reminders = "off"
@@ -514,23 +596,29 @@ func (r *Router) settings(ctx context.Context, q *request, cmd bot.Command) erro
 		}
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplySettings, string(q.lang), g.Dues.Day, reminders))
 		return nil
-	case bot.SettingLanguage:
-		s.Language = string(cmd.Lang)
-	case bot.SettingDueDay:
-		g.Dues.Day = cmd.DueDay
-	case bot.SettingReminders:
-		s.Reminder.Enabled = cmd.On
-	case bot.SettingRemindDays:
-		s.Reminder.Days = slices.Clone(cmd.Days)
-	case bot.SettingRemindTime:
-		s.Reminder.Hour, s.Reminder.Minute = cmd.Hour, cmd.Minute
-	default:
-		return fmt.Errorf("setting %q has no handler", cmd.Setting)
 	}
-	if _, err := r.e.db.PutGroup(ctx, q.actor(), g); err != nil {
+	g, err := r.e.db.UpdateGroup(ctx, q.actor(), q.g.ID, func(g *store.Group) error {
+		s := &g.Settings
+		switch cmd.Setting {
+		case bot.SettingLanguage:
+			s.Language = string(cmd.Lang)
+		case bot.SettingDueDay:
+			g.Dues.Day = cmd.DueDay
+		case bot.SettingReminders:
+			s.Reminder.Enabled = cmd.On
+		case bot.SettingRemindDays:
+			s.Reminder.Days = slices.Clone(cmd.Days)
+		case bot.SettingRemindTime:
+			s.Reminder.Hour, s.Reminder.Minute = cmd.Hour, cmd.Minute
+		default:
+			return fmt.Errorf("setting %q has no handler", cmd.Setting)
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	r.reply(ctx, q, bot.Reply(bot.ParseLang(s.Language), bot.ReplySettingChanged))
+	r.reply(ctx, q, bot.Reply(bot.ParseLang(g.Settings.Language), bot.ReplySettingChanged))
 	return nil
 }
 
@@ -579,7 +667,9 @@ func (r *Router) tap(ctx context.Context, q *request) string {
 		if !ok {
 			return bot.Reply(q.lang, bot.ReplyFailed)
 		}
-		if _, err := r.e.Assign(ctx, q.actor(), depositID, memberID); err != nil {
+		if _, err := r.e.Assign(ctx, q.actor(), depositID, memberID); errors.Is(err, store.ErrState) {
+			return bot.Reply(q.lang, bot.ReplyTapAlready) // another treasurer was quicker
+		} else if err != nil {
 			r.e.log.Error("router: assign", "deposit_id", depositID, "err", err)
 			return bot.Reply(q.lang, bot.ReplyFailed)
 		}
@@ -587,7 +677,9 @@ func (r *Router) tap(ctx context.Context, q *request) string {
 		r.send(ctx, q, q.u.Chat, q.u.Tap.Message, text+"\n\n"+bot.Reply(q.lang, bot.ReplyTapDecided, done, who), nil)
 		return done
 	case "ignore":
-		if err := r.e.db.Ignore(ctx, q.actor(), depositID, "chat: not dues"); err != nil {
+		if err := r.e.db.Ignore(ctx, q.actor(), depositID, "chat: not dues"); errors.Is(err, store.ErrState) {
+			return bot.Reply(q.lang, bot.ReplyTapAlready)
+		} else if err != nil {
 			r.e.log.Error("router: ignore", "deposit_id", depositID, "err", err)
 			return bot.Reply(q.lang, bot.ReplyFailed)
 		}
@@ -598,7 +690,7 @@ func (r *Router) tap(ctx context.Context, q *request) string {
 		var rows [][]bot.Button
 		for _, m := range q.g.Members {
 			data := "assign:" + depositID + ":" + m.ID
-			if m.Exempt || len(data) > bot.MaxButtonData {
+			if m.Exempt || (m.Left != 0 && m.Left < ledger.MonthOf(rec.Deposit.At.In(ledger.KST()))) || len(data) > bot.MaxButtonData {
 				continue
 			}
 			rows = append(rows, []bot.Button{{Text: m.Name, Data: data}})

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,11 +27,17 @@ func (r *Router) setup(ctx context.Context, q *request, cmd bot.Command) error {
 	}
 	// The bot was added back to a group's chat it had been removed from:
 	// the chat is that group's again.
-	if g, ok, err := r.orphanGroup(ctx, q); err != nil {
+	if g, ok, err := r.removedFrom(ctx, q); err != nil {
 		return err
 	} else if ok {
-		g.Settings.Chats = append(g.Settings.Chats, store.ChatRef{Platform: q.u.Chat.Platform, ID: q.u.Chat.ID})
-		if g, err = r.e.db.PutGroup(ctx, q.actor(), g); err != nil {
+		chat := store.ChatRef{Platform: q.u.Chat.Platform, ID: q.u.Chat.ID}
+		if g, err = r.e.db.UpdateGroup(ctx, q.actor(), g.ID, func(g *store.Group) error {
+			g.Settings.Removed = slices.DeleteFunc(slices.Clone(g.Settings.Removed), func(c store.ChatRef) bool { return c == chat })
+			if !slices.Contains(g.Settings.Chats, chat) {
+				g.Settings.Chats = append(slices.Clone(g.Settings.Chats), chat)
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
 		q.g, q.found, q.lang = g, true, bot.ParseLang(g.Settings.Language)
@@ -130,4 +137,41 @@ func (r *Router) pickAccount(ctx context.Context, q *request, rest string) strin
 		r.send(ctx, q, bot.ChatRef{Platform: c.Platform, ID: c.ID}, "", done, nil)
 	}
 	return done
+}
+
+// treasurerGroups names the groups the caller is a treasurer of.
+func (r *Router) treasurerGroups(ctx context.Context, q *request) []string {
+	gs, err := r.e.db.Groups(ctx)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, g := range gs {
+		if g.Settings.IsTreasurer(q.user()) {
+			names = append(names, g.Name)
+		}
+	}
+	return names
+}
+
+// relink sends a fresh bank link for every group the caller is a treasurer
+// of that has no linked account: after Telegram refused their DMs because
+// they had not started the bot, the first link never reached them.
+func (r *Router) relink(ctx context.Context, q *request) {
+	gs, err := r.e.db.Groups(ctx)
+	if err != nil {
+		return
+	}
+	for _, g := range gs {
+		if !g.Settings.IsTreasurer(q.user()) {
+			continue
+		}
+		if accts, err := r.e.db.Accounts(ctx, g.ID); err != nil || len(accts) > 0 {
+			continue
+		}
+		saved := q.g
+		q.g = g
+		r.sendLink(ctx, q)
+		q.g = saved
+	}
 }

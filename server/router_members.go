@@ -386,7 +386,12 @@ func (r *Router) coTreasurer(ctx context.Context, q *request, cmd bot.Command) e
 		s.Treasurers = slices.DeleteFunc(slices.Clone(s.Treasurers), is)
 		key = bot.ReplyTreasurerRemoved
 	}
-	if _, err := r.e.db.PutGroup(ctx, q.actor(), g); err != nil {
+	// The decision was made on the group as read; the change is applied
+	// to the group as stored, so that a concurrent change is kept.
+	if _, err := r.e.db.UpdateGroup(ctx, q.actor(), q.g.ID, func(cur *store.Group) error {
+		cur.Settings.Treasurers, cur.Settings.CoTreasurers = s.Treasurers, s.CoTreasurers
+		return nil
+	}); err != nil {
 		return err
 	}
 	r.reply(ctx, q, bot.Reply(q.lang, key, name))

@@ -19,27 +19,30 @@ func (r *Router) membership(ctx context.Context, q *request) error {
 		return nil
 	}
 	old := store.ChatRef{Platform: q.u.Chat.Platform, ID: q.u.Chat.ID}
-	g := q.g
-	i := slices.Index(g.Settings.Chats, old)
-	if i < 0 {
-		return nil
-	}
-	chats := slices.Clone(g.Settings.Chats)
-	switch {
-	case ms.MovedTo != "":
-		chats[i] = store.ChatRef{Platform: old.Platform, ID: ms.MovedTo}
-		r.e.log.Info("router: group chat moved", "group_id", g.ID, "from", old.ID, "to", ms.MovedTo)
-	case ms.Removed:
-		chats = slices.Delete(chats, i, i+1)
-		r.e.log.Info("router: removed from a group chat", "group_id", g.ID, "chat", old.String())
-	default:
+	if ms.MovedTo == "" && !ms.Removed {
 		return nil // added again: /setup attaches the chat
 	}
-	g.Settings.Chats = chats
-	g, err := r.e.db.PutGroup(ctx, "bot:"+old.Platform, g)
+	g, err := r.e.db.UpdateGroup(ctx, "bot:"+old.Platform, q.g.ID, func(g *store.Group) error {
+		s := &g.Settings
+		i := slices.Index(s.Chats, old)
+		if i < 0 {
+			return nil
+		}
+		if ms.MovedTo != "" {
+			s.Chats = slices.Clone(s.Chats)
+			s.Chats[i] = store.ChatRef{Platform: old.Platform, ID: ms.MovedTo}
+			return nil
+		}
+		s.Chats = slices.Delete(slices.Clone(s.Chats), i, i+1)
+		if !slices.Contains(s.Removed, old) {
+			s.Removed = append(slices.Clone(s.Removed), old)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
+	r.e.log.Info("router: group chat changed", "group_id", g.ID, "chat", old.String(), "moved_to", ms.MovedTo, "removed", ms.Removed)
 	if ms.Removed {
 		title := q.u.Title
 		if title == "" {
@@ -52,24 +55,18 @@ func (r *Router) membership(ctx context.Context, q *request) error {
 	return nil
 }
 
-// orphanGroup is the one group the caller is a treasurer of that posts to
-// no chat of this platform (the bot was removed from its chat), if any.
-func (r *Router) orphanGroup(ctx context.Context, q *request) (store.Group, bool, error) {
+// removedFrom is the group whose chat this was before the bot was removed
+// from it, if the caller is one of its treasurers.
+func (r *Router) removedFrom(ctx context.Context, q *request) (store.Group, bool, error) {
 	gs, err := r.e.db.Groups(ctx)
 	if err != nil {
 		return store.Group{}, false, err
 	}
-	var found []store.Group
+	chat := store.ChatRef{Platform: q.u.Chat.Platform, ID: q.u.Chat.ID}
 	for _, g := range gs {
-		if !g.Settings.IsTreasurer(q.user()) {
-			continue
-		}
-		if !slices.ContainsFunc(g.Settings.Chats, func(c store.ChatRef) bool { return c.Platform == q.u.Chat.Platform }) {
-			found = append(found, g)
+		if g.Settings.IsTreasurer(q.user()) && slices.Contains(g.Settings.Removed, chat) {
+			return g, true, nil
 		}
 	}
-	if len(found) != 1 {
-		return store.Group{}, false, nil
-	}
-	return found[0], true, nil
+	return store.Group{}, false, nil
 }

@@ -62,6 +62,10 @@ type GroupSettings struct {
 	Reminder Reminder `json:"reminder"`
 	// Chats are the group chats the bot posts notices to.
 	Chats []ChatRef `json:"chats,omitempty"`
+	// Removed are group chats the bot was removed from: it no longer posts
+	// there, and the chat becomes the group's again when a treasurer sends
+	// /setup in it after adding the bot back.
+	Removed []ChatRef `json:"removed,omitempty"`
 	// Treasurers and CoTreasurers may decide reviews and change the group.
 	Treasurers   []ChatUser `json:"treasurers,omitempty"`
 	CoTreasurers []ChatUser `json:"co_treasurers,omitempty"`
@@ -115,6 +119,26 @@ func (db *DB) PutGroup(ctx context.Context, actor string, g Group) (Group, error
 	err := db.update(ctx, "put group", func(tx *bolt.Tx) error {
 		var err error
 		g, err = db.putGroupTx(tx, actor, ActionGroupPut, "", g)
+		return err
+	})
+	return g, err
+}
+
+// UpdateGroup changes group id by fn and stores it, reading and writing it
+// in one transaction, so that concurrent changes (two chats' commands at
+// once) do not overwrite each other. An error from fn changes nothing. The
+// change is audited like PutGroup's.
+func (db *DB) UpdateGroup(ctx context.Context, actor, id string, fn func(*Group) error) (Group, error) {
+	var g Group
+	err := db.update(ctx, "update group", func(tx *bolt.Tx) error {
+		cur, err := getGroup(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&cur); err != nil {
+			return err
+		}
+		g, err = db.putGroupTx(tx, actor, ActionGroupPut, "", cur)
 		return err
 	})
 	return g, err

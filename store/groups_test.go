@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,5 +242,47 @@ func TestPutMemberKeepsLearnedAliases(t *testing.T) {
 	want := []ledger.Alias{{Text: "민수"}, {Text: "민수아빠", Learned: true}}
 	if !reflect.DeepEqual(m1.Aliases, want) || m1.Dues != 25000 {
 		t.Errorf("m1 = %+v, want dues 25000 and aliases %v", m1, want)
+	}
+}
+
+// TestUpdateGroupConcurrent: changes made at once from two goroutines
+// through UpdateGroup are all kept (with PutGroup of a copy read earlier,
+// one would overwrite the other).
+func TestUpdateGroupConcurrent(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	g, err := db.PutGroup(ctx, "cli", testGroup())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(g.Members)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 25 {
+				_, err := db.UpdateGroup(ctx, "cli", g.ID, func(g *store.Group) error {
+					if w == 0 {
+						g.Members = append(g.Members, ledger.Member{ID: fmt.Sprintf("w%d", i), Name: fmt.Sprintf("회원%d", i)})
+					} else {
+						g.Settings.Reminder.Enabled = !g.Settings.Reminder.Enabled
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := db.Group(ctx, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got.Members); n != before+25 {
+		t.Errorf("%d members, want %d", n, before+25)
+	}
+	if _, err := db.UpdateGroup(ctx, "cli", g.ID, func(*store.Group) error { return errors.New("no") }); err == nil {
+		t.Error("an error from fn was not returned")
 	}
 }

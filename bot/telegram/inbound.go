@@ -166,8 +166,15 @@ func (a *Adapter) handle(ctx context.Context, it item) {
 				"panic", a.sanitize(fmt.Sprint(r)), "stack", a.sanitize(string(debug.Stack())))
 		}
 	}()
-	notice = a.handler.HandleUpdate(ctx, it.u)
+	// An update being handled is finished even when Run is stopping, so
+	// a command is never left half-applied; handlerTimeout bounds it.
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+	defer cancel()
+	notice = a.handler.HandleUpdate(hctx, it.u)
 }
+
+// handlerTimeout bounds the handling of one update.
+const handlerTimeout = time.Minute
 
 // answer answers a callback query, so that the user's client stops
 // waiting; notice, if any, is shown to them. It runs even when ctx is

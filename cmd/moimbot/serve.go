@@ -159,10 +159,22 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
+	// Shutdown, in order, whichever way serve returns: the context ends,
+	// the servers close, every goroutine returns, then the database closes.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	var closers []func()
+	var db *store.DB
+	defer func() {
+		cancel()
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		wg.Wait()
+		if db != nil {
+			db.Close()
+		}
+	}()
 	errs := make(chan error, 4)
 	goRun := func(name string, f func() error) {
 		wg.Go(func() {
@@ -190,18 +202,16 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 		}
 		srv := testbedServer(sim)
 		goRun("testbed", func() error { return ignoreClosed(srv.Serve(ln)) })
-		defer srv.Close()
+		closers = append(closers, func() { srv.Close() })
 		c.kftcURL = "http://" + ln.Addr().String()
 		c.clientID, c.clientSecret, c.useCode = demo.Institution.ClientID, demo.Institution.ClientSecret, demo.Institution.ClientUseCode
 		fmt.Fprintf(e.stdout, "KFTC simulator on %s (--testbed): consent as %s, user %s; its admin API is %s/testbed/\n",
 			c.kftcURL, demo.User.Name, demo.User.UserSeqNo, c.kftcURL)
 	}
 
-	db, err := openDB(ctx, c.db, store.Options{Cipher: key, Now: c.now})
-	if err != nil {
+	if db, err = openDB(ctx, c.db, store.Options{Cipher: key, Now: c.now}); err != nil {
 		return err
 	}
-	defer db.Close()
 	client, calls, err := server.NewBankClient(openbanking.Config{BaseURL: c.kftcURL, ClientID: c.clientID,
 		ClientSecret: c.clientSecret, ClientUseCode: c.useCode, RedirectURI: callback, Sequence: db, Now: c.now})
 	if err != nil {
@@ -248,6 +258,7 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	web := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	goRun("http", func() error { return ignoreClosed(web.Serve(ln)) })
+	closers = append(closers, func() { web.Close() })
 
 	wait, err := eng.Start(ctx)
 	if err != nil {

@@ -412,3 +412,40 @@ func TestServeWebhook(t *testing.T) {
 		t.Errorf("the group was created %d times, want once", n)
 	}
 }
+
+// TestServeStopsOnAdapterError: when Telegram refuses the token, serve
+// stops everything it started and returns the error, instead of hanging.
+func TestServeStopsOnAdapterError(t *testing.T) {
+	rig := newServeRig(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log syncBuffer
+	vars := map[string]string{store.EnvSecretKey: rig.key}
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &log}
+	c := &serveConfig{db: rig.dbPath, httpAddr: ln.Addr().String(), publicURL: rig.public, kftcURL: rig.bankURL,
+		clientID: rig.party.Institution.ClientID, clientSecret: rig.party.Institution.ClientSecret,
+		useCode: rig.party.Institution.ClientUseCode, telegramToken: "123:wrong-token", telegramAPIURL: rig.tg.URL,
+		lang: "ko", logLevel: "error", ln: ln, now: rig.clock.Now}
+	done := make(chan error, 1)
+	go func() { done <- serve(context.Background(), e, c) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "telegram") {
+			t.Errorf("serve returned %v, want Telegram's refusal", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return after Telegram refused the token")
+	}
+	// Everything was closed: the database opens again at once.
+	key, err := store.ParseKey(rig.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), rig.dbPath, store.Options{Cipher: key, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("the database is still held: %v", err)
+	}
+	db.Close()
+}
