@@ -23,7 +23,7 @@ import (
 // simulator's institution registered with that server's callback, and a
 // chat group with no moimbot group yet.
 type linkEnv struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	clock  *testbed.Clock
 	sim    *testbed.Server
@@ -42,7 +42,7 @@ var (
 	linkTreasurer = bot.User{Platform: "test", ID: "7", Name: "김총무"}
 )
 
-func newLinkEnv(t *testing.T) *linkEnv {
+func newLinkEnv(t testing.TB) *linkEnv {
 	t.Helper()
 	env := &linkEnv{t: t, ctx: t.Context(), clock: testbed.NewClock(loopStart)}
 	var handler http.Handler = http.NotFoundHandler()

@@ -368,8 +368,9 @@ func TestRunHandlerPanic(t *testing.T) {
 	}
 }
 
-// TestRunStops: Run returns nil when its context ends, with its own
-// goroutines and the per-chat ones gone.
+// TestRunStops: Run returns nil when its context ends and the handlers in
+// progress have finished, with its own goroutines and the per-chat ones
+// gone.
 func TestRunStops(t *testing.T) {
 	srv := newServer(t)
 	block := make(chan struct{})
@@ -402,7 +403,11 @@ func TestRunStops(t *testing.T) {
 	if _, err := srv.WaitN(testCtx(t), 2, method("getUpdates")); err != nil {
 		t.Fatal(err)
 	}
+	// The handlers in progress are finished, not cut off (a command is
+	// never left half-applied): Run returns once they are; the updates
+	// still queued are dropped.
 	cancel()
+	close(block)
 	select {
 	case err := <-done:
 		if err != nil {
@@ -411,7 +416,6 @@ func TestRunStops(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return")
 	}
-	close(block)
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
