@@ -2,15 +2,18 @@
 // account (모임통장) by reading the account's transactions through the KFTC Open
 // Banking API and reporting to the group's chat.
 //
-// Run "moimbot help" for the subcommands: demo (the whole main loop on the
-// embedded simulator and an accelerated clock), reconcile (the ledger offline
-// on an exported statement), the database commands (backup, restore,
-// compact, check, export, migrate, rotate-key, calls) and testbed (the KFTC
-// simulator on a loopback port).
+// Run "moimbot help" for the subcommands: serve (the bot: the Telegram
+// adapter, polling, reminders, the outbox and the pages that link a bank
+// account, configured by flags and MOIMBOT_* variables; --testbed runs the
+// KFTC simulator in the same process), demo (the whole main loop on the
+// embedded simulator and an accelerated clock, then a prompt to type
+// commands), reconcile (the ledger offline on an exported statement), the
+// database commands (backup, restore, compact, check, export, migrate,
+// rotate-key, calls) and testbed (the KFTC simulator on a loopback port).
 //
 // The long-running application (the engine, the sync pass, linking, the
-// notifier) is package server; this command is its configuration, wiring and
-// subcommands.
+// notifier, the command router and the link pages) is package server; this
+// command is its configuration, wiring and subcommands.
 package main
 
 import (
