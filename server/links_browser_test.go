@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,58 +9,19 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/moimbot/moimbot/internal/browsertest"
 	"github.com/moimbot/moimbot/openbanking/testbed"
 )
-
-// browserPath returns a Chromium binary. Without one the test skips,
-// unless MOIMBOT_BROWSER_TESTS=require (set by .ci/run once it installed
-// Chromium), when it fails.
-func browserPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("MOIMBOT_BROWSER_TESTS") == "require" {
-		t.Fatal("no Chromium found, but MOIMBOT_BROWSER_TESTS=require")
-	}
-	t.Skip("no Chromium found: install it to run the browser test (Debian: apt-get install chromium)")
-	return ""
-}
 
 // TestLinkInRealBrowser follows the treasurer's link in headless Chromium:
 // moimbot's link page, the simulator's consent page (the 모임통장 ticked,
 // 동의) and back to moimbot's page saying consent was received; the
 // treasurer is then asked by DM which account is the group's.
 func TestLinkInRealBrowser(t *testing.T) {
-	chromium := browserPath(t)
 	env := newLinkEnv(t)
 	link := env.setupLink()
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	defer cancelAlloc()
-	browser, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	// The first call starts the browser, which lives as long as that
-	// call's context: it gets no timeout; the steps do.
-	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start browser: %v", err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(browser, 60*time.Second)
-	defer cancelTimeout()
+	ctx := browsertest.Start(t, 60*time.Second)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(`button[type="submit"]`)); err != nil {
 		t.Fatalf("open the link page: %v", err)

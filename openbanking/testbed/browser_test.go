@@ -1,13 +1,11 @@
 package testbed_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,25 +14,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/moimbot/moimbot/internal/browsertest"
 	"github.com/moimbot/moimbot/openbanking/testbed"
 )
-
-// findChromium returns the path of a Chromium or Chrome binary. Without one the
-// browser test skips, unless MOIMBOT_BROWSER_TESTS=require (set by .ci/run when
-// it has installed Chromium), when it fails.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("MOIMBOT_BROWSER_TESTS") == "require" {
-		t.Fatal("no Chromium found, but MOIMBOT_BROWSER_TESTS=require")
-	}
-	t.Skip("no Chromium found (install Debian's chromium to run the browser test)")
-	return ""
-}
 
 // callbackRecorder is the institution's redirect URI: it records the queries it
 // receives and answers with a small page.
@@ -69,7 +51,7 @@ func (c *callbackRecorder) last() url.Values {
 // 동의, and lands on the callback with a code that registers only the ticked
 // account; then it presses 취소 and lands on the callback with access_denied.
 func TestConsentPageInBrowser(t *testing.T) {
-	chromium := findChromium(t)
+	ctx := browsertest.Start(t, 60*time.Second)
 
 	cb := &callbackRecorder{}
 	cbSrv := httptest.NewServer(cb)
@@ -102,30 +84,6 @@ func TestConsentPageInBrowser(t *testing.T) {
 			"scope": {"login inquiry"}, "state": {state}, "auth_type": {"0"}, "client_info": {"group-7"},
 		}.Encode()
 	}
-
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	defer cancelAlloc()
-	browser, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	// The first call starts the browser, which lives as long as the context of
-	// that call: it gets no timeout. Later steps do.
-	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start browser: %v", err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(browser, 60*time.Second)
-	defer cancelTimeout()
 
 	const agreeState = "AGREEagreeAGREEagreeAGREEagree01"
 	if err := chromedp.Do(ctx,
