@@ -268,6 +268,17 @@ func (e *Engine) pickAccount(ctx context.Context, by store.ChatUser, pick, index
 	}
 	a, err := attachAccount(ctx, e.db, g.ID, by.String(), p.tokenName, p.accounts[i])
 	if err == nil {
+		// The account picked now is the group's: an account picked before
+		// (a wrong one, or an old 모임통장) is no longer read. Its deposits
+		// stay on the books; linking it again resumes it.
+		others, lerr := e.db.Accounts(ctx, g.ID)
+		for _, o := range others {
+			if lerr == nil && o.ID != a.ID && o.Relink == nil {
+				if _, err := e.db.MarkRelink(ctx, o.ID, "replaced by "+a.ID); err != nil {
+					e.log.Error("stop reading a replaced account", "account_id", o.ID, "err", err)
+				}
+			}
+		}
 		select {
 		case e.linked <- struct{}{}:
 		default: // a refresh is pending already

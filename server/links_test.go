@@ -391,3 +391,54 @@ func TestLinkOffWithoutPublicURL(t *testing.T) {
 		t.Errorf("/link answered %q", all)
 	}
 }
+
+// TestLinkReplacesAccount: linking again and picking another account makes
+// that one the group's; the one picked before is no longer read.
+func TestLinkReplacesAccount(t *testing.T) {
+	env := newLinkEnv(t)
+	pickWith := func(link, bank string) {
+		t.Helper()
+		if code, body, _ := env.get(env.consent(link, true)); code != http.StatusOK {
+			t.Fatalf("callback: %d\n%s", code, body)
+		}
+		var last store.Message
+		for _, m := range env.dms() {
+			if strings.Contains(m.Text, "어느 계좌가 모임통장인가요?") {
+				last = m
+			}
+		}
+		var p payload
+		if err := json.Unmarshal(last.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range p.Buttons {
+			if strings.Contains(row[0].Text, bank) {
+				env.next++
+				env.r.HandleUpdate(env.ctx, bot.Update{ID: "test:p" + strconv.Itoa(env.next), Chat: linkTreasurer.Ref(), Private: true,
+					From: linkTreasurer, Tap: &bot.Tap{Data: row[0].Data, Message: "1"}})
+				return
+			}
+		}
+		t.Fatalf("no %s button", bank)
+	}
+	pickWith(env.setupLink(), "신한") // the wrong one: the personal account
+	env.next++
+	u := bot.Update{ID: "test:l" + strconv.Itoa(env.next), Chat: linkChat, From: linkTreasurer, Text: "/link"}
+	env.r.HandleUpdate(env.ctx, u)
+	var link string
+	for _, m := range env.dms() {
+		if strings.Contains(m.Text, "/link/") {
+			link = env.linkIn(m.Text)
+		}
+	}
+	pickWith(link, "카카오뱅크")
+	var read []string
+	for _, a := range env.accounts() {
+		if a.Relink == nil {
+			read = append(read, a.BankName)
+		}
+	}
+	if len(read) != 1 || read[0] != "카카오뱅크" {
+		t.Errorf("accounts read: %v, want only 카카오뱅크", read)
+	}
+}
