@@ -91,3 +91,15 @@ func TestBenchGroupShape(t *testing.T) {
 		t.Errorf("outcomes = %v of %d", counts, len(ds))
 	}
 }
+
+// BenchmarkNewMatcher measures building the matcher of a small group (8
+// members), as the store does for every ingest: the built-in dues words
+// must not be normalised again each time.
+func BenchmarkNewMatcher(b *testing.B) {
+	g, _ := benchGroup()
+	g.Members = g.Members[:8]
+	b.ReportAllocs()
+	for b.Loop() {
+		NewMatcher(g)
+	}
+}

@@ -205,7 +205,7 @@ func (m *Matcher) trimSegment(a *analysis, at int, seg string, atEnd bool, prevK
 		if r, size := utf8.DecodeRuneInString(seg); isHangulSyllable(r) {
 			n, k := m.words.prefix(seg)
 			rest, _ := m.words.longestAt(seg[size:])
-			if (n == size && k != kindPolite) || n > size && (m.words.words[seg[size:n]] != 0 || rest >= n-size) {
+			if (n == size && k != kindPolite) || n > size && (m.words.has(seg[size:n]) || rest >= n-size) {
 				a.extras = append(a.extras, seg[:size])
 				seg = seg[size:]
 				if seg == "" {
@@ -484,7 +484,7 @@ func (m *Matcher) sharedAlias(h hit, d Deposit) ([]resolvedHit, bool) {
 // (우리 and 하나 are banks, 나래 is not): a member known by such a word is
 // matched only on exactly one month's dues.
 func (m *Matcher) everyday(key string) bool {
-	_, ok := m.words.words[key]
+	_, ok := m.words.kind(key)
 	return ok
 }
 

@@ -1,7 +1,9 @@
 package ledger
 
 import (
+	"maps"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -70,35 +72,57 @@ var builtinWords = map[wordKind][]string{
 	kindPayService: {"카카오페이", "네이버페이", "페이코", "토스페이", "스마일페이", "삼성페이", "페이팔", "당근페이", "페이"},
 }
 
-// wordList is a set of words matched greedily, longest first.
+// wordList is a set of words matched greedily, longest first: the
+// built-in words and a group's own.
 type wordList struct {
 	words  map[string]wordKind
 	maxLen int // in runes
 }
 
-func newWordList(extra map[string]wordKind) *wordList {
-	wl := &wordList{words: make(map[string]wordKind)}
-	add := func(w string, k wordKind) {
-		w = compactKey(w)
-		if w == "" {
-			return
-		}
-		if old, ok := wl.words[w]; ok && old < k {
-			// The first (lower) kind wins: dues over channel, for example.
-			return
-		}
-		wl.words[w] = k
-		if n := utf8.RuneCountInString(w); n > wl.maxLen {
-			wl.maxLen = n
-		}
+// kind returns w's kind.
+func (wl *wordList) kind(w string) (wordKind, bool) {
+	k, ok := wl.words[w]
+	return k, ok
+}
+
+// has reports whether w is a word of a kind other than zero.
+func (wl *wordList) has(w string) bool { return wl.words[w] != 0 }
+
+// add adds the normalised form of w with kind k, unless a lower or equal
+// kind holds it already (dues over channel, for example).
+func (wl *wordList) add(w string, k wordKind) {
+	w = compactKey(w)
+	if w == "" {
+		return
 	}
+	if old, ok := wl.words[w]; ok && old <= k {
+		return
+	}
+	wl.words[w] = k
+	if n := utf8.RuneCountInString(w); n > wl.maxLen {
+		wl.maxLen = n
+	}
+}
+
+// builtinWordList is the built-in words, normalised once. Normalising them
+// for every matcher (the store builds one per ingest) cost more than the
+// matching; copying the normalised map costs a fraction of it.
+var builtinWordList = sync.OnceValue(func() *wordList {
+	wl := &wordList{words: make(map[string]wordKind)}
 	for k, ws := range builtinWords {
 		for _, w := range ws {
-			add(w, k)
+			wl.add(w, k)
 		}
 	}
+	return wl
+})
+
+// newWordList returns the built-in words and extra, the group's own.
+func newWordList(extra map[string]wordKind) *wordList {
+	b := builtinWordList()
+	wl := &wordList{words: maps.Clone(b.words), maxLen: b.maxLen}
 	for w, k := range extra {
-		add(w, k)
+		wl.add(w, k)
 	}
 	return wl
 }
@@ -327,7 +351,7 @@ func (wl *wordList) suffix(s string) (int, wordKind) {
 	for n := 0; n < wl.maxLen && start > 0; n++ {
 		_, sz := utf8.DecodeLastRuneInString(s[:start])
 		start -= sz
-		if k, ok := wl.words[s[start:]]; ok {
+		if k, ok := wl.kind(s[start:]); ok {
 			best, bestKind = len(s)-start, k
 		}
 	}
@@ -364,7 +388,7 @@ func (wl *wordList) longestAt(s string) (int, wordKind) {
 		n++
 	}
 	for i := n - 1; i >= 0; i-- {
-		if k, ok := wl.words[s[:ends[i]]]; ok {
+		if k, ok := wl.kind(s[:ends[i]]); ok {
 			return ends[i], k
 		}
 	}
