@@ -70,11 +70,7 @@ func TestLinkInRealBrowser(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "link-done.png"), shot, 0o644)
 		}
 	}
-	asked := false
-	for _, m := range env.dms() {
-		asked = asked || strings.Contains(m.Text, "어느 계좌가 모임통장인가요?")
-	}
-	if !asked {
+	if !env.dmContains("어느 계좌가 모임통장인가요?") {
 		t.Error("the treasurer was not asked which account is the group's")
 	}
 }

@@ -119,6 +119,18 @@ func (env *linkEnv) dms() []store.Message {
 	return out
 }
 
+// dmContains reports whether a message queued to the treasurer's DM
+// contains sub.
+func (env *linkEnv) dmContains(sub string) bool {
+	env.t.Helper()
+	for _, m := range env.dms() {
+		if strings.Contains(m.Text, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 // get fetches path (or a full URL) on moimbot's server.
 func (env *linkEnv) get(u string) (int, string, *http.Response) {
 	env.t.Helper()
@@ -317,10 +329,7 @@ func TestLinkRefusals(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "연결을 취소했습니다") {
 			t.Errorf("cancelled consent: %d\n%s", code, body)
 		}
-		told := false
-		for _, m := range env.dms() {
-			told = told || strings.Contains(m.Text, "은행 연결이 취소됐어요")
-		}
+		told := env.dmContains("은행 연결이 취소됐어요")
 		if !told || len(env.accounts()) != 0 {
 			t.Errorf("treasurer told %v, accounts %d", told, len(env.accounts()))
 		}
@@ -354,10 +363,7 @@ func TestLinkRefusals(t *testing.T) {
 		if code != http.StatusBadGateway || !strings.Contains(body, "연결하지 못했습니다") {
 			t.Errorf("bank error: %d\n%s", code, body)
 		}
-		told := false
-		for _, m := range env.dms() {
-			told = told || strings.Contains(m.Text, "은행 연결에 실패했어요")
-		}
+		told := env.dmContains("은행 연결에 실패했어요")
 		if !told || len(env.accounts()) != 0 {
 			t.Errorf("treasurer told %v, accounts %d", told, len(env.accounts()))
 		}

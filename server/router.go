@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/moimbot/moimbot/bot"
 	"github.com/moimbot/moimbot/ledger"
@@ -279,7 +278,7 @@ func (r *Router) unpaid(ctx context.Context, q *request) error {
 	month := duesMonth(q.g.Dues.Day, now)
 	due := month.DueDate(q.g.Dues.Day, ledger.KST())
 	kind, days := bot.ReminderBefore, int(due.Sub(now).Hours()/24)
-	if now.After(endOfDay(due)) {
+	if !now.Before(due.AddDate(0, 0, 1)) { // the whole due day is on time
 		kind, days = bot.ReminderOverdue, int(now.Sub(due).Hours()/24)
 	}
 	text, ok := bot.Reminder(bot.ReminderInput{Lang: q.lang, Group: &q.g.Group, Statuses: bk.Statuses(month), Month: month,
@@ -289,12 +288,6 @@ func (r *Router) unpaid(ctx context.Context, q *request) error {
 	}
 	r.reply(ctx, q, text)
 	return nil
-}
-
-// endOfDay is the midnight that ends t's day in KST.
-func endOfDay(t time.Time) time.Time {
-	y, m, d := t.In(ledger.KST()).Date()
-	return time.Date(y, m, d+1, 0, 0, 0, 0, ledger.KST())
 }
 
 func (r *Router) members(ctx context.Context, q *request) error {
@@ -656,10 +649,7 @@ func (r *Router) tap(ctx context.Context, q *request) string {
 	if !rec.InReview {
 		return bot.Reply(q.lang, bot.ReplyTapAlready)
 	}
-	who := q.u.From.Name
-	if who == "" {
-		who = q.u.From.ID
-	}
+	who := nameOrID(q.u.From)
 	text, _ := bot.Review(bot.ReviewInput{Lang: q.lang, Group: &q.g.Group, DepositID: depositID, Deposit: rec.Deposit, Match: rec.Decision.Match})
 	switch action {
 	case "assign":

@@ -79,11 +79,7 @@ func (r *Router) setup(ctx context.Context, q *request, cmd bot.Command) error {
 		return err
 	}
 	q.g, q.found, q.lang = g, true, bot.ParseLang(g.Settings.Language)
-	who := q.u.From.Name
-	if who == "" {
-		who = q.u.From.ID
-	}
-	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyGroupCreated, g.Name, who))
+	r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyGroupCreated, g.Name, nameOrID(q.u.From)))
 	r.sendLink(ctx, q)
 	return nil
 }

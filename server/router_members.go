@@ -40,6 +40,15 @@ func iamData(action, groupID, memberID, userID string) (string, bool) {
 	return data, len(data) <= bot.MaxButtonData
 }
 
+// nameOrID is how a message names who did something: the display name,
+// else the platform's id.
+func nameOrID(u bot.User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.ID
+}
+
 // chatUserName names a chat user for the treasurer: the display name and
 // the @username when the platform gave them, else the id.
 func chatUserName(u bot.User) string {
@@ -144,10 +153,7 @@ func (r *Router) tapIAm(ctx context.Context, q *request, confirm bool, rest stri
 	if linked == memberID {
 		return bot.Reply(q.lang, bot.ReplyIAmAlready, m.Name)
 	}
-	decider := q.u.From.Name
-	if decider == "" {
-		decider = q.u.From.ID
-	}
+	decider := nameOrID(q.u.From)
 	request := bot.Reply(q.lang, bot.ReplyIAmRequest, q.g.Name, userID, m.Name, m.ID)
 	if !confirm {
 		done := bot.Reply(q.lang, bot.ReplyIAmDeclined)

@@ -48,7 +48,7 @@ func TestServeHelperProcess(t *testing.T) {
 }
 
 // TestServeKill: moimbot serve is killed with SIGKILL, once after a notice
-// went out and once while it polls the bank with a new deposit, and
+// went out and once right after a new deposit reached the bank, and
 // restarted on the same database each time: no message is posted twice,
 // the deposit read while it died is noticed once, the board is as it was,
 // and the next deposit is still noticed.
@@ -102,12 +102,12 @@ func TestServeKill(t *testing.T) {
 	// the millisecond between the chat's answer and that record, a kill
 	// makes the message go out again after the restart: Telegram offers no
 	// way to ask whether it has a message; see go doc ./store.)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 	kill()
 	startProc()
-	// Killed while polling: the deposit is in the bank but not yet noticed.
+	// Killed at once after a deposit reached the bank (polls run every
+	// 200 ms): it is in the bank but not yet noticed.
 	rig.deposit("이지은", 30000)
-	time.Sleep(100 * time.Millisecond)
 	kill()
 	startProc()
 	rig.waitText(serveGroupID, "💰 이지은님 30,000원 입금")
