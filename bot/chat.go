@@ -70,6 +70,12 @@ type Message struct {
 	// platform that can notify a user by name (Telegram) links each to its
 	// user; elsewhere the names stay plain text.
 	Tags []Tag
+	// Only, when set, is the id of the one user in Chat who is meant to
+	// see the message: a reply that concerns only the caller (a usage
+	// error, a refusal, help). A platform with such messages (Slack's
+	// ephemeral messages) shows it to that user alone; elsewhere it is
+	// posted to Chat like any other.
+	Only string
 	// Attempt counts delivery attempts: 1 for the first.
 	Attempt int
 }
@@ -120,6 +126,22 @@ func (e *RetryAfterError) Error() string {
 
 // Unwrap returns the platform's error.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// FileFetcher is implemented by a Chat that can download the documents
+// people send to the bot (Update.Document).
+type FileFetcher interface {
+	// FetchFile returns the document's bytes. It fails, without reading
+	// more, when the document is larger than max bytes.
+	FetchFile(ctx context.Context, d Document, max int64) ([]byte, error)
+}
+
+// MessageDeleter is implemented by a Chat that can delete a message a
+// person sent (a workbook password typed into a direct message).
+type MessageDeleter interface {
+	// DeleteMessage deletes the message with the platform's id msg in
+	// chat.
+	DeleteMessage(ctx context.Context, chat ChatRef, msg string) error
+}
 
 // Limit returns the maximum length of a message text on platform in UTF-16
 // code units: 4096 on Telegram, 3000 on Slack (the text of one Block Kit

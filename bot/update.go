@@ -39,8 +39,13 @@ type Update struct {
 	// Bot is the bot's own username on the platform, for commands
 	// addressed to a bot by name (/status@moim_bot).
 	Bot string
-	// Text is a message's text.
+	// Text is a message's text (a document's caption).
 	Text string
+	// MessageID is the platform's id of the message, when the update is
+	// one (see MessageDeleter).
+	MessageID string
+	// Document is set when the message carries a file.
+	Document *Document
 	// ReplyTo is the author of the message this one answers, if any: a
 	// command about a person (/treasurer add) may name them by replying to
 	// one of their messages.
@@ -59,6 +64,20 @@ type Tap struct {
 	// Message is the platform's id of the message that carries the button
 	// (Message.Edit replaces it).
 	Message string
+}
+
+// Document is a file a person sent to the bot. Chats that implement
+// FileFetcher download it.
+type Document struct {
+	// ID is the platform's id of the file.
+	ID string
+	// Name is the file name as sent, MIME its media type, if known.
+	Name, MIME string
+	// Size is the size in bytes the platform reports, 0 if unknown.
+	Size int64
+	// URL is where the platform serves the file, when it says so in the
+	// update (Slack's url_private); empty otherwise.
+	URL string
 }
 
 // Membership is a change of the bot's place in a chat.
