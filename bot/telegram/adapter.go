@@ -89,6 +89,7 @@ type Config struct {
 // from any goroutine, before, during or after Run; run one Run at a time.
 type Adapter struct {
 	api       *tg.Bot
+	apiURL    string // without a trailing slash
 	token     string
 	handler   bot.Handler
 	log       *slog.Logger
@@ -104,7 +105,11 @@ type Adapter struct {
 	inbox    atomic.Pointer[inbox] // set while Run runs
 }
 
-var _ bot.Chat = (*Adapter)(nil)
+var (
+	_ bot.Chat           = (*Adapter)(nil)
+	_ bot.FileFetcher    = (*Adapter)(nil)
+	_ bot.MessageDeleter = (*Adapter)(nil)
+)
 
 // New checks cfg and returns an Adapter. It makes no network calls: Run
 // does.
@@ -145,6 +150,7 @@ func New(cfg Config) (*Adapter, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &Adapter{
+		apiURL:    apiURL,
 		token:     cfg.Token,
 		handler:   cfg.Handler,
 		log:       log,

@@ -13,7 +13,11 @@
 // bot.HelpCommands. Then it polls until its context ends. Each Telegram
 // update becomes one bot.Update:
 //
-//	message with text      Text; From; Chat, Private (a private chat), Title
+//	message with text      Text; From; Chat, Private (a private chat), Title;
+//	                       MessageID (message_id)
+//	message with document  Document{ID: file_id, Name: file_name, MIME:
+//	                       mime_type, Size: file_size}; Text is the caption,
+//	                       "" if none; otherwise as a text message
 //	callback_query         Tap{Data, Message: the id of the message carrying
 //	                       the button}; answered with the Handler's notice,
 //	                       also when the Handler panics
@@ -25,9 +29,10 @@
 //	                       old group's chat
 //
 // Update.ID is "telegram:<update_id>", Chat is {"telegram", chat id} and
-// From.ID the user's id, all in decimal. Messages from bots, edited
-// messages, messages without text (documents, photos, stickers, other
-// service messages) and the supergroup's migrate_from message are ignored.
+// From.ID the user's id, MessageID the message's message_id, all in
+// decimal. Messages from bots, edited messages, messages with neither text
+// nor a document (photos, even with a caption, stickers, other service
+// messages) and the supergroup's migrate_from message are ignored.
 //
 // The Handler is called for one chat's updates strictly in order and never
 // twice at once for one chat, while different chats are handled in
@@ -53,6 +58,19 @@
 //	5xx, network, timeouts          transient (not ErrPermanent)
 //
 // Error texts start with "telegram: send:" and never contain the token.
+//
+// # Files and deletions
+//
+// FetchFile (bot.FileFetcher) downloads a document: getFile, then GET
+// <APIURL>/file/bot<token>/<file_path> with the adapter's HTTP client. It
+// refuses, without downloading, a file whose size the update or getFile
+// reports over the caller's limit, and stops reading once the body passes
+// the limit. Telegram lets bots download files of up to 20 MB; getFile's
+// "file is too big" becomes an error saying so. DeleteMessage
+// (bot.MessageDeleter) calls deleteMessage: a bot may delete its own
+// messages, and a user's in a private chat, for 48 hours. Both wrap
+// bot.ErrPermanent when retrying cannot help, and their error texts never
+// contain the token (which is part of the download URL). Neither is paced.
 //
 // # Pacing
 //

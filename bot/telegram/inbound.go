@@ -207,6 +207,9 @@ func (a *Adapter) convert(u *models.Update) (item, bool) {
 	case u.Message != nil:
 		m := u.Message
 		setChat(&base, m.Chat)
+		if m.ID != 0 {
+			base.MessageID = strconv.Itoa(m.ID)
+		}
 		if m.From != nil {
 			base.From = user(*m.From)
 		}
@@ -214,10 +217,18 @@ func (a *Adapter) convert(u *models.Update) (item, bool) {
 			base.Membership = &bot.Membership{MovedTo: strconv.FormatInt(m.MigrateToChatID, 10)}
 			return item{u: base}, true
 		}
-		if m.From == nil || m.From.IsBot || m.Text == "" {
+		if m.From == nil || m.From.IsBot {
 			return item{}, false
 		}
-		base.Text = m.Text
+		switch d := m.Document; {
+		case d != nil && d.FileID != "":
+			base.Document = &bot.Document{ID: d.FileID, Name: d.FileName, MIME: d.MimeType, Size: max(d.FileSize, 0)}
+			base.Text = m.Caption
+		case m.Text != "":
+			base.Text = m.Text
+		default: // photos, stickers, other service messages…
+			return item{}, false
+		}
 		if r := m.ReplyToMessage; r != nil && r.From != nil && !r.From.IsBot {
 			to := user(*r.From)
 			base.ReplyTo = &to

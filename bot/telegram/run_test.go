@@ -119,17 +119,18 @@ func TestRunUpdates(t *testing.T) {
 	botName := srv.Bot().Username
 
 	t.Run("GroupCommand", func(t *testing.T) {
-		_, err := srv.SendText(superID, aliceID, "/status@"+botName+" 2026-09")
+		m, err := srv.SendText(superID, aliceID, "/status@"+botName+" 2026-09")
 		if err != nil {
 			t.Fatal(err)
 		}
 		u := rec.next(t)
 		want := bot.Update{
-			Chat:  ref(superID),
-			Title: "Moim",
-			From:  bot.User{Platform: "telegram", ID: "1001", Name: "Alice Kim", Username: "alice"},
-			Bot:   botName,
-			Text:  "/status@" + botName + " 2026-09",
+			Chat:      ref(superID),
+			Title:     "Moim",
+			From:      bot.User{Platform: "telegram", ID: "1001", Name: "Alice Kim", Username: "alice"},
+			Bot:       botName,
+			Text:      "/status@" + botName + " 2026-09",
+			MessageID: strconv.Itoa(m.MessageID),
 		}
 		if !strings.HasPrefix(u.ID, "telegram:") {
 			t.Errorf("ID = %q, want telegram:<update_id>", u.ID)
@@ -192,16 +193,31 @@ func TestRunUpdates(t *testing.T) {
 		}
 	})
 
-	t.Run("Ignored", func(t *testing.T) {
-		// A bot's message and a message without text reach no handler;
-		// the message after them does.
-		srv.Push(telegramtest.Update{Message: &telegramtest.Message{
-			MessageID: 100, Date: 1, Chat: telegramtest.Chat{ID: superID, Type: "supergroup"},
-			From: &telegramtest.User{ID: 5000, IsBot: true, FirstName: "Other"}, Text: "/status",
-		}})
-		if _, err := srv.SendDocument(superID, aliceID, telegramtest.Upload{FileName: "a.txt", Data: []byte("a")}, ""); err != nil {
+	t.Run("Document", func(t *testing.T) {
+		m, err := srv.SendDocument(aliceID, aliceID, telegramtest.Upload{FileName: "거래내역.csv", Data: []byte("a,b\n")}, "5월 /import")
+		if err != nil {
 			t.Fatal(err)
 		}
+		u := rec.next(t)
+		want := bot.Document{ID: m.Document.FileID, Name: "거래내역.csv", MIME: "text/csv", Size: 4}
+		if u.Document == nil || *u.Document != want || u.Text != "5월 /import" || !u.Private || u.MessageID != strconv.Itoa(m.MessageID) {
+			t.Errorf("update = %+v, document %+v; want document %+v with its caption", u, u.Document, want)
+		}
+	})
+
+	t.Run("Ignored", func(t *testing.T) {
+		// A bot's message, a bot's document and a photo with a caption
+		// reach no handler; the message after them does.
+		group := telegramtest.Chat{ID: superID, Type: "supergroup"}
+		other := &telegramtest.User{ID: 5000, IsBot: true, FirstName: "Other"}
+		srv.Push(telegramtest.Update{Message: &telegramtest.Message{MessageID: 100, Date: 1, Chat: group, From: other, Text: "/status"}})
+		srv.Push(telegramtest.Update{Message: &telegramtest.Message{MessageID: 101, Date: 1, Chat: group, From: other,
+			Document: &telegramtest.Document{FileID: "F", FileUniqueID: "U", FileName: "a.csv"}}})
+		srv.Push(telegramtest.Update{Message: &telegramtest.Message{MessageID: 102, Date: 1, Chat: group,
+			From:    &telegramtest.User{ID: aliceID, FirstName: "Alice"},
+			Photo:   []telegramtest.PhotoSize{{FileID: "P", FileUniqueID: "Q", Width: 90, Height: 90}},
+			Caption: "/status",
+		}})
 		if _, err := srv.SendText(superID, aliceID, "after"); err != nil {
 			t.Fatal(err)
 		}
@@ -248,7 +264,8 @@ func TestRunUpdates(t *testing.T) {
 
 func equalUpdate(a, b bot.Update) bool {
 	return a.ID == b.ID && a.Chat == b.Chat && a.Private == b.Private && a.Title == b.Title && a.From == b.From &&
-		a.Bot == b.Bot && a.Text == b.Text && (a.Tap == nil) == (b.Tap == nil) && (a.Membership == nil) == (b.Membership == nil)
+		a.Bot == b.Bot && a.Text == b.Text && a.MessageID == b.MessageID && (a.Document == nil) == (b.Document == nil) &&
+		(a.Tap == nil) == (b.Tap == nil) && (a.Membership == nil) == (b.Membership == nil)
 }
 
 // TestRunOrderPerChat: many chats' updates are handled in parallel, one

@@ -35,16 +35,16 @@ func (e *MigratedError) Error() string {
 // Unwrap returns bot.ErrPermanent.
 func (e *MigratedError) Unwrap() error { return bot.ErrPermanent }
 
-// sendError is a classified failure of a Bot API call: its text is
-// sanitized, and it unwraps to the library's error and, when the failure
-// is permanent, to bot.ErrPermanent (or bot.ErrNotStarted).
-type sendError struct {
+// opError is a classified failure of a Bot API call or a download: its
+// text is sanitized, and it unwraps to the underlying error and, when the
+// failure is permanent, to bot.ErrPermanent (or bot.ErrNotStarted).
+type opError struct {
 	msg  string
 	errs []error
 }
 
-func (e *sendError) Error() string   { return e.msg }
-func (e *sendError) Unwrap() []error { return e.errs }
+func (e *opError) Error() string   { return e.msg }
+func (e *opError) Unwrap() []error { return e.errs }
 
 // Send delivers m to its chat (see the package documentation for the
 // mapping to the Bot API, the errors and the pacing). It implements
@@ -145,7 +145,7 @@ func (a *Adapter) classify(chatID int64, method string, err error) error {
 		if sentinel != nil {
 			errs = append(errs, sentinel)
 		}
-		return &sendError{msg: msg, errs: errs}
+		return &opError{msg: msg, errs: errs}
 	}
 
 	var tmr *tg.TooManyRequestsError

@@ -204,12 +204,17 @@ func (s *Server) SendText(chatID, userID int64, text string) (Message, error) {
 	return m.msg, nil
 }
 
-// SendDocument queues a message from a user with a document (and optional
-// caption). The file gets a file_id the bot can pass to getFile and then
-// download from /file/bot<token>/<file_path>.
+// SendDocument queues a message from a user with a document and an
+// optional caption (with bot_command entities, as for SendText). The file
+// gets a file_id the bot can pass to getFile and then download from
+// /file/bot<token>/<file_path>; its mime_type follows the file name's
+// extension where the fake knows it, else doc.MimeType.
 func (s *Server) SendDocument(chatID, userID int64, doc Upload, caption string) (Message, error) {
 	if len(doc.Data) == 0 {
 		return Message{}, errors.New("telegramtest: send document: empty file")
+	}
+	if n := utf16Count(caption); n > maxCaptionLen {
+		return Message{}, fmt.Errorf("telegramtest: send document: caption of %d UTF-16 units, over %d", n, maxCaptionLen)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -220,8 +225,44 @@ func (s *Server) SendDocument(chatID, userID int64, doc Upload, caption string) 
 	m := s.newMessageLocked(chat, &from, false)
 	m.msg.Document = s.storeFileLocked(doc)
 	m.msg.Caption = caption
+	m.msg.CaptionEntities = commandEntities(caption)
 	s.pushLocked(Update{Message: ptr(m.msg)})
 	return m.msg, nil
+}
+
+// FileFault changes how the server reports and serves one stored file, to
+// test a client's size limits.
+type FileFault struct {
+	// Size, when not 0, is the file_size getFile reports instead of the
+	// file's true size; it also decides getFile's 20 MB limit ("Bad
+	// Request: file is too big"). A test can so model a file too large to
+	// download without allocating it, or a server whose size is wrong.
+	Size int64
+	// Chunked serves the download without a Content-Length header, in
+	// flushed pieces, so that a client learns the size only by reading.
+	Chunked bool
+	// Status, when not 0, is the HTTP status the download answers with a
+	// Bot API error body instead of the bytes: 404 "Not Found" as for a
+	// link that expired (Telegram keeps one at least an hour), 500, …
+	Status int
+	// Hangup closes the download's connection without an answer, as a
+	// network failure would.
+	Hangup bool
+}
+
+// SetFileFault applies f to the stored file with fileID (from SendDocument
+// or the bot's sendDocument), replacing an earlier fault; the zero
+// FileFault removes it. Messages already sent keep the file_size they
+// carried.
+func (s *Server) SetFileFault(fileID string, f FileFault) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sf := s.files[fileID]
+	if sf == nil {
+		return fmt.Errorf("telegramtest: set file fault: unknown file %q", fileID)
+	}
+	sf.fault = f
+	return nil
 }
 
 // Tap queues the callback_query of a user tapping the inline button with

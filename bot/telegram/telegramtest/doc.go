@@ -66,8 +66,18 @@
 //   - Injected updates look like a client's: bot_command entities, non-zero
 //     dates, callback queries carrying the message, my_chat_member status
 //     changes (left for a basic group, kicked for a supergroup), both
-//     migration service messages, documents retrievable with getFile and
-//     GET /file/bot<token>/<file_path>.
+//     migration service messages, documents (file_id, file_unique_id,
+//     file_name, mime_type from the file name's extension, file_size; the
+//     caption beside them) retrievable with getFile (file_path) and GET
+//     /file/bot<token>/<file_path>, which answers the bytes with a
+//     Content-Length.
+//   - getFile refuses files over 20 MB with 400 "Bad Request: file is too
+//     big" and unknown ids with "Bad Request: invalid file_id"; a download
+//     with a wrong token is 401, of an unknown path 404.
+//   - deleteMessage deletes the bot's messages anywhere and users' messages
+//     in private chats, if sent less than 48 hours ago (server clock), else
+//     "Bad Request: message can't be deleted"; a missing or deleted message
+//     is "Bad Request: message to delete not found".
 //
 // Methods: getMe, getUpdates, sendMessage, sendDocument, editMessageText,
 // editMessageReplyMarkup, deleteMessage, answerCallbackQuery, getFile,
@@ -99,6 +109,10 @@
 //     identifier is not specified", "can't parse request: …").
 //   - Rate limits are off unless built WithLimits; Limits documents exactly
 //     what is modelled. Scripted faults (Throttle, Fail) work either way.
+//   - SetFileFault makes getFile report another file_size (a file over
+//     20 MB without allocating it, or a wrong size), and makes a download
+//     chunked (without Content-Length), fail with an HTTP status (404 for
+//     an expired link) or hang up.
 //
 // # Time
 //
@@ -108,11 +122,13 @@
 //
 // # Recording and waiting
 //
-// Every request is recorded as a Call (Calls), including failed ones,
+// Every API request is recorded as a Call (Calls), including failed ones,
 // before it is answered: once a client's call returns, it is in Calls.
-// Sent returns the bot's messages in a chat as they are now. WaitFor and
-// WaitN (with matchers such as Sending) block until matching calls arrive,
-// and WaitPolling until a client is long polling, so tests need no sleeps.
+// File downloads are recorded the same way as Downloads. Sent returns the
+// bot's messages in a chat as they are now, Deleted the messages
+// deleteMessage removed from it. WaitFor and WaitN (with matchers such as
+// Sending) block until matching calls arrive, and WaitPolling until a
+// client is long polling, so tests need no sleeps.
 // Close ends pending long polls and waits for requests in flight; the
 // server starts no goroutines of its own besides httptest's.
 package telegramtest

@@ -20,6 +20,7 @@ const (
 	maxUpload         = 50 << 20 // sendDocument upload, bytes
 	maxDownload       = 20 << 20 // getFile, bytes
 	maxCommands       = 100
+	maxDeleteAge      = 48 * time.Hour // deleteMessage
 )
 
 type method struct {
@@ -339,7 +340,8 @@ func (s *Server) editMessageReplyMarkup(rq *request) (any, *apiError) {
 }
 
 // deleteMessage deletes the bot's messages anywhere and users' messages in
-// private chats; the bot is not modelled as a group admin.
+// private chats, less than 48 hours old; the bot is not modelled as a group
+// admin.
 func (s *Server) deleteMessage(rq *request) (any, *apiError) {
 	p := rq.params
 	s.mu.Lock()
@@ -362,8 +364,12 @@ func (s *Server) deleteMessage(rq *request) (any, *apiError) {
 		return nil, badRequest("message to delete not found")
 	case !m.fromBot && chat.Type != ChatPrivate:
 		return nil, badRequest("message can't be deleted")
+	case !s.now().Before(time.Unix(m.msg.Date, 0).Add(maxDeleteAge)):
+		return nil, badRequest("message can't be deleted")
 	}
 	m.deleted = true
+	l := s.logs[chat.ID]
+	l.deleted = append(l.deleted, m.msg.MessageID)
 	return true, nil
 }
 
@@ -389,10 +395,11 @@ func (s *Server) getFile(rq *request) (any, *apiError) {
 	if f == nil {
 		return nil, badRequest("invalid file_id")
 	}
-	if f.file.FileSize > maxDownload {
+	file := f.reported()
+	if file.FileSize > maxDownload {
 		return nil, badRequest("file is too big")
 	}
-	return f.file, nil
+	return file, nil
 }
 
 var commandName = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)

@@ -194,6 +194,38 @@ func (s *Server) Message(chatID int64, messageID int) (Message, bool) {
 	return m.msg, true
 }
 
+// Deleted returns the IDs of the messages deleteMessage deleted in the
+// chat, the bot's and users', in the order they were deleted.
+func (s *Server) Deleted(chatID int64) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l := s.logs[chatID]; l != nil {
+		return append([]int(nil), l.deleted...)
+	}
+	return nil
+}
+
+// Download is one request for a file's bytes at
+// /file/bot<token>/<file_path>, successful or not.
+type Download struct {
+	// FilePath is the file_path requested.
+	FilePath string
+	// Status is the HTTP status answered: 200, or 401 (wrong token), 404
+	// (unknown path), 405 (not GET or HEAD), a FileFault's Status; 0 when
+	// the server hung up (FileFault.Hangup).
+	Status int
+	// Time is the server clock's time when the request arrived.
+	Time time.Time
+}
+
+// Downloads returns the file download requests in arrival order. Like
+// calls, a download is recorded before it is answered.
+func (s *Server) Downloads() []Download {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Download(nil), s.downloads...)
+}
+
 // Commands returns the command list set for scope and language code ("" for
 // all languages) by setMyCommands; false if none is set.
 func (s *Server) Commands(scope CommandScope, languageCode string) ([]BotCommand, bool) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +69,7 @@ type Server struct {
 	limiter     *limiter
 	throttled   int
 	calls       []Call
+	downloads   []Download
 	polling     int           // getUpdates calls waiting now
 	changed     chan struct{} // closed and replaced when a call is recorded or a poll starts waiting
 	seq         int64
@@ -86,9 +88,10 @@ type chatState struct {
 }
 
 type chatLog struct {
-	lastID int
-	byID   map[int]*storedMessage
-	order  []int
+	lastID  int
+	byID    map[int]*storedMessage
+	order   []int
+	deleted []int // by deleteMessage, in order
 }
 
 type storedMessage struct {
@@ -100,6 +103,17 @@ type storedMessage struct {
 type storedFile struct {
 	file   File
 	upload Upload
+	fault  FileFault
+}
+
+// reported is the File getFile answers: the stored one with a scripted
+// size, if any.
+func (f *storedFile) reported() File {
+	file := f.file
+	if f.fault.Size != 0 {
+		file.FileSize = f.fault.Size
+	}
+	return file
 }
 
 type queryState struct {
@@ -196,7 +210,7 @@ func (s *Server) Bot() User { return s.bot }
 // GET /file/bot<token>/<file_path>.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"); ok {
-		s.serveFile(w, rest)
+		s.serveFile(w, r, rest)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
@@ -278,23 +292,75 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(body)
 }
 
-// serveFile serves a file's bytes; rest is "<token>/<file_path>".
-func (s *Server) serveFile(w http.ResponseWriter, rest string) {
+// serveFile serves a file's bytes; rest is "<token>/<file_path>". The
+// download is recorded (Downloads) before it is answered.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, rest string) {
 	token, path, _ := strings.Cut(rest, "/")
-	if token != s.Token {
-		writeError(w, &apiError{code: http.StatusUnauthorized, desc: "Unauthorized"})
-		return
-	}
 	s.mu.Lock()
 	f := s.filesByPath[path]
+	var aerr *apiError
+	switch {
+	case token != s.Token:
+		aerr = &apiError{code: http.StatusUnauthorized, desc: "Unauthorized"}
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		aerr = &apiError{code: http.StatusMethodNotAllowed, desc: "Method Not Allowed"}
+	case f == nil:
+		aerr = &apiError{code: http.StatusNotFound, desc: "Not Found"}
+	}
+	d := Download{FilePath: path, Status: http.StatusOK, Time: s.now()}
+	var data []byte
+	var fault FileFault
+	if aerr == nil {
+		data, fault = f.upload.Data, f.fault // Data is never modified once stored
+		if fault.Status != 0 {
+			aerr = &apiError{code: fault.Status, desc: http.StatusText(fault.Status)}
+		}
+	}
+	if aerr != nil {
+		d.Status = aerr.code
+	}
+	if fault.Hangup {
+		d.Status = 0
+	}
+	s.downloads = append(s.downloads, d)
+	s.broadcastLocked()
 	s.mu.Unlock()
-	if f == nil {
-		writeError(w, &apiError{code: http.StatusNotFound, desc: "Not Found"})
+	switch {
+	case fault.Hangup:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
+	case aerr != nil:
+		writeError(w, aerr)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Write(f.upload.Data)
+	if !fault.Chunked {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		if r.Method == http.MethodGet {
+			w.Write(data)
+		}
+		return
+	}
+	// Without a Content-Length the response is chunked: flushing each
+	// piece sends it at once, so a client that stops reading stops the
+	// transfer.
+	rc := http.NewResponseController(w)
+	for len(data) > 0 && r.Method == http.MethodGet {
+		n := min(len(data), chunkSize)
+		if _, err := w.Write(data[:n]); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		data = data[n:]
+	}
 }
+
+// chunkSize is the piece a chunked download is written in.
+const chunkSize = 32 << 10
 
 // Throttle makes the next n calls of method answer 429 "Too Many Requests:
 // retry after K" with parameters.retry_after K. method "" matches any

@@ -58,6 +58,17 @@ type Document struct {
 	FileSize     int64  `json:"file_size,omitempty"`
 }
 
+// PhotoSize is one size of a photo
+// (https://core.telegram.org/bots/api#photosize). The fake stores no
+// photos; tests Push messages with them.
+type PhotoSize struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	FileSize     int64  `json:"file_size,omitempty"`
+}
+
 // File is the answer of getFile (https://core.telegram.org/bots/api#file);
 // the bytes are at /file/bot<token>/<FilePath>.
 type File struct {
@@ -92,6 +103,7 @@ type Message struct {
 	EditDate          int64                 `json:"edit_date,omitempty"`
 	Text              string                `json:"text,omitempty"`
 	Entities          []MessageEntity       `json:"entities,omitempty"`
+	Photo             []PhotoSize           `json:"photo,omitempty"`
 	Document          *Document             `json:"document,omitempty"`
 	Caption           string                `json:"caption,omitempty"`
 	CaptionEntities   []MessageEntity       `json:"caption_entities,omitempty"`
