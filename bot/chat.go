@@ -135,6 +135,12 @@ type FileFetcher interface {
 	FetchFile(ctx context.Context, d Document, max int64) ([]byte, error)
 }
 
+// FileSender is implemented by a Chat that says whether it can deliver
+// Message.File; a Chat that does not implement it can.
+type FileSender interface {
+	SendsFiles() bool
+}
+
 // MessageDeleter is implemented by a Chat that can delete a message a
 // person sent (a workbook password typed into a direct message).
 type MessageDeleter interface {

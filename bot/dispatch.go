@@ -100,6 +100,13 @@ type Dispatcher struct {
 	// OnSent, if set, is called after each successful MarkSent (tests and
 	// metrics use it); it may be called from several goroutines at once.
 	OnSent func(m Message)
+	// OnFailed, if set, is called after each failed attempt the outbox
+	// recorded: err is the Chat's error (a *RetryAfterError when the
+	// platform throttled), and dead reports that the message will not be
+	// retried. Messages of a parked chat handed back unsent are no
+	// attempts and are not reported. Metrics use it; it may be called from
+	// several goroutines at once.
+	OnFailed func(m Message, err error, dead bool)
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -319,6 +326,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m Message) (outcome, error) {
 				return outcomeFailed, fmt.Errorf("bot: release message %d: %w", m.ID, err)
 			}
 			log.Debug("throttled by the platform", "retry_after", retry)
+			d.failed(m, sendErr, false)
 			return outcomeReleased, nil
 		}
 	case errors.Is(sendErr, ErrPermanent):
@@ -333,6 +341,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m Message) (outcome, error) {
 	if err != nil {
 		return outcomeFailed, fmt.Errorf("bot: mark message %d failed: %w", m.ID, err)
 	}
+	d.failed(m, sendErr, dead)
 	if !dead {
 		log.Warn("delivery failed, will retry", "retry_after", retry, "err", reason)
 		return outcomeFailed, nil
@@ -342,6 +351,13 @@ func (d *Dispatcher) deliver(ctx context.Context, m Message) (outcome, error) {
 		d.OnDead(bctx, m, reason)
 	}
 	return outcomeFailed, nil
+}
+
+// failed reports a failed attempt to OnFailed.
+func (d *Dispatcher) failed(m Message, err error, dead bool) {
+	if d.OnFailed != nil {
+		d.OnFailed(m, err, dead)
+	}
 }
 
 // release hands back a claimed message of a chat parked until until,

@@ -102,9 +102,28 @@ const (
 	ReplyExportCaption ReplyKey = "export_caption" // %s: group, %s: month
 	ReplyExportSent    ReplyKey = "export_sent"
 	ReplyExportTooBig  ReplyKey = "export_too_big" // %d: KiB
+	ReplyExportNoFiles ReplyKey = "export_no_files"
 
 	// /unpaid's mentions of the members linked with /iam.
 	ReplyUnpaidMentions ReplyKey = "unpaid_mentions" // %s: the mentions
+
+	// A bank statement file sent to the bot.
+	ReplyImportNotTreasurer ReplyKey = "import_not_treasurer"
+	ReplyImportInDM         ReplyKey = "import_in_dm"
+	ReplyImportType         ReplyKey = "import_type"     // %s: the file name
+	ReplyImportTooBig       ReplyKey = "import_too_big"  // %d: the limit in MiB
+	ReplyImportNoFiles      ReplyKey = "import_no_files" // the platform cannot fetch files
+	ReplyImportFetch        ReplyKey = "import_fetch"
+	ReplyImportPickGroup    ReplyKey = "import_pick_group"
+	ReplyImportPassword     ReplyKey = "import_password"
+	ReplyImportWrongPass    ReplyKey = "import_wrong_password" // %d: tries left
+	ReplyImportGaveUp       ReplyKey = "import_gave_up"
+	ReplyImportExpired      ReplyKey = "import_expired"
+	ReplyImportUnreadable   ReplyKey = "import_unreadable" // %s: what the reader said
+	ReplyImportOldXLS       ReplyKey = "import_old_xls"
+	ReplyImportAccount      ReplyKey = "import_account"     // %s: group
+	ReplyImportNothingNew   ReplyKey = "import_nothing_new" // %s: group, %d: rows, %s: period
+	ReplyStatementOnly      ReplyKey = "statement_only"
 )
 
 var replies = map[ReplyKey][2]string{
@@ -200,7 +219,25 @@ var replies = map[ReplyKey][2]string{
 	ReplyExportSent:    {"📄 회비 내역 CSV를 DM으로 보냈어요.", "📄 Sent the dues records as CSV by direct message."},
 	ReplyExportTooBig:  {"내역이 너무 커서 (%d KiB) 채팅으로 보낼 수 없어요. 서버에서 moimbot export 로 받아 주세요.", "The export is too big for chat (%d KiB); run moimbot export on the server instead."},
 
+	ReplyExportNoFiles:  {"이 메신저로는 파일을 보낼 수 없어요. 서버에서 moimbot export 로 받아 주세요.", "I cannot send files on this platform; run moimbot export on the server instead."},
 	ReplyUnpaidMentions: {"📣 %s", "📣 %s"},
+
+	ReplyImportNotTreasurer: {"은행 거래내역 파일은 모임 총무만 보낼 수 있어요.", "Only a group's treasurer can send a bank statement file."},
+	ReplyImportInDM:         {"거래내역 파일은 저와의 개인 대화(DM)로 보내 주세요. 이 파일은 읽지 않았어요.", "Please send statement files to me in a direct message; I have not read this one."},
+	ReplyImportType:         {"%s: 읽을 수 있는 파일이 아니에요. 은행 앱에서 받은 엑셀(.xlsx, .xls) 또는 CSV 거래내역 파일을 보내 주세요.", "%s: not a file I can read. Send the transaction history the bank app exports as Excel (.xlsx, .xls) or CSV."},
+	ReplyImportTooBig:       {"파일이 너무 커요 (최대 %d MiB). 기간을 나눠서 받아 보내 주세요.", "The file is too big (at most %d MiB); export a shorter period."},
+	ReplyImportNoFiles:      {"이 메신저에서는 파일을 받을 수 없어요. 서버에서 moimbot import 로 넣어 주세요.", "I cannot receive files on this platform; use moimbot import on the server."},
+	ReplyImportFetch:        {"파일을 받지 못했어요. 잠시 뒤 다시 보내 주세요.", "I could not download the file; please send it again in a moment."},
+	ReplyImportPickGroup:    {"어느 모임의 거래내역인가요?", "Which group is this statement for?"},
+	ReplyImportPassword:     {"🔒 암호가 걸린 파일이에요. 파일 암호(보통 예금주 생년월일 6자리)를 이 대화에 보내 주세요. 보내 주신 메시지는 바로 지우고, 암호는 저장하지 않아요.", "🔒 The file is encrypted. Send me its password (often the owner's birth date, 6 digits). I delete your message at once and never store the password."},
+	ReplyImportWrongPass:    {"암호가 맞지 않아요. 다시 보내 주세요 (%d번 남음).", "That password does not open the file; try again (%d tries left)."},
+	ReplyImportGaveUp:       {"암호가 여러 번 틀려서 이 파일은 그만 읽을게요. 파일을 다시 보내면 처음부터 할 수 있어요.", "Too many wrong passwords; I dropped the file. Send it again to start over."},
+	ReplyImportExpired:      {"기다리던 파일이 없어요. 파일을 다시 보내 주세요.", "I no longer have that file; please send it again."},
+	ReplyImportUnreadable:   {"파일을 읽지 못했어요: %s", "I could not read the file: %s"},
+	ReplyImportOldXLS:       {"예전 엑셀 형식(.xls)이라 읽을 수 없어요. 엑셀에서 .xlsx 나 CSV 로 저장해서 보내 주세요.", "This is an old binary Excel file (.xls); save it as .xlsx or CSV and send that."},
+	ReplyImportAccount:      {"%s 모임에 연결된 계좌가 여러 개인데, 파일의 계좌번호와 맞는 계좌가 없어요.", "%s has several linked accounts and none matches the file's account number."},
+	ReplyImportNothingNew:   {"📄 %s: 파일의 %d건은 모두 이미 기록된 거래예요 (%s). 새로 바뀐 것은 없어요.", "📄 %s: all %d rows of the file are already recorded (%s); nothing new."},
+	ReplyStatementOnly:      {"이 모임은 은행 거래내역 파일로 운영해요. 새 파일을 저에게 DM으로 보내 주세요.", "This group runs on bank statement files: send me the new file by DM."},
 }
 
 // Reply renders a reply to a chat command in lang.

@@ -260,7 +260,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	a.setConnected(false)
 	a.inbox.Store(nil)
-	if dropped := in.close(); dropped > 0 {
+	if dropped := in.Close(); dropped > 0 {
 		a.log.Warn("slack: updates dropped at shutdown", "count", dropped)
 	}
 	return err

@@ -41,88 +41,13 @@ type item struct {
 	noticeChannel, noticeUser string
 }
 
-// inbox queues updates by chat and runs one goroutine per chat with
-// updates pending, so that one chat's updates are handled in order and
-// different chats' in parallel. It lives for one Run: its ctx is Run's.
-type inbox struct {
-	ctx   context.Context
-	a     *Adapter
-	slots chan struct{} // one per pending update, at most maxPending
-
-	mu      sync.Mutex
-	chats   map[string]*[]item // pending updates of chats with a goroutine
-	closed  bool
-	dropped int
-	wg      sync.WaitGroup
-}
+// inbox queues updates by chat: one chat's in order, different chats' in
+// parallel (see bot.ChatQueue). It lives for one Run: its context is
+// Run's.
+type inbox = bot.ChatQueue[item]
 
 func newInbox(ctx context.Context, a *Adapter) *inbox {
-	return &inbox{ctx: ctx, a: a, slots: make(chan struct{}, maxPending), chats: map[string]*[]item{}}
-}
-
-// add queues it for its chat, waiting while maxPending updates are
-// pending. It reports false if the update was not queued: ctx (the
-// caller's) or Run's context ended, or the inbox is closed.
-func (in *inbox) add(ctx context.Context, it item) bool {
-	select {
-	case in.slots <- struct{}{}:
-	case <-ctx.Done():
-		return false
-	case <-in.ctx.Done():
-		return false
-	}
-	key := it.u.Chat.ID
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.closed {
-		<-in.slots
-		return false
-	}
-	q := in.chats[key]
-	if q == nil {
-		q = new([]item)
-		in.chats[key] = q
-		in.wg.Add(1)
-		go in.drain(key, q)
-	}
-	*q = append(*q, it)
-	return true
-}
-
-// drain handles the chat's updates one by one until none is left. Once
-// Run's context has ended it drops them instead.
-func (in *inbox) drain(key string, q *[]item) {
-	defer in.wg.Done()
-	for {
-		in.mu.Lock()
-		if len(*q) == 0 {
-			delete(in.chats, key)
-			in.mu.Unlock()
-			return
-		}
-		it := (*q)[0]
-		(*q)[0] = item{}
-		*q = (*q)[1:]
-		stopped := in.ctx.Err() != nil
-		if stopped {
-			in.dropped++
-		}
-		in.mu.Unlock()
-		if !stopped {
-			in.a.handle(in.ctx, it)
-		}
-		<-in.slots
-	}
-}
-
-// close stops accepting updates, waits for the chats' goroutines and
-// returns how many updates were dropped. Run's context must have ended.
-func (in *inbox) close() (dropped int) {
-	in.mu.Lock()
-	in.closed = true
-	in.mu.Unlock()
-	in.wg.Wait()
-	return in.dropped
+	return bot.NewChatQueue(ctx, maxPending, func(it item) string { return it.u.Chat.ID }, a.handle)
 }
 
 // handle calls the Handler, recovering a panic, and shows a tap's notice
@@ -305,7 +230,7 @@ func (a *Adapter) accept(ctx context.Context, in *inbox, it item) bool {
 		a.log.Debug("slack: duplicate update ignored", "update_id", it.u.ID)
 		return true
 	}
-	if in.add(ctx, it) {
+	if in.Add(ctx, it) {
 		return true
 	}
 	a.seen.remove(it.u.ID) // not handled: a redelivery may try again

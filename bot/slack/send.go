@@ -220,3 +220,10 @@ func (a *Adapter) pace(ctx context.Context, key string) error {
 		return nil
 	}
 }
+
+var _ bot.FileSender = (*Adapter)(nil)
+
+// SendsFiles implements bot.FileSender: the adapter does not upload files
+// (the app asks for no files:write scope), so a Message with a File is
+// refused as permanent.
+func (a *Adapter) SendsFiles() bool { return false }

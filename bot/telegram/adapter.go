@@ -103,6 +103,9 @@ type Adapter struct {
 	running  atomic.Bool
 	username atomic.Pointer[string]
 	inbox    atomic.Pointer[inbox] // set while Run runs
+	// connected is set once Run's startup calls succeeded, until it
+	// returns.
+	connected atomic.Bool
 }
 
 var (
@@ -223,22 +226,32 @@ func (a *Adapter) Run(ctx context.Context) error {
 			return err
 		})
 	}
-	if err == nil && a.secret != "" && a.hookURL != "" {
-		err = a.startup(ctx, "set webhook", func(ctx context.Context) error {
-			_, err := a.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: a.hookURL, SecretToken: a.secret, AllowedUpdates: allowedUpdates})
-			return err
-		})
-	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	// The inbox is ready before the commands are set, so that webhook
-	// updates are accepted from then on.
+	// The inbox is ready before the webhook is set, so that the updates
+	// Telegram posts as soon as it is are accepted.
 	in := newInbox(ctx, a)
 	a.inbox.Store(in)
+	if a.secret != "" && a.hookURL != "" {
+		err = a.startup(ctx, "set webhook", func(ctx context.Context) error {
+			_, err := a.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: a.hookURL, SecretToken: a.secret, AllowedUpdates: allowedUpdates})
+			return err
+		})
+		if err != nil {
+			a.inbox.Store(nil)
+			in.Close()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	a.connected.Store(true)
+	defer a.connected.Store(false)
 	a.setCommands(ctx)
 	if a.secret == "" {
 		a.log.Info("telegram: long polling", "bot", a.Username())
@@ -248,7 +261,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		<-ctx.Done()
 	}
 	a.inbox.Store(nil)
-	if dropped := in.close(); dropped > 0 {
+	if dropped := in.Close(); dropped > 0 {
 		a.log.Warn("telegram: updates dropped at shutdown", "count", dropped)
 	}
 	return nil

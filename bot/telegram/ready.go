@@ -6,4 +6,4 @@ package telegram
 // (Telegram unreachable, a wrong API URL), and after Run returned. A
 // getUpdates call failing later is retried by the library and not
 // reflected here. Readiness checks (/readyz) use it.
-func (a *Adapter) Connected() bool { return a.inbox.Load() != nil }
+func (a *Adapter) Connected() bool { return a.connected.Load() }

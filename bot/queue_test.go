@@ -1,0 +1,89 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+)
+
+type queued struct {
+	chat string
+	n    int
+}
+
+// TestChatQueueOrder: events of one chat are handled in the order added
+// and never two at once; all are handled before Close returns.
+func TestChatQueueOrder(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string][]int{}
+	running := map[string]bool{}
+	q := NewChatQueue(context.Background(), 4, func(e queued) string { return e.chat }, func(_ context.Context, e queued) {
+		mu.Lock()
+		if running[e.chat] {
+			t.Errorf("two events of %s at once", e.chat)
+		}
+		running[e.chat] = true
+		mu.Unlock()
+		mu.Lock()
+		got[e.chat] = append(got[e.chat], e.n)
+		running[e.chat] = false
+		mu.Unlock()
+	})
+	for i := range 50 {
+		for _, c := range []string{"a", "b", "c"} {
+			if !q.Add(context.Background(), queued{c, i}) {
+				t.Fatalf("event %d of %s not queued", i, c)
+			}
+		}
+	}
+	if dropped := q.Close(); dropped != 0 {
+		t.Errorf("dropped %d, want 0", dropped)
+	}
+	for _, c := range []string{"a", "b", "c"} {
+		if want := seq(50); !slices.Equal(got[c], want) {
+			t.Errorf("chat %s: handled %v, want %v", c, got[c], want)
+		}
+	}
+	if q.Add(context.Background(), queued{"a", 99}) {
+		t.Error("a closed queue took an event")
+	}
+}
+
+// TestChatQueueStopped: once the queue's context ended, pending events
+// are dropped and counted, and Add refuses new ones.
+func TestChatQueueStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	var handled []string
+	q := NewChatQueue(ctx, 8, func(e queued) string { return e.chat }, func(_ context.Context, e queued) {
+		started <- struct{}{}
+		<-release
+		handled = append(handled, fmt.Sprint(e.n))
+	})
+	for i := range 3 {
+		q.Add(context.Background(), queued{"a", i})
+	}
+	<-started // the first is being handled; two wait
+	cancel()
+	if q.Add(context.Background(), queued{"a", 9}) {
+		t.Error("Add after the context ended queued an event")
+	}
+	close(release)
+	if got, want := q.Close(), 2; got != want {
+		t.Errorf("dropped %d, want %d", got, want)
+	}
+	if want := []string{"0"}; !slices.Equal(handled, want) {
+		t.Errorf("handled %v, want %v", handled, want)
+	}
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
