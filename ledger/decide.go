@@ -113,15 +113,16 @@ func (m *Matcher) withSurname(s string, lo int, h *hit) {
 	}
 	var keep []keyRef
 	sur := ""
+	roman := m.romans()
 	for _, r := range h.refs {
 		if !r.alias || r.cut {
 			return
 		}
-		ri := m.romanOf[r.member]
+		ri := roman.of[r.member]
 		if ri < 0 {
 			continue
 		}
-		sn := m.roman[ri].sur
+		sn := roman.keys[ri].sur
 		if _, korean := surnameSpellings[sn]; !korean || h.start-len(sn) < lo || s[h.start-len(sn):h.start] != sn {
 			continue
 		}

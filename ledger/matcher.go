@@ -3,6 +3,7 @@ package ledger
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -40,10 +41,10 @@ type Matcher struct {
 	keys   map[string][]keyRef // compact Hangul key → members
 	maxKey int                 // longest key in runes
 	latin  []latinKey
-	roman  []romanKey
-	// romanOf maps a member to their romanKey in roman, or -1 when their
-	// name is not a Korean name.
-	romanOf []int
+	// roman is the romanisations of the members' names, built on first
+	// use (romans): most payer texts are Hangul.
+	romanOnce sync.Once
+	roman     romanIndex
 	// household lists, for each member, the other members whose alias
 	// holds their name (김정희 registered as 박종민처 for 박종민).
 	household [][]int
@@ -53,29 +54,58 @@ type Matcher struct {
 	ignore []string // compact ignore texts
 }
 
+// romanIndex is the romanisations of a group's Korean names.
+type romanIndex struct {
+	keys []romanKey
+	// of maps a member to their romanKey in keys, or -1 when their name is
+	// not a Korean name.
+	of []int
+}
+
+// romans returns the romanisations of the members' names, built on first
+// use.
+func (m *Matcher) romans() *romanIndex {
+	m.romanOnce.Do(func() {
+		m.roman.of = make([]int, len(m.g.Members))
+		for i, mem := range m.g.Members {
+			m.roman.of[i] = -1
+			if rk, ok := newRomanKey(i, compactKey(mem.Name)); ok {
+				m.roman.of[i] = len(m.roman.keys)
+				m.roman.keys = append(m.roman.keys, rk)
+			}
+		}
+	})
+	return &m.roman
+}
+
 // NewMatcher indexes g's names and aliases. It copies what it needs: later
 // changes to g need a new Matcher.
-func NewMatcher(g *Group) *Matcher {
-	g = g.Clone()
+func NewMatcher(g *Group) *Matcher { return SharedMatcher(g.Clone()) }
+
+// SharedMatcher is NewMatcher without the copy: the matcher keeps g, which
+// must not change while the matcher is in use. It is for a caller that
+// keeps g unchanged anyway, such as a cache of decoded groups.
+func SharedMatcher(g *Group) *Matcher {
 	m := &Matcher{
-		g:       g,
-		keys:    make(map[string][]keyRef),
-		romanOf: make([]int, len(g.Members)),
+		g:    g,
+		keys: make(map[string][]keyRef),
 	}
+	// Every name and alias in compact form, normalised once.
+	names := make([]string, len(g.Members))
+	aliases := make([][]string, len(g.Members))
 	for i, mem := range g.Members {
-		m.addKey(mem.Name, keyRef{member: i, display: mem.Name})
-		m.romanOf[i] = -1
-		if rk, ok := newRomanKey(i, compactKey(mem.Name)); ok {
-			m.romanOf[i] = len(m.roman)
-			m.roman = append(m.roman, rk)
-		}
+		name := normalizeText(mem.Name)
+		names[i] = name.s
+		m.addKey(name, keyRef{member: i, display: mem.Name})
 		for _, a := range mem.Aliases {
-			m.addKey(a.Text, keyRef{member: i, alias: true, learned: a.Learned, display: a.Text})
+			alias := normalizeText(a.Text)
+			aliases[i] = append(aliases[i], alias.s)
+			m.addKey(alias, keyRef{member: i, alias: true, learned: a.Learned, display: a.Text})
 		}
 	}
 	m.own = m.ownWords(g)
 	m.words = newWordList(m.own)
-	m.household = households(g)
+	m.household = households(names, aliases)
 	for _, t := range g.Ignore {
 		if c := compactKey(t); c != "" {
 			m.ignore = append(m.ignore, c)
@@ -93,12 +123,16 @@ func NewMatcher(g *Group) *Matcher {
 // name always wins over a group word.
 func (m *Matcher) ownWords(g *Group) map[string]wordKind {
 	out := make(map[string]wordKind)
+	keys := make([]string, 0, len(m.keys))
+	for k := range m.keys {
+		keys = append(keys, k)
+	}
 	for base, forms := range groupWordForms(g.Name) {
-		if utf8.RuneCountInString(base) >= 2 && m.edgeOfKey(base) {
+		if utf8.RuneCountInString(base) >= 2 && edgeOfKey(keys, base) {
 			continue
 		}
 		for _, w := range forms {
-			if !m.edgeOfKey(w) {
+			if !edgeOfKey(keys, w) {
 				out[w] = kindDues
 			}
 		}
@@ -111,10 +145,10 @@ func (m *Matcher) ownWords(g *Group) map[string]wordKind {
 	return out
 }
 
-// edgeOfKey reports whether w is a member's name or alias, or the start or
-// end of one.
-func (m *Matcher) edgeOfKey(w string) bool {
-	for k := range m.keys {
+// edgeOfKey reports whether w is one of keys (the members' names and
+// aliases), or the start or end of one.
+func edgeOfKey(keys []string, w string) bool {
+	for _, k := range keys {
 		if strings.HasPrefix(k, w) || strings.HasSuffix(k, w) {
 			return true
 		}
@@ -125,20 +159,20 @@ func (m *Matcher) edgeOfKey(w string) bool {
 // households finds, for each member, the other members registered under an
 // alias that holds the member's whole name: 김정희 as 박종민처 (박종민's
 // wife), or a parent as 김민수엄마. Members who share a name (two 박영수 told
-// apart as 대구박영수 and 서울박영수) are not a household.
-func households(g *Group) [][]int {
-	out := make([][]int, len(g.Members))
-	for x := range g.Members {
-		name := compactKey(g.Members[x].Name)
+// apart as 대구박영수 and 서울박영수) are not a household. names and aliases
+// are the members' names and aliases in compact form.
+func households(names []string, aliases [][]string) [][]int {
+	out := make([][]int, len(names))
+	for x, name := range names {
 		if utf8.RuneCountInString(name) < 2 {
 			continue
 		}
-		for y := range g.Members {
-			if y == x || compactKey(g.Members[y].Name) == name {
+		for y := range names {
+			if y == x || names[y] == name {
 				continue
 			}
-			for _, a := range g.Members[y].Aliases {
-				if strings.Contains(compactKey(a.Text), name) && !holdsLongerName(g, compactKey(a.Text), name) {
+			for _, a := range aliases[y] {
+				if strings.Contains(a, name) && !holdsLongerName(names, a, name) {
 					out[x] = append(out[x], y)
 					break
 				}
@@ -148,19 +182,20 @@ func households(g *Group) [][]int {
 	return out
 }
 
-// holdsLongerName reports whether text holds a member's name that is
-// longer than name and contains it (이민수엄마 holds 이민수, not 이민).
-func holdsLongerName(g *Group, text, name string) bool {
-	for _, mem := range g.Members {
-		if k := compactKey(mem.Name); len(k) > len(name) && strings.Contains(k, name) && strings.Contains(text, k) {
+// holdsLongerName reports whether text holds a member's name (names are the
+// members' names in compact form) that is longer than name and contains it
+// (이민수엄마 holds 이민수, not 이민).
+func holdsLongerName(names []string, text, name string) bool {
+	for _, k := range names {
+		if len(k) > len(name) && strings.Contains(k, name) && strings.Contains(text, k) {
 			return true
 		}
 	}
 	return false
 }
 
-func (m *Matcher) addKey(text string, ref keyRef) {
-	ct := normalizeText(text)
+// addKey indexes ct, a name or alias in normalised form.
+func (m *Matcher) addKey(ct compactText, ref keyRef) {
 	if ct.s == "" || ct.masked {
 		return
 	}

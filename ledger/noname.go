@@ -380,11 +380,12 @@ func (m *Matcher) latinFits(a analysis, words []string, month string, d Deposit)
 // member's surname, in either order (LUCY JUNG, JUNG LUCY).
 func (m *Matcher) aliasSurname(lk latinKey, words []string, atLimit bool) (latinFit, bool) {
 	n := len(lk.words)
-	ri := m.romanOf[lk.ref.member]
+	roman := m.romans()
+	ri := roman.of[lk.ref.member]
 	if ri < 0 || len(words) != n+1 {
 		return latinFit{}, false
 	}
-	rk := m.roman[ri]
+	rk := roman.keys[ri]
 	r := lk.ref
 	// An alias that holds the surname already (JEONG TAEHO) is a whole
 	// name, not a given name to put a surname beside.
@@ -427,7 +428,7 @@ func (m *Matcher) otherLatinWord(frag string, member int) (starts, whole bool) {
 			}
 		}
 	}
-	for _, rk := range m.roman {
+	for _, rk := range m.romans().keys {
 		if rk.member == member {
 			continue
 		}
@@ -470,7 +471,7 @@ func (m *Matcher) matchLatin(a analysis, d Deposit) (Match, bool) {
 		// A romanisation of a member's Hangul name: a candidate, never a
 		// match.
 		var roman candidates
-		for _, rk := range m.roman {
+		for _, rk := range m.romans().keys {
 			if rk.matches(words, a.ct.latinCut()) {
 				roman.add(rk.member, 55+m.amountBonus(rk.member, d))
 			} else if len(words) == 1 {
@@ -546,11 +547,4 @@ func cutWords(words, name []string) bool {
 	}
 	text, full := strings.Join(words, " "), strings.Join(name, " ")
 	return len(text) < len(full) && strings.HasPrefix(full, text)
-}
-
-func appendRef(refs []keyRef, r keyRef) []keyRef {
-	if containsMember(refs, r.member) {
-		return refs
-	}
-	return append(refs, r)
 }

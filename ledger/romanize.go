@@ -3,6 +3,7 @@ package ledger
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -90,10 +91,10 @@ type romanKey struct {
 }
 
 // newRomanKey returns the romanisation of a Korean name of two to four
-// syllables, or false.
+// syllables, or false. name must be compact (compactKey).
 func newRomanKey(member int, name string) (romanKey, bool) {
 	n := utf8.RuneCountInString(name)
-	if n < 2 || n > 4 || normalizeText(name).hangul != n {
+	if n < 2 || n > 4 || strings.ContainsFunc(name, func(r rune) bool { return !isHangulSyllable(r) }) {
 		return romanKey{}, false
 	}
 	r := []rune(name)
@@ -102,16 +103,43 @@ func newRomanKey(member int, name string) (romanKey, bool) {
 		cut = 2
 	}
 	sur, given := string(r[:cut]), string(r[cut:])
-	k := romanKey{member: member, given: skeleton(romanize(given)), sur: sur}
-	k.surnames = append(k.surnames, skeleton(romanize(sur)))
-	k.spellings = append(k.spellings, romanize(sur))
+	sr := romanSurname(sur)
+	return romanKey{member: member, given: skeleton(romanize(given)), sur: sur, surnames: sr.skeletons, spellings: sr.spellings}, true
+}
+
+// surnameRoman is a surname's romanisations: their skeletons, and the
+// exact spellings in lower case.
+type surnameRoman struct {
+	skeletons, spellings []string
+}
+
+// knownSurnames are the romanisations of the surnames in surnameSpellings,
+// worked out once and shared by every matcher (read only).
+var knownSurnames = sync.OnceValue(func() map[string]surnameRoman {
+	out := make(map[string]surnameRoman, len(surnameSpellings))
+	for sur := range surnameSpellings {
+		out[sur] = newSurnameRoman(sur)
+	}
+	return out
+})
+
+// romanSurname returns a surname's romanisations.
+func romanSurname(sur string) surnameRoman {
+	if sr, ok := knownSurnames()[sur]; ok {
+		return sr
+	}
+	return newSurnameRoman(sur)
+}
+
+func newSurnameRoman(sur string) surnameRoman {
+	sr := surnameRoman{skeletons: []string{skeleton(romanize(sur))}, spellings: []string{romanize(sur)}}
 	for _, sp := range surnameSpellings[sur] {
-		k.surnames = append(k.surnames, skeleton(sp))
-		if !slices.Contains(k.spellings, sp) {
-			k.spellings = append(k.spellings, sp)
+		sr.skeletons = append(sr.skeletons, skeleton(sp))
+		if !slices.Contains(sr.spellings, sp) {
+			sr.spellings = append(sr.spellings, sp)
 		}
 	}
-	return k, true
+	return sr
 }
 
 // surnameFits reports whether a Latin word spells the surname exactly

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"maps"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -72,30 +71,43 @@ var builtinWords = map[wordKind][]string{
 	kindPayService: {"카카오페이", "네이버페이", "페이코", "토스페이", "스마일페이", "삼성페이", "페이팔", "당근페이", "페이"},
 }
 
-// wordList is a set of words matched greedily, longest first: the
-// built-in words and a group's own.
+// wordList is a set of words matched greedily, longest first: a group's
+// own words over the built-in ones, which all matchers share.
 type wordList struct {
-	words  map[string]wordKind
-	maxLen int // in runes
+	words map[string]wordKind
+	// base is the shared built-in list under words (nil for the built-in
+	// list itself); words overrides it.
+	base   *wordList
+	maxLen int // in runes, of words and base
 }
 
 // kind returns w's kind.
 func (wl *wordList) kind(w string) (wordKind, bool) {
-	k, ok := wl.words[w]
-	return k, ok
+	if k, ok := wl.words[w]; ok {
+		return k, true
+	}
+	if wl.base != nil {
+		return wl.base.kind(w)
+	}
+	return 0, false
 }
 
 // has reports whether w is a word of a kind other than zero.
-func (wl *wordList) has(w string) bool { return wl.words[w] != 0 }
+func (wl *wordList) has(w string) bool {
+	k, _ := wl.kind(w)
+	return k != 0
+}
 
 // add adds the normalised form of w with kind k, unless a lower or equal
 // kind holds it already (dues over channel, for example).
-func (wl *wordList) add(w string, k wordKind) {
-	w = compactKey(w)
+func (wl *wordList) add(w string, k wordKind) { wl.addCompact(compactKey(w), k) }
+
+// addCompact is add for a word already in compact form.
+func (wl *wordList) addCompact(w string, k wordKind) {
 	if w == "" {
 		return
 	}
-	if old, ok := wl.words[w]; ok && old <= k {
+	if old, ok := wl.kind(w); ok && old <= k {
 		return
 	}
 	wl.words[w] = k
@@ -104,9 +116,10 @@ func (wl *wordList) add(w string, k wordKind) {
 	}
 }
 
-// builtinWordList is the built-in words, normalised once. Normalising them
-// for every matcher (the store builds one per ingest) cost more than the
-// matching; copying the normalised map costs a fraction of it.
+// builtinWordList is the built-in words, normalised once and shared by
+// every matcher: normalising them for each matcher cost more than the
+// matching, and a copy in each of thousands of cached matchers would cost
+// memory.
 var builtinWordList = sync.OnceValue(func() *wordList {
 	wl := &wordList{words: make(map[string]wordKind)}
 	for k, ws := range builtinWords {
@@ -117,12 +130,13 @@ var builtinWordList = sync.OnceValue(func() *wordList {
 	return wl
 })
 
-// newWordList returns the built-in words and extra, the group's own.
+// newWordList returns the built-in words and extra, the group's own, in
+// compact form.
 func newWordList(extra map[string]wordKind) *wordList {
 	b := builtinWordList()
-	wl := &wordList{words: maps.Clone(b.words), maxLen: b.maxLen}
+	wl := &wordList{words: make(map[string]wordKind, len(extra)), base: b, maxLen: b.maxLen}
 	for w, k := range extra {
-		wl.add(w, k)
+		wl.addCompact(w, k)
 	}
 	return wl
 }

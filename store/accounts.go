@@ -28,7 +28,16 @@ type Account struct {
 	// Relink is set while the link is broken and the treasurer must link
 	// the account again (see MarkRelink); PutAccount keeps it.
 	Relink *Relink `json:"relink,omitempty"`
+	// Source is where the account's rows come from: "" for KFTC polling,
+	// SourceStatement for bank statement files the treasurer imports. A
+	// statement account is never polled; its FintechUseNum is a
+	// placeholder unique to the group.
+	Source string `json:"source,omitempty"`
 }
+
+// SourceStatement is the Account.Source of an account fed by bank
+// statement files instead of KFTC.
+const SourceStatement = "statement"
 
 // Cursor is how far an account's transactions have been synced.
 type Cursor struct {

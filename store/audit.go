@@ -58,6 +58,7 @@ func (db *DB) audit(tx *bolt.Tx, e AuditEntry) error {
 		return fmt.Errorf("%w: audit entry without an actor", ErrInvalid)
 	}
 	b := tx.Bucket(bucketAudit)
+	b.FillPercent = appendFill
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err

@@ -99,6 +99,67 @@ func BenchmarkRawPut(b *testing.B) {
 	}
 }
 
+// BenchmarkIngestVsRawPut is BenchmarkIngest and BenchmarkRawPut in one
+// run, alternating one Ingest and one raw Update of benchBatch rows each,
+// so that a machine shared with other work slows both alike; x-raw is
+// Ingest's rows per second over the raw puts' (the goal is at least 0.5
+// with fsync).
+func BenchmarkIngestVsRawPut(b *testing.B) {
+	for _, sync := range []bool{true, false} {
+		b.Run(syncName(sync), func(b *testing.B) {
+			dir := b.TempDir()
+			db := mustOpenAt(b, filepath.Join(dir, "bench.db"), func(o *store.Options) { o.NoSync = !sync })
+			_, a := setup(b, db)
+			raw, err := bolt.Open(filepath.Join(dir, "raw.db"), 0o600, &bolt.Options{Timeout: time.Second, NoSync: !sync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer raw.Close()
+			if err := raw.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("txs")); return err }); err != nil {
+				b.Fatal(err)
+			}
+			rows := benchRows((b.N + 1) * benchBatch)
+			opts := store.IngestOptions{Matcher: noMatch{}}
+			var ingest, put time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				lo, hi := i*benchBatch, (i+1)*benchBatch
+				t0 := time.Now()
+				res, err := db.Ingest(ctx, a.ID, rows[max(0, lo-benchOverlap):hi], store.Cursor{}, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				err = raw.Update(func(tx *bolt.Tx) error {
+					bk := tx.Bucket([]byte("txs"))
+					for _, d := range rows[lo:hi] {
+						seq, _ := bk.NextSequence()
+						v, err := json.Marshal(d)
+						if err != nil {
+							return err
+						}
+						if err := bk.Put(be(seq), v); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ingest, put = ingest+t1.Sub(t0), put+time.Since(t1)
+				if len(res.New) != benchBatch {
+					b.Fatalf("new = %d, want %d", len(res.New), benchBatch)
+				}
+			}
+			n := float64(b.N * benchBatch)
+			b.ReportMetric(n/ingest.Seconds(), "ingest-rows/s")
+			b.ReportMetric(n/put.Seconds(), "raw-rows/s")
+			b.ReportMetric(put.Seconds()/ingest.Seconds(), "x-raw")
+		})
+	}
+}
+
 func syncName(sync bool) string {
 	if sync {
 		return "fsync"

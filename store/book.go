@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,7 +87,11 @@ type DepositRecord struct {
 
 func groupPayments(tx *bolt.Tx, groupID string) (*bolt.Bucket, error) {
 	if tx.Writable() {
-		return tx.Bucket(bucketPayments).CreateBucketIfNotExists([]byte(groupID))
+		b, err := tx.Bucket(bucketPayments).CreateBucketIfNotExists([]byte(groupID))
+		if err == nil {
+			b.FillPercent = appendFill
+		}
+		return b, err
 	}
 	return tx.Bucket(bucketPayments).Bucket([]byte(groupID)), nil
 }
@@ -108,14 +114,65 @@ func forPayments(tx *bolt.Tx, groupID string, fn func(PaymentRecord) error) erro
 // loadBook replays a group's payments into a fresh book.
 func loadBook(tx *bolt.Tx, g *ledger.Group) (*ledger.Book, error) {
 	bk := ledger.NewBook(g)
-	err := forPayments(tx, g.ID, func(p PaymentRecord) error {
-		if p.Voided {
-			return nil
+	b := tx.Bucket(bucketPayments).Bucket([]byte(g.ID))
+	if b == nil {
+		return bk, nil
+	}
+	return bk, b.ForEach(func(k, v []byte) error { return applyStored(bk, k, v) })
+}
+
+// bookEntry is the part of a stored PaymentRecord a book needs: decoding
+// only it skips the allocations, which a book recomputes.
+type bookEntry struct {
+	Payment ledger.Payment `json:"payment"`
+	Voided  bool           `json:"voided"`
+}
+
+// applyStored applies stored payment v (key k) to bk unless it is void.
+func applyStored(bk *ledger.Book, k, v []byte) error {
+	var p bookEntry
+	if err := json.Unmarshal(v, &p); err != nil {
+		return fmt.Errorf("decode payment %x: %w", k, err)
+	}
+	if p.Voided {
+		return nil
+	}
+	_, err := bk.Apply(p.Payment)
+	return err
+}
+
+// loadBookStamp is loadBook that also returns the payments' stamp (see
+// paymentsStamp).
+func (db *DB) loadBookStamp(tx *bolt.Tx, g *ledger.Group) (*ledger.Book, uint64, error) {
+	bk := ledger.NewBook(g)
+	_, stamp, err := db.paymentsStamp(tx, g.ID, func(k, v []byte) error { return applyStored(bk, k, v) })
+	return bk, stamp, err
+}
+
+// paymentsStamp returns a stamp of a group's payments: a hash of their
+// bucket's sequence and of every stored payment, so that a book loaded
+// with the same stamp is the book of the same payments (see groupCache for
+// the hash). It calls fn, when not nil, for each payment in Seq order, and
+// returns the sequence too.
+func (db *DB) paymentsStamp(tx *bolt.Tx, groupID string, fn func(k, v []byte) error) (uint64, uint64, error) {
+	var h maphash.Hash
+	h.SetSeed(db.groups.seed)
+	b := tx.Bucket(bucketPayments).Bucket([]byte(groupID))
+	if b == nil {
+		return 0, h.Sum64(), nil
+	}
+	seq := b.Sequence()
+	h.Write(binary.BigEndian.AppendUint64(nil, seq))
+	err := b.ForEach(func(k, v []byte) error {
+		h.Write(k)
+		h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(v))))
+		h.Write(v)
+		if fn != nil {
+			return fn(k, v)
 		}
-		_, err := bk.Apply(p.Payment)
-		return err
+		return nil
 	})
-	return bk, err
+	return seq, h.Sum64(), err
 }
 
 // reallocate replays a group's payments against the current roster and
@@ -176,6 +233,16 @@ func (db *DB) addPayment(tx *bolt.Tx, bk *ledger.Book, groupID string, p ledger.
 	if err != nil {
 		return PaymentRecord{}, err
 	}
+	rec, err := paymentRecord(bk, seq, groupID, p, source, by, note, db.now())
+	if err != nil {
+		return PaymentRecord{}, err
+	}
+	return rec, putJSON(b, be64(seq), rec)
+}
+
+// paymentRecord applies p to bk and returns its record, numbered seq. An
+// empty p.Ref becomes "manual/<seq>".
+func paymentRecord(bk *ledger.Book, seq uint64, groupID string, p ledger.Payment, source, by, note string, now time.Time) (PaymentRecord, error) {
 	if p.Ref == "" {
 		p.Ref = SourceManual + "/" + strconv.FormatUint(seq, 10)
 	}
@@ -183,8 +250,7 @@ func (db *DB) addPayment(tx *bolt.Tx, bk *ledger.Book, groupID string, p ledger.
 	if err != nil {
 		return PaymentRecord{}, err
 	}
-	rec := PaymentRecord{Seq: seq, GroupID: groupID, Payment: p, Source: source, By: by, Recorded: db.now(), Note: note, Allocations: allocs}
-	return rec, putJSON(b, be64(seq), rec)
+	return PaymentRecord{Seq: seq, GroupID: groupID, Payment: p, Source: source, By: by, Recorded: now, Note: note, Allocations: allocs}, nil
 }
 
 // checkShares reports why a match's shares cannot be applied as they are.
@@ -211,8 +277,51 @@ func checkShares(g *ledger.Group, d ledger.Deposit, shares []ledger.Share) error
 // decide records a verdict on a stored deposit: payments and allocations
 // when matched, a review item when not sure. *bk is loaded on first use.
 func (db *DB) decide(tx *bolt.Tx, g *Group, bk **ledger.Book, accountID string, d ledger.Deposit, m ledger.Match, by, note string) (Ingested, error) {
-	rec := MatchRecord{DepositID: d.ID, AccountID: accountID, GroupID: g.ID, Match: m, By: by, At: db.now(), Note: note}
-	in := Ingested{Deposit: d}
+	if *bk == nil && needsBook(g, d, m) {
+		var err error
+		if *bk, err = loadBook(tx, &g.Group); err != nil {
+			return Ingested{Deposit: d}, err
+		}
+	}
+	var pays *bolt.Bucket
+	next := func() (uint64, error) {
+		if pays == nil {
+			var err error
+			if pays, err = groupPayments(tx, g.ID); err != nil {
+				return 0, err
+			}
+		}
+		return pays.NextSequence()
+	}
+	dec, err := decideDeposit(g, *bk, accountID, d, m, by, note, db.now(), next)
+	if err != nil {
+		return dec.in, err
+	}
+	return dec.in, dec.put(tx, nil)
+}
+
+// decision is a verdict on a stored deposit and the records it writes.
+type decision struct {
+	in       Ingested
+	rec      MatchRecord
+	payments []PaymentRecord
+	review   *ReviewItem
+}
+
+// needsBook reports whether deciding d as m applies payments to the
+// group's book.
+func needsBook(g *Group, d ledger.Deposit, m ledger.Match) bool {
+	return m.Outcome == ledger.OutcomeMatched && checkShares(&g.Group, d, m.Shares) == nil
+}
+
+// decideDeposit works out the records of verdict m on deposit d, decided by
+// by at now: a payment per share when matched, applied to bk (which must be
+// the group's book when needsBook) and numbered by next; a review item
+// when not sure; a match whose shares cannot be applied becomes a review
+// with a note saying why. It writes nothing.
+func decideDeposit(g *Group, bk *ledger.Book, accountID string, d ledger.Deposit, m ledger.Match, by, note string, now time.Time, next func() (uint64, error)) (decision, error) {
+	rec := MatchRecord{DepositID: d.ID, AccountID: accountID, GroupID: g.ID, Match: m, By: by, At: now, Note: note}
+	dec := decision{in: Ingested{Deposit: d}}
 	if m.Outcome == ledger.OutcomeMatched {
 		if err := checkShares(&g.Group, d, m.Shares); err != nil {
 			rec.Match.Outcome = ledger.OutcomeReview
@@ -220,30 +329,87 @@ func (db *DB) decide(tx *bolt.Tx, g *Group, bk **ledger.Book, accountID string, 
 		}
 	}
 	if rec.Match.Outcome == ledger.OutcomeMatched {
-		if *bk == nil {
-			var err error
-			if *bk, err = loadBook(tx, &g.Group); err != nil {
-				return in, err
-			}
-		}
 		for _, s := range rec.Match.Shares {
-			p := ledger.Payment{MemberID: s.MemberID, Amount: s.Amount, At: d.At, Ref: d.ID}
-			pr, err := db.addPayment(tx, *bk, g.ID, p, SourceDeposit, by, "")
+			seq, err := next()
 			if err != nil {
-				return in, err
+				return dec, err
 			}
+			p := ledger.Payment{MemberID: s.MemberID, Amount: s.Amount, At: d.At, Ref: d.ID}
+			pr, err := paymentRecord(bk, seq, g.ID, p, SourceDeposit, by, "", now)
+			if err != nil {
+				return dec, err
+			}
+			dec.payments = append(dec.payments, pr)
 			rec.Payments = append(rec.Payments, pr.Seq)
-			in.Allocations = append(in.Allocations, pr.Allocations...)
+			dec.in.Allocations = append(dec.in.Allocations, pr.Allocations...)
 		}
 	}
 	if rec.Match.Outcome == ledger.OutcomeReview {
-		item := ReviewItem{GroupID: g.ID, AccountID: accountID, Deposit: d, Match: rec.Match, Queued: rec.At, Note: rec.Note}
-		if err := putJSON(tx.Bucket(bucketReview), []byte(d.ID), item); err != nil {
-			return in, err
+		dec.review = &ReviewItem{GroupID: g.ID, AccountID: accountID, Deposit: d, Match: rec.Match, Queued: rec.At, Note: rec.Note}
+	}
+	dec.in.Match = rec.Match
+	dec.rec = rec
+	return dec, nil
+}
+
+// encodedDecision is a decision's records encoded ahead of the write
+// transaction.
+type encodedDecision struct {
+	rec, review []byte
+	payments    [][]byte
+}
+
+// encode encodes the decision's records.
+func (dec decision) encode() (encodedDecision, error) {
+	var (
+		enc encodedDecision
+		err error
+	)
+	if enc.rec, err = encodeMatchRecord(dec.rec); err != nil {
+		return enc, err
+	}
+	if dec.review != nil {
+		if enc.review, err = encodeReviewItem(*dec.review); err != nil {
+			return enc, err
 		}
 	}
-	in.Match = rec.Match
-	return in, putJSON(tx.Bucket(bucketMatches), []byte(d.ID), rec)
+	for _, p := range dec.payments {
+		raw, err := encodePayment(p)
+		if err != nil {
+			return enc, err
+		}
+		enc.payments = append(enc.payments, raw)
+	}
+	return enc, nil
+}
+
+// put writes the decision's records, encoded by enc when it is not nil.
+func (dec decision) put(tx *bolt.Tx, enc *encodedDecision) error {
+	if enc == nil {
+		e, err := dec.encode()
+		if err != nil {
+			return err
+		}
+		enc = &e
+	}
+	if len(dec.payments) > 0 {
+		b, err := groupPayments(tx, dec.rec.GroupID)
+		if err != nil {
+			return err
+		}
+		for i, p := range dec.payments {
+			if err := b.Put(be64(p.Seq), enc.payments[i]); err != nil {
+				return err
+			}
+		}
+	}
+	id := []byte(dec.rec.DepositID)
+	if enc.review != nil {
+		if err := tx.Bucket(bucketReview).Put(id, enc.review); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketMatches).Put(id, enc.rec)
 }
 
 func getMatch(tx *bolt.Tx, depositID string) (MatchRecord, error) {

@@ -97,11 +97,18 @@
 // stores their allocations, queues review items, enqueues the messages the
 // caller's NotifyFunc builds, and advances the cursor, all in one bbolt
 // transaction: after a crash all of it happened or none did, and
-// re-fetching is harmless. Allocations are reproducible: a group's book is
-// its payments applied in sequence order to ledger.NewBook, and every
-// change that could move money between months (a voided payment, an
-// unassigned deposit, a changed dues rule) replays the book and rewrites
-// the allocations that changed. Check verifies this.
+// re-fetching is harmless. Concurrent Ingests (IngestOptions.Batch) work
+// out their rows, verdicts, allocations and messages beside each other in
+// read transactions first; the write transaction checks that the account,
+// the group, its payments and the rows merged with are as that work saw
+// them (else it works them out again) and commits the Ingests that queued
+// meanwhile together, with one fsync.
+//
+// Allocations are reproducible: a group's book is its payments applied in
+// sequence order to ledger.NewBook, and every change that could move money
+// between months (a voided payment, an unassigned deposit, a changed dues
+// rule) replays the book and rewrites the allocations that changed. Check
+// verifies this.
 //
 // # Secrets
 //

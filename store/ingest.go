@@ -43,7 +43,9 @@ type Notice struct {
 	// Actor is who decided: "matcher" for Ingest, the treasurer otherwise.
 	Actor string
 	// Group is the deposit's group with its settings (chats, language,
-	// treasurers), as stored when the deposit was decided.
+	// treasurers), as stored when the deposit was decided. It is shared
+	// with the store's cache of decoded groups: read it, never modify it
+	// or anything it points to.
 	Group Group
 	// Book is the group's book right after this deposit was applied, for
 	// the standing a notice reports ("6/8명"). It is the store's working
@@ -52,9 +54,11 @@ type Notice struct {
 	Book *ledger.Book
 }
 
-// NotifyFunc builds the outbox messages for a notice. It runs inside the
-// store's write transaction, so it must be quick and pure: no I/O and no
-// calls back into the DB (which would deadlock).
+// NotifyFunc builds the outbox messages for a notice. It runs while the
+// store holds a transaction open (Ingest's read transaction ahead of the
+// write, or a write transaction), so it must be quick and pure: no I/O and
+// no calls back into the DB (which could deadlock). Ingest may call it more
+// than once for a deposit.
 type NotifyFunc func(Notice) []OutboxMessage
 
 // ActorMatcher is the actor recorded for decisions the matcher made.
@@ -66,15 +70,19 @@ type IngestOptions struct {
 	// are oldest first otherwise.
 	Descending bool
 	// Matcher overrides the group's matcher (ledger.NewMatcher of the
-	// account's group).
+	// account's group, which the store keeps while the group is
+	// unchanged). It must be safe for concurrent use: Ingest calls it
+	// outside the write transaction.
 	Matcher Matcher
 	// Notify, when set, builds the messages enqueued for each new deposit.
 	Notify NotifyFunc
-	// Batch commits this Ingest together with concurrent ones (bbolt's
-	// Batch): one fsync for many polled accounts, at the cost of up to
-	// 10 ms of latency for a lone caller. Notify may then be called more
-	// than once for a deposit (a batch whose other function failed is
-	// retried one by one), so it must be pure.
+	// Batch says that other Ingests run at the same time (one per polled
+	// account): the work that needs no lock is then done beside them,
+	// ahead of the write transaction, and the writes that arrive while a
+	// commit is under way are committed together, with one fsync for
+	// many accounts. Notify may then be called more than once for a
+	// deposit (a group whose other write failed is committed again
+	// without it), so it must be pure.
 	Batch bool
 	// Calls is how many transaction-list calls the fetch took; they are
 	// added to the account's call count of the month of cursor.Through
@@ -142,69 +150,322 @@ type storedRow struct {
 // the bank lists them, e.g. every page of one transaction_list query.
 // cursor.Through is how far the fetch reached; the store fills in the rest
 // of the cursor.
+//
+// With opts.Batch (concurrent Ingests), the work that needs no lock is done
+// first, in a read transaction that runs beside the other Ingests: the
+// rows a fetch adds, their verdicts, payments and allocations, the
+// messages, all encoded. bbolt has one writer, and the write transaction
+// then only checks that what that work read is unchanged (the account, the
+// group, the group's payments and the stored rows the fetch merges with)
+// and writes it; when something changed meanwhile, it does the work again
+// itself. A lone Ingest does it all in the write transaction.
 func (db *DB) Ingest(ctx context.Context, accountID string, rows []ledger.Deposit, cursor Cursor, opts IngestOptions) (IngestResult, error) {
 	rows, err := normaliseRows(rows, opts.Descending)
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("store: ingest %s: %w", accountID, err)
 	}
-	var res IngestResult
+	op := "ingest " + accountID
+	var p *ingestPlan
 	write := db.update
 	if opts.Batch {
+		// Concurrent Ingests: prepare beside them what needs no lock.
 		write = db.batch
+		err = db.view(ctx, op, func(tx *bolt.Tx) error {
+			var err error
+			p, err = db.planIngest(tx, accountID, rows, opts)
+			return err
+		})
+		if err != nil {
+			return IngestResult{}, err
+		}
 	}
-	err = write(ctx, "ingest "+accountID, func(tx *bolt.Tx) error {
+	var res IngestResult
+	err = write(ctx, op, func(tx *bolt.Tx) error {
 		res = IngestResult{}
-		acct, err := getAccount(tx, accountID)
-		if err != nil {
-			return err
-		}
-		g, err := getGroup(tx, acct.GroupID)
-		if err != nil {
-			return err
-		}
-		fresh, dups, err := db.storeRows(tx, acct.ID, rows)
-		if err != nil {
-			return err
-		}
-		res.Duplicates = dups
-		matcher := opts.Matcher
-		if matcher == nil && len(fresh) > 0 {
-			matcher = ledger.NewMatcher(&g.Group)
-		}
-		var bk *ledger.Book
-		for _, d := range fresh {
-			m := matcher.Match(d)
-			in, err := db.decide(tx, &g, &bk, acct.ID, d, m, ActorMatcher, "")
-			if err != nil {
-				return err
-			}
-			if opts.Notify != nil {
-				if bk == nil {
-					if bk, err = loadBook(tx, &g.Group); err != nil {
-						return err
-					}
-				}
-				n := Notice{Event: EventDeposit, GroupID: g.ID, AccountID: acct.ID, Deposit: d, Match: in.Match, Allocations: in.Allocations, Actor: ActorMatcher, Group: g, Book: bk}
-				if in.Messages, err = db.enqueueTx(tx, opts.Notify(n)); err != nil {
-					return err
-				}
-			}
-			res.New = append(res.New, in)
-		}
-		if res.Cursor, err = db.advanceCursor(tx, acct.ID, cursor, fresh); err != nil {
-			return err
-		}
-		if len(rows) > 0 {
-			if res.Gap, err = chainGap(tx, acct.ID, rows[0].At.Unix(), rows[len(rows)-1].At.Unix()); err != nil {
-				return err
-			}
-		}
-		return addCallsTx(tx, acct.ID, ledger.MonthOf(cursor.Through.In(ledger.KST())), opts.Calls)
+		return db.ingestTx(tx, accountID, rows, cursor, opts, p, &res)
 	})
 	if err != nil {
 		return IngestResult{}, err
 	}
 	return res, nil
+}
+
+// ingestPlan is an Ingest's work done ahead of its write transaction, from
+// a read transaction's view of the database. It is never modified once
+// made: a batched write may run more than once.
+type ingestPlan struct {
+	now     time.Time
+	acctSum uint64 // the hash of the account's record as read
+	acct    Account
+	// rows are the transactions the fetch adds, oldest first, with the
+	// ids they get.
+	rows []plannedRow
+	// group is the account's group when rows is not empty.
+	group *groupEntry
+	// book is set when rows were decided against the group's payments,
+	// whose sequence and stamp (see paymentsStamp) were then paySeq and
+	// payStamp.
+	book     bool
+	paySeq   uint64
+	payStamp uint64
+}
+
+// plannedRow is a transaction a plan adds, and what follows from it.
+type plannedRow struct {
+	deposit ledger.Deposit
+	raw     []byte // the stored row, encoded
+	dec     decision
+	enc     encodedDecision
+	msgs    []OutboxMessage
+}
+
+// planIngest works out what storing rows (normalised) adds to the account,
+// in a read transaction.
+func (db *DB) planIngest(tx *bolt.Tx, accountID string, rows []ledger.Deposit, opts IngestOptions) (*ingestPlan, error) {
+	raw := tx.Bucket(bucketAccounts).Get([]byte(accountID))
+	if raw == nil {
+		return nil, fmt.Errorf("account %q: %w", accountID, ErrNotFound)
+	}
+	p := &ingestPlan{now: db.now(), acctSum: db.groups.sum(raw)}
+	var err error
+	if p.acct, err = db.accounts.get(accountID, raw); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return p, nil
+	}
+	m, err := mergeFetch(tx.Bucket(bucketTxTime).Bucket([]byte(accountID)), rows)
+	if err != nil || len(m.adds) == 0 {
+		return p, err
+	}
+	var txSeq uint64
+	if txb := tx.Bucket(bucketTxs).Bucket([]byte(accountID)); txb != nil {
+		txSeq = txb.Sequence()
+	}
+	if p.group, err = db.groupEntry(tx, p.acct.GroupID); err != nil {
+		return nil, err
+	}
+	g := &p.group.group
+	matcher := opts.Matcher
+	if matcher == nil {
+		matcher = p.group.matcherOf()
+	}
+	if b := tx.Bucket(bucketPayments).Bucket([]byte(g.ID)); b != nil {
+		p.paySeq = b.Sequence()
+	}
+	paySeq := p.paySeq
+	next := func() (uint64, error) {
+		paySeq++
+		return paySeq, nil
+	}
+	var bk *ledger.Book
+	for i, a := range m.adds {
+		d := rows[a.row]
+		d.ID = depositID(accountID, txSeq+uint64(i)+1)
+		verdict := matcher.Match(d)
+		if bk == nil && (opts.Notify != nil || needsBook(g, d, verdict)) {
+			if bk, p.payStamp, err = db.loadBookStamp(tx, &g.Group); err != nil {
+				return nil, err
+			}
+			p.book = true
+		}
+		r := plannedRow{deposit: d}
+		if r.dec, err = decideDeposit(g, bk, accountID, d, verdict, ActorMatcher, "", p.now, next); err != nil {
+			return nil, err
+		}
+		if r.enc, err = r.dec.encode(); err != nil {
+			return nil, err
+		}
+		if r.raw, err = encodeStoredRow(storedRow{Deposit: d, Seen: p.now}); err != nil {
+			return nil, err
+		}
+		if opts.Notify != nil {
+			r.msgs = opts.Notify(Notice{Event: EventDeposit, GroupID: g.ID, AccountID: accountID, Deposit: d, Match: r.dec.in.Match,
+				Allocations: r.dec.in.Allocations, Actor: ActorMatcher, Group: *g, Book: bk})
+		}
+		p.rows = append(p.rows, r)
+	}
+	return p, nil
+}
+
+// holds reports whether the plan's rows are what the write transaction
+// stored (fresh) and its decisions still stand: the group and, when they
+// were read, its payments are as the plan saw them.
+func (p *ingestPlan) holds(db *DB, tx *bolt.Tx, fresh []ledger.Deposit) (bool, error) {
+	if len(fresh) != len(p.rows) {
+		return false, nil
+	}
+	for i, d := range fresh {
+		if !sameDeposit(d, p.rows[i].deposit) {
+			return false, nil
+		}
+	}
+	if len(fresh) == 0 {
+		return true, nil
+	}
+	raw := tx.Bucket(bucketGroups).Get([]byte(p.acct.GroupID))
+	if raw == nil || db.groups.sum(raw) != p.group.sum {
+		return false, nil
+	}
+	if !p.book {
+		return true, nil
+	}
+	seq, stamp, err := db.paymentsStamp(tx, p.acct.GroupID, nil)
+	return seq == p.paySeq && stamp == p.payStamp, err
+}
+
+// sameDeposit reports whether a and b are the same stored transaction.
+func sameDeposit(a, b ledger.Deposit) bool {
+	return a.ID == b.ID && a.At.Equal(b.At) && a.Direction == b.Direction && a.Text == b.Text &&
+		a.Amount == b.Amount && a.Balance == b.Balance
+}
+
+// ingestTx is Ingest's write transaction: it stores the rows, and the
+// plan's decisions and messages when there is a plan and it holds (see
+// holds), or works them out itself.
+func (db *DB) ingestTx(tx *bolt.Tx, accountID string, rows []ledger.Deposit, cursor Cursor, opts IngestOptions, p *ingestPlan, res *IngestResult) error {
+	raw := tx.Bucket(bucketAccounts).Get([]byte(accountID))
+	if raw == nil {
+		return fmt.Errorf("account %q: %w", accountID, ErrNotFound)
+	}
+	var (
+		acct    Account
+		now     time.Time
+		planned []plannedRow
+	)
+	if p != nil {
+		acct, now, planned = p.acct, p.now, p.rows
+	} else {
+		now = db.now()
+	}
+	if p == nil || db.groups.sum(raw) != p.acctSum {
+		var err error
+		if acct, err = db.accounts.get(accountID, raw); err != nil {
+			return err
+		}
+	}
+	fresh, dups, err := db.storeRows(tx, acct.ID, rows, now, planned)
+	if err != nil {
+		return err
+	}
+	res.Duplicates = dups
+	ok := p != nil && acct.GroupID == p.acct.GroupID
+	if ok {
+		if ok, err = p.holds(db, tx, fresh); err != nil {
+			return err
+		}
+	}
+	if ok {
+		err = db.applyPlan(tx, p, opts, res)
+	} else {
+		err = db.decideFresh(tx, acct, fresh, now, opts, res)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Cursor, err = db.advanceCursor(tx, acct.ID, cursor, fresh); err != nil {
+		return err
+	}
+	if len(rows) > 0 {
+		if res.Gap, err = chainGap(tx, acct.ID, rows[0].At.Unix(), rows[len(rows)-1].At.Unix()); err != nil {
+			return err
+		}
+	}
+	return addCallsTx(tx, acct.ID, ledger.MonthOf(cursor.Through.In(ledger.KST())), opts.Calls)
+}
+
+// applyPlan writes a plan that holds: its decisions and messages.
+func (db *DB) applyPlan(tx *bolt.Tx, p *ingestPlan, opts IngestOptions, res *IngestResult) error {
+	pays := 0
+	for i := range p.rows {
+		r := &p.rows[i]
+		if err := r.dec.put(tx, &r.enc); err != nil {
+			return err
+		}
+		pays += len(r.dec.payments)
+		in := r.dec.in
+		if opts.Notify != nil {
+			var err error
+			if in.Messages, err = db.enqueueTx(tx, r.msgs); err != nil {
+				return err
+			}
+		}
+		res.New = append(res.New, in)
+	}
+	if pays == 0 {
+		return nil
+	}
+	// The payments were numbered after paySeq, which holds checked.
+	b, err := groupPayments(tx, p.acct.GroupID)
+	if err != nil {
+		return err
+	}
+	return b.SetSequence(p.paySeq + uint64(pays))
+}
+
+// decideFresh decides the rows an Ingest stored, in its write transaction:
+// what a plan does ahead of it, for when the plan no longer holds.
+func (db *DB) decideFresh(tx *bolt.Tx, acct Account, fresh []ledger.Deposit, now time.Time, opts IngestOptions, res *IngestResult) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	e, err := db.groupEntry(tx, acct.GroupID)
+	if err != nil {
+		return err
+	}
+	g := &e.group
+	matcher := opts.Matcher
+	if matcher == nil {
+		matcher = e.matcherOf()
+	}
+	var (
+		bk   *ledger.Book
+		pays *bolt.Bucket
+	)
+	next := func() (uint64, error) {
+		if pays == nil {
+			var err error
+			if pays, err = groupPayments(tx, g.ID); err != nil {
+				return 0, err
+			}
+		}
+		return pays.NextSequence()
+	}
+	for _, d := range fresh {
+		m := matcher.Match(d)
+		if bk == nil && (opts.Notify != nil || needsBook(g, d, m)) {
+			if bk, err = loadBook(tx, &g.Group); err != nil {
+				return err
+			}
+		}
+		dec, err := decideDeposit(g, bk, acct.ID, d, m, ActorMatcher, "", now, next)
+		if err != nil {
+			return err
+		}
+		if err := dec.put(tx, nil); err != nil {
+			return err
+		}
+		in := dec.in
+		if opts.Notify != nil {
+			n := Notice{Event: EventDeposit, GroupID: g.ID, AccountID: acct.ID, Deposit: d, Match: in.Match, Allocations: in.Allocations,
+				Actor: ActorMatcher, Group: *g, Book: bk}
+			if in.Messages, err = db.enqueueTx(tx, opts.Notify(n)); err != nil {
+				return err
+			}
+		}
+		res.New = append(res.New, in)
+	}
+	return nil
+}
+
+// groupEntry returns group id as stored, decoded (from the cache when the
+// stored bytes are unchanged).
+func (db *DB) groupEntry(tx *bolt.Tx, id string) (*groupEntry, error) {
+	raw := tx.Bucket(bucketGroups).Get([]byte(id))
+	if raw == nil {
+		return nil, fmt.Errorf("group %q: %w", id, ErrNotFound)
+	}
+	return db.groups.get(id, raw)
 }
 
 // normaliseRows copies rows oldest first, with times cut to the second, and
@@ -239,30 +500,46 @@ type idxEntry struct {
 	key rowKey
 }
 
-// storeRows merges a normalised fetch into the account's stored rows and
-// returns the new rows (with ids), oldest first, and how many fetched rows
-// were already stored.
-func (db *DB) storeRows(tx *bolt.Tx, accountID string, rows []ledger.Deposit) ([]ledger.Deposit, int, error) {
+// fetchMerge is how a fetch changes an account's stored rows.
+type fetchMerge struct {
+	// moves are stored rows whose position in their second changes.
+	moves []idxMove
+	// adds are the new rows, oldest first.
+	adds []rowAdd
+	// dups counts fetched rows that were stored already.
+	dups int
+}
+
+// idxMove is a stored row at a new position in its second.
+type idxMove struct {
+	sec int64
+	seq uint64
+	pos uint32
+	key rowKey
+}
+
+// rowAdd is a new row: rows[row] of the fetch, at position pos of its
+// second.
+type rowAdd struct {
+	row int
+	pos uint32
+}
+
+// mergeFetch merges a normalised fetch with an account's stored rows, as
+// the txtime index idx (nil when none are stored) lists them. It only
+// reads.
+func mergeFetch(idx *bolt.Bucket, rows []ledger.Deposit) (fetchMerge, error) {
+	var out fetchMerge
 	if len(rows) == 0 {
-		return nil, 0, nil
+		return out, nil
 	}
-	txb, err := tx.Bucket(bucketTxs).CreateBucketIfNotExists([]byte(accountID))
-	if err != nil {
-		return nil, 0, err
-	}
-	idx, err := tx.Bucket(bucketTxTime).CreateBucketIfNotExists([]byte(accountID))
-	if err != nil {
-		return nil, 0, err
-	}
-	now := db.now()
 	// The balance after the last stored row before the fetch, for the
 	// chain.
 	prev, havePrev, err := lastBefore(idx, rows[0].At.Unix())
 	if err != nil {
-		return nil, 0, err
+		return out, err
 	}
-	var fresh []ledger.Deposit
-	dups := 0
+	scan := newSecondScan(idx)
 	runs := secondRuns(rows)
 	for r, run := range runs {
 		e := edgeInside
@@ -276,9 +553,9 @@ func (db *DB) storeRows(tx *bolt.Tx, accountID string, rows []ledger.Deposit) ([
 		}
 		fetchedRows := rows[run[0]:run[1]]
 		sec := fetchedRows[0].At.Unix()
-		stored, err := secondEntries(idx, sec)
+		stored, err := scan.entries(sec)
 		if err != nil {
-			return nil, 0, err
+			return out, err
 		}
 		storedKeys := make([]rowKey, len(stored))
 		for i, s := range stored {
@@ -295,7 +572,7 @@ func (db *DB) storeRows(tx *bolt.Tx, accountID string, rows []ledger.Deposit) ([
 		}
 		if !whole {
 			if !hasNew(storedKeys, fetchedKeys) {
-				dups += len(fetchedRows)
+				out.dups += len(fetchedRows)
 				prev, havePrev = storedKeys[len(storedKeys)-1].balance, true
 				continue
 			}
@@ -303,30 +580,16 @@ func (db *DB) storeRows(tx *bolt.Tx, accountID string, rows []ledger.Deposit) ([
 		}
 		for p, s := range merged {
 			pos := uint32(p)
-			if s.stored >= 0 {
-				if s.fetched >= 0 {
-					dups++
-				}
-				if en := stored[s.stored]; en.pos != pos {
-					if err := idx.Put(idxKey(sec, en.seq), encodeIdx(pos, en.key)); err != nil {
-						return nil, 0, err
-					}
-				}
+			if s.stored < 0 {
+				out.adds = append(out.adds, rowAdd{row: run[0] + s.fetched, pos: pos})
 				continue
 			}
-			seq, err := txb.NextSequence()
-			if err != nil {
-				return nil, 0, err
+			if s.fetched >= 0 {
+				out.dups++
 			}
-			d := fetchedRows[s.fetched]
-			d.ID = depositID(accountID, seq)
-			if err := putJSON(txb, be64(seq), storedRow{Deposit: d, Seen: now}); err != nil {
-				return nil, 0, err
+			if en := stored[s.stored]; en.pos != pos {
+				out.moves = append(out.moves, idxMove{sec: sec, seq: en.seq, pos: pos, key: en.key})
 			}
-			if err := idx.Put(idxKey(sec, seq), encodeIdx(pos, fetchedKeys[s.fetched])); err != nil {
-				return nil, 0, err
-			}
-			fresh = append(fresh, d)
 		}
 		last := merged[len(merged)-1]
 		if last.stored >= 0 {
@@ -336,7 +599,58 @@ func (db *DB) storeRows(tx *bolt.Tx, accountID string, rows []ledger.Deposit) ([
 		}
 		havePrev = true
 	}
-	return fresh, dups, nil
+	return out, nil
+}
+
+// storeRows merges a normalised fetch into the account's stored rows and
+// returns the new rows (with ids), oldest first, and how many fetched rows
+// were already stored. A new row that a plan foresaw (the same row with
+// the same id) is stored as the plan encoded it.
+func (db *DB) storeRows(tx *bolt.Tx, accountID string, rows []ledger.Deposit, now time.Time, planned []plannedRow) ([]ledger.Deposit, int, error) {
+	if len(rows) == 0 {
+		return nil, 0, nil
+	}
+	txb, err := tx.Bucket(bucketTxs).CreateBucketIfNotExists([]byte(accountID))
+	if err != nil {
+		return nil, 0, err
+	}
+	idx, err := tx.Bucket(bucketTxTime).CreateBucketIfNotExists([]byte(accountID))
+	if err != nil {
+		return nil, 0, err
+	}
+	txb.FillPercent, idx.FillPercent = appendFill, appendFill
+	m, err := mergeFetch(idx, rows)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, mv := range m.moves {
+		if err := idx.Put(idxKey(mv.sec, mv.seq), encodeIdx(mv.pos, mv.key)); err != nil {
+			return nil, 0, err
+		}
+	}
+	var fresh []ledger.Deposit
+	for i, a := range m.adds {
+		seq, err := txb.NextSequence()
+		if err != nil {
+			return nil, 0, err
+		}
+		d := rows[a.row]
+		d.ID = depositID(accountID, seq)
+		var raw []byte
+		if i < len(planned) && sameDeposit(planned[i].deposit, d) {
+			raw = planned[i].raw
+		} else if raw, err = encodeStoredRow(storedRow{Deposit: d, Seen: now}); err != nil {
+			return nil, 0, err
+		}
+		if err := txb.Put(be64(seq), raw); err != nil {
+			return nil, 0, err
+		}
+		if err := idx.Put(idxKey(d.At.Unix(), seq), encodeIdx(a.pos, keyOf(d))); err != nil {
+			return nil, 0, err
+		}
+		fresh = append(fresh, d)
+	}
+	return fresh, m.dups, nil
 }
 
 // secondRuns splits time-ordered rows into runs of one second each, as
@@ -356,6 +670,9 @@ func secondRuns(rows []ledger.Deposit) [][2]int {
 // lastBefore returns the balance after the last stored row of the latest
 // second before sec.
 func lastBefore(idx *bolt.Bucket, sec int64) (int64, bool, error) {
+	if idx == nil {
+		return 0, false, nil
+	}
 	c := idx.Cursor()
 	k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(sec)))
 	if k == nil {
@@ -373,9 +690,66 @@ func lastBefore(idx *bolt.Bucket, sec int64) (int64, bool, error) {
 	return entries[len(entries)-1].key.balance, true, nil
 }
 
+// secondScan reads the stored rows of seconds in ascending order with one
+// cursor: a fetch of many seconds is then one walk along the index instead
+// of a search from its root for every second.
+type secondScan struct {
+	c    *bolt.Cursor
+	k, v []byte
+	at   bool // c is positioned
+}
+
+// newSecondScan returns a scan of idx, which may be nil (no rows stored).
+func newSecondScan(idx *bolt.Bucket) *secondScan {
+	if idx == nil {
+		return &secondScan{}
+	}
+	return &secondScan{c: idx.Cursor()}
+}
+
+// scanSkip is how many index entries a scan steps over before it searches
+// instead.
+const scanSkip = 8
+
+// entries returns the stored rows of second sec in position order; sec
+// must not be less than the previous call's.
+func (s *secondScan) entries(sec int64) ([]idxEntry, error) {
+	if s.c == nil {
+		return nil, nil
+	}
+	p := binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(sec))
+	for i := 0; s.at && s.k != nil && bytes.Compare(s.k, p) < 0; i++ {
+		if i == scanSkip {
+			s.at = false
+			break
+		}
+		s.k, s.v = s.c.Next()
+	}
+	if !s.at {
+		s.k, s.v = s.c.Seek(p)
+		s.at = true
+	}
+	var out []idxEntry
+	for ; s.k != nil && bytes.HasPrefix(s.k, p); s.k, s.v = s.c.Next() {
+		if len(s.k) != 16 {
+			return nil, fmt.Errorf("bad index key %x", s.k)
+		}
+		pos, key, err := decodeIdx(sec, s.v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, idxEntry{seq: binary.BigEndian.Uint64(s.k[8:]), pos: pos, key: key})
+	}
+	slices.SortFunc(out, func(a, b idxEntry) int { return int(a.pos) - int(b.pos) })
+	return out, nil
+}
+
 // secondEntries returns the stored rows of one second in position order.
 func secondEntries(idx *bolt.Bucket, sec int64) ([]idxEntry, error) {
 	var out []idxEntry
+	if idx == nil {
+		return nil, nil
+	}
 	p := binary.BigEndian.AppendUint64(nil, uint64(sec))
 	c := idx.Cursor()
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
@@ -420,7 +794,11 @@ func (db *DB) advanceCursor(tx *bolt.Tx, accountID string, in Cursor, fresh []le
 			c.LastBalance = bal
 		}
 	}
-	return c, putJSON(b, []byte(accountID), c)
+	raw, err := encodeCursor(c)
+	if err != nil {
+		return c, fmt.Errorf("encode cursor %q: %w", accountID, err)
+	}
+	return c, b.Put([]byte(accountID), raw)
 }
 
 // chainGap returns the first break of the balance chain among an account's
@@ -446,12 +824,13 @@ func chainGap(tx *bolt.Tx, accountID string, from, to int64) (*Gap, error) {
 		prev     rowKey
 		havePrev bool
 	)
+	scan := newSecondScan(idx)
 	for k, _ := c.Seek(start); k != nil; {
 		sec := int64(binary.BigEndian.Uint64(k))
 		if sec > to {
 			break
 		}
-		entries, err := secondEntries(idx, sec)
+		entries, err := scan.entries(sec)
 		if err != nil {
 			return nil, err
 		}
@@ -461,7 +840,8 @@ func chainGap(tx *bolt.Tx, accountID string, from, to int64) (*Gap, error) {
 			}
 			prev, havePrev = e.key, true
 		}
-		k, _ = c.Seek(binary.BigEndian.AppendUint64(nil, uint64(sec+1)))
+		// The scan stands on the next second's first row.
+		k = scan.k
 	}
 	return nil, nil
 }

@@ -191,18 +191,26 @@ func (db *DB) CallCounts(ctx context.Context, accountID string) ([]CallCount, er
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error {
+		// One account's counts are the keys that start with its id and a
+		// NUL: a pass asks for its own account's, and must not read every
+		// account's.
+		var prefix []byte
+		if accountID != "" {
+			prefix = []byte(accountID + "\x00")
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
 			acct, month, ok := strings.Cut(string(k), "\x00")
-			if !ok || len(v) != 8 || (accountID != "" && acct != accountID) {
-				return nil
+			if !ok || len(v) != 8 {
+				continue
 			}
 			p, err := ledger.ParsePeriod(month)
 			if err != nil {
 				return fmt.Errorf("call count %q: %w", k, err)
 			}
 			out = append(out, CallCount{AccountID: acct, Month: p, Calls: int64(binary.BigEndian.Uint64(v))})
-			return nil
-		})
+		}
+		return nil
 	})
 	return out, err
 }

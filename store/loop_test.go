@@ -153,6 +153,41 @@ func TestCallCounts(t *testing.T) {
 	}
 }
 
+// TestCallCountsOfOneAccount checks that an account's counts are its own
+// when another account's id starts with its id (a1 and a10), and that no
+// id lists every account's.
+func TestCallCountsOfOneAccount(t *testing.T) {
+	db := mustOpen(t)
+	g, _ := setup(t, db)
+	month := ledger.MonthOf(t0)
+	for i, id := range []string{"a1", "a10", "a2"} {
+		if _, err := db.PutAccount(ctx, "cli", store.Account{ID: id, GroupID: g.ID, FintechUseNum: "fin-" + id}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddCalls(ctx, id, month, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		account string
+		want    []store.CallCount
+	}{
+		{"a1", []store.CallCount{{AccountID: "a1", Month: month, Calls: 1}}},
+		{"a10", []store.CallCount{{AccountID: "a10", Month: month, Calls: 2}}},
+		{"a3", nil},
+		{"", []store.CallCount{{AccountID: "a1", Month: month, Calls: 1}, {AccountID: "a10", Month: month, Calls: 2}, {AccountID: "a2", Month: month, Calls: 3}}},
+	}
+	for _, tt := range tests {
+		got, err := db.CallCounts(ctx, tt.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("CallCounts(%q) = %+v, want %+v", tt.account, got, tt.want)
+		}
+	}
+}
+
 func TestMarkDead(t *testing.T) {
 	c := newClock()
 	db := mustOpen(t, withClock(c))

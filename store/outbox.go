@@ -129,6 +129,7 @@ func (db *DB) enqueueTx(tx *bolt.Tx, msgs []OutboxMessage) ([]uint64, error) {
 	out := tx.Bucket(bucketOutbox)
 	keys := tx.Bucket(bucketOutboxKeys)
 	open := tx.Bucket(bucketOutboxOpen)
+	out.FillPercent, open.FillPercent = appendFill, appendFill
 	now := db.now()
 	ids := make([]uint64, 0, len(msgs))
 	for _, m := range msgs {
@@ -153,7 +154,11 @@ func (db *DB) enqueueTx(tx *bolt.Tx, msgs []OutboxMessage) ([]uint64, error) {
 		if m.NotBefore.After(now) {
 			msg.NextAttemptAt = m.NotBefore
 		}
-		if err := putJSON(out, be64(id), msg); err != nil {
+		raw, err := encodeMessage(msg)
+		if err != nil {
+			return nil, fmt.Errorf("encode message %d: %w", id, err)
+		}
+		if err := out.Put(be64(id), raw); err != nil {
 			return nil, err
 		}
 		if err := keys.Put([]byte(m.Key), be64(id)); err != nil {
@@ -177,7 +182,11 @@ func getMessage(tx *bolt.Tx, id uint64) (Message, error) {
 }
 
 func putMessage(tx *bolt.Tx, m Message) error {
-	if err := putJSON(tx.Bucket(bucketOutbox), be64(m.ID), m); err != nil {
+	raw, err := encodeMessage(m)
+	if err != nil {
+		return fmt.Errorf("encode message %d: %w", m.ID, err)
+	}
+	if err := tx.Bucket(bucketOutbox).Put(be64(m.ID), raw); err != nil {
 		return err
 	}
 	open := tx.Bucket(bucketOutboxOpen)
