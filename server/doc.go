@@ -4,7 +4,8 @@
 // notifier that renders what the store queued. It is the application layer
 // between the pieces it wires: the store (package store), the KFTC client
 // (package openbanking) and the platform-neutral chat side (package bot),
-// which never import each other. Chat adapters (bot/console, bot/telegram)
+// which never import each other. Chat adapters (bot/console, bot/telegram,
+// bot/slack)
 // implement bot.Chat and are handed to it by the command that configures it
 // (cmd/moimbot), so this package imports no adapter.
 //
@@ -40,6 +41,22 @@
 // it is used; a link the bank no longer honours marks the account for
 // relinking and tells the treasurer once. The notifier renders
 // what the store queued in the group's language.
+//
+// # Chat, statement files, health
+//
+// The Router is the bot.Handler every adapter (bot/telegram, bot/slack)
+// hands updates to: it parses the commands (package bot), checks who may
+// do what, changes the group through the store and queues the replies, a
+// reply meant for the caller alone marked so (Slack shows it ephemeral).
+// A bank statement file a treasurer sends the bot by DM is fetched through
+// the adapter (bot.FileFetcher), read by package statement (asking for an
+// encrypted workbook's password, whose message is deleted where the
+// platform allows), and stored by Engine.ImportStatement through the same
+// atomic ingest as polled rows: into the group's linked account, or a
+// statement account that is never polled, skipping rows already stored
+// by direction, amount and balance within a minute. HTTPHandler serves
+// the link pages and the OAuth callback; HTTPHealth /healthz and /readyz;
+// Metrics the Prometheus metrics.
 //
 // Everything takes its time from an injected clock, so the demo and the
 // tests drive the same code on a virtual one.

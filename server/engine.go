@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,9 +43,10 @@ type Engine struct {
 	schedule func(store.Group) cron.Schedule
 	// grace is how late a reminder may still be posted after downtime.
 	grace time.Duration
-	// slots bounds the passes running at once: accounts sharing a due day
-	// are scheduled for the same minute, and the bank (and its rate limit)
-	// should not see thousands of calls at once.
+	// slots bounds the passes calling the bank at once: accounts sharing a
+	// due day are scheduled for the same minute, and the bank (and its rate
+	// limit) should not see thousands of calls at once. A pass holds its
+	// slot until the bank has answered, not while its rows are committed.
 	slots chan struct{}
 
 	mu      sync.Mutex
@@ -64,6 +66,17 @@ type Engine struct {
 	lang      bot.Lang
 	links     *links
 	linked    chan struct{}
+
+	// chats are the adapters as configured (files are fetched and
+	// password messages deleted through them), and uploads the statement
+	// files waiting in chat for a group or a password.
+	chats   map[string]bot.Chat
+	uploads uploads
+
+	// metrics, when set, are the engine's (see Config.Metrics); health is
+	// what /readyz knows of the accounts' passes.
+	metrics *Metrics
+	health  pollHealth
 }
 
 // pollEntry is an account's cron entry and the schedule it was made with.
@@ -142,13 +155,7 @@ func (e *Engine) retrySoon(ctx context.Context, id string) {
 // queued messages. Skips (maintenance, backoff, relink) are logged at debug
 // level; failures at warn.
 func (e *Engine) Poll(ctx context.Context, accountID string) {
-	select {
-	case e.slots <- struct{}{}:
-		defer func() { <-e.slots }()
-	case <-ctx.Done():
-		return
-	}
-	res, err := e.sync.Sync(ctx, accountID)
+	res, err := e.poll(ctx, accountID)
 	switch {
 	case err == nil:
 		if len(res.New) > 0 {
@@ -166,6 +173,25 @@ func (e *Engine) Poll(ctx context.Context, accountID string) {
 	}
 }
 
+// poll runs one sync pass of an account within the engine's bound on
+// bank calls at once. The wait for a free slot is the pass's lag behind its
+// schedule (cron and the retry timers start it on time). The pass gives
+// its slot back once the bank has answered, and commits its rows without
+// one; poll returns after the commit.
+func (e *Engine) poll(ctx context.Context, accountID string) (SyncResult, error) {
+	due := e.now()
+	slot := &callSlot{slots: e.slots}
+	if err := slot.acquire(ctx); err != nil {
+		return SyncResult{}, err
+	}
+	defer slot.release()
+	start := e.now()
+	e.metrics.pollStarted(start.Sub(due))
+	res, err := e.sync.pass(ctx, accountID, slot)
+	e.passDone(ctx, accountID, start, res, err)
+	return res, err
+}
+
 // housekeeping runs the minute job: reminders, expiry warnings, then the
 // poll entries of accounts linked or changed since the last run.
 // It reads the groups and accounts once for all three of its parts.
@@ -177,6 +203,7 @@ func (e *Engine) housekeeping(ctx context.Context) {
 	}
 	now := e.now()
 	n, err := e.remind(ctx, now, r)
+	e.metrics.reminderRun(n, err)
 	if err != nil {
 		e.log.Error("reminders", "err", err)
 	}
@@ -207,6 +234,8 @@ func (e *Engine) roster(ctx context.Context) (roster, error) {
 	if err != nil {
 		return roster{}, err
 	}
+	// Statement accounts are fed by files, not polled.
+	accts = slices.DeleteFunc(accts, func(a store.Account) bool { return a.Source == store.SourceStatement })
 	r := roster{groups: groups, byID: make(map[string]store.Group, len(groups)), accounts: accts}
 	for _, g := range groups {
 		r.byID[g.ID] = g
@@ -363,7 +392,7 @@ func (e *Engine) RequestStatus(ctx context.Context, groupID string, chat bot.Cha
 		if err != nil {
 			return err
 		}
-		if !bot.Stale(cur.FetchedAt, now) {
+		if a.Source == store.SourceStatement || !bot.Stale(cur.FetchedAt, now) {
 			continue
 		}
 		// A status request may cost a call only while the account's month
@@ -389,6 +418,9 @@ func (e *Engine) RequestStatus(ctx context.Context, groupID string, chat bot.Cha
 	// earlier, and the board must not claim otherwise.
 	asOf := e.now()
 	for _, a := range accts {
+		if replaced(a) {
+			continue // no longer read: its cursor says nothing of now
+		}
 		cur, err := e.db.Cursor(ctx, a.ID)
 		if err != nil {
 			return err
@@ -561,7 +593,10 @@ func (l cronLogger) Error(err error, msg string, kv ...any) {
 // Sync runs one sync pass of an account now, outside the schedule (see the
 // package documentation for what a pass does).
 func (e *Engine) Sync(ctx context.Context, accountID string) (SyncResult, error) {
-	return e.sync.Sync(ctx, accountID)
+	start := e.now()
+	res, err := e.sync.Sync(ctx, accountID)
+	e.passDone(ctx, accountID, start, res, err)
+	return res, err
 }
 
 // RetryAt is when the last failed pass of an account asked to be retried,

@@ -43,9 +43,10 @@ func NewBankClient(cfg openbanking.Config) (*openbanking.Client, *CallCounter, e
 	return c, counter, nil
 }
 
-// maxConcurrentPolls bounds the sync passes an engine runs at once. The
-// scale benchmark found 32 near the best on two cores: 8 took three times
-// as long for 10,000 accounts, 128 was only 10% faster.
+// maxConcurrentPolls bounds the sync passes calling the bank at once (a
+// pass gives its slot back when the bank has answered, before its rows are
+// committed). The scale benchmark found 32 near the best on two cores: 8
+// took three times as long for 10,000 accounts, 128 was only 10% faster.
 const maxConcurrentPolls = 32
 
 // Config is what an Engine is wired from. DB, Client and Calls are
@@ -81,6 +82,9 @@ type Config struct {
 	// Lang is the language of chats and pages that belong to no group yet;
 	// empty means Korean.
 	Lang bot.Lang
+	// Metrics, when set, receive the engine's metrics (see Metrics); nil
+	// records none.
+	Metrics *Metrics
 }
 
 // New wires an engine; it does no I/O.
@@ -107,10 +111,11 @@ func New(p Config) *Engine {
 	e := &Engine{db: p.DB, sync: s, dispatch: d, notes: notes, now: p.Now, log: p.Log, schedule: p.Plan, grace: p.Grace,
 		slots: make(chan struct{}, maxConcurrentPolls), publicURL: strings.TrimSuffix(p.PublicURL, "/"), lang: p.Lang,
 		links:  &links{links: map[string]*pendingLink{}, states: map[string]string{}, picks: map[string]*pendingPick{}},
-		linked: make(chan struct{}, 1)}
+		linked: make(chan struct{}, 1), chats: p.Chats}
 	for platform, c := range p.Chats {
 		chats[platform] = watchedChat{Chat: c, e: e}
 	}
+	p.Metrics.attach(e)
 	return e
 }
 

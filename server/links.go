@@ -109,12 +109,16 @@ func (l *links) gc(now time.Time) {
 //	GET  /link/{token}     what will be shared, and a button to the bank
 //	POST /link/{token}     starts the consent: a redirect to the bank
 //	GET  /oauth/callback   the bank's redirect after consent
+//
+// Every answer carries the pages' security headers (see guardPages) and
+// request bodies are bounded; a RateLimiter in front is the server's to
+// add.
 func (e *Engine) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /link/{token}", e.linkPage)
 	mux.HandleFunc("POST /link/{token}", e.linkStart)
 	mux.HandleFunc("GET /oauth/callback", e.oauthCallback)
-	return mux
+	return guardPages(mux)
 }
 
 // linkOf returns the live link of token and its group, or writes the
@@ -274,7 +278,7 @@ func (e *Engine) pickAccount(ctx context.Context, by store.ChatUser, pick, index
 		others, lerr := e.db.Accounts(ctx, g.ID)
 		for _, o := range others {
 			if lerr == nil && o.ID != a.ID && o.Relink == nil {
-				if _, err := e.db.MarkRelink(ctx, o.ID, "replaced by "+a.ID); err != nil {
+				if _, err := e.db.MarkRelink(ctx, o.ID, relinkReplaced+a.ID); err != nil {
 					e.log.Error("stop reading a replaced account", "account_id", o.ID, "err", err)
 				}
 			}
@@ -285,6 +289,16 @@ func (e *Engine) pickAccount(ctx context.Context, by store.ChatUser, pick, index
 		}
 	}
 	return g, a, err
+}
+
+// relinkReplaced starts the Relink.Reason of an account a later link
+// replaced.
+const relinkReplaced = "replaced by "
+
+// replaced reports whether a later link replaced a: the group no longer
+// reads it.
+func replaced(a store.Account) bool {
+	return a.Relink != nil && strings.HasPrefix(a.Relink.Reason, relinkReplaced)
 }
 
 // errPickGone is a tap on an account choice that expired, was made
@@ -379,7 +393,7 @@ func (e *Engine) page(w http.ResponseWriter, status int, lang bot.Lang, name str
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", pageCSP)
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	pageTemplate.Execute(w, map[string]any{"Lang": string(lang), "Title": fill(t[0]), "Body": fill(t[1]),

@@ -24,6 +24,8 @@ type payload struct {
 	File *bot.File `json:"file,omitempty"`
 	// Tags link names in the text to chat users (/unpaid's mentions).
 	Tags []bot.Tag `json:"tags,omitempty"`
+	// Only is the one user meant to see the message (bot.Message.Only).
+	Only string `json:"only,omitempty"`
 }
 
 // Claim implements bot.Outbox.
@@ -43,7 +45,7 @@ func (o outbox) Claim(ctx context.Context, now time.Time, limit int) ([]bot.Mess
 				// than not at all.
 				p = payload{}
 			}
-			bm.Buttons, bm.Edit, bm.File, bm.Tags = p.Buttons, p.Edit, p.File, p.Tags
+			bm.Buttons, bm.Edit, bm.File, bm.Tags, bm.Only = p.Buttons, p.Edit, p.File, p.Tags, p.Only
 		}
 		out = append(out, bm)
 	}
@@ -83,8 +85,8 @@ func (o outbox) MarkFailed(ctx context.Context, id uint64, retryAfter time.Durat
 func outgoing(groupID string, m bot.Message) store.OutboxMessage {
 	om := store.OutboxMessage{Key: m.Key, GroupID: groupID, Chat: store.ChatRef{Platform: m.Chat.Platform, ID: m.Chat.ID},
 		Kind: m.Kind, Text: m.Text}
-	if len(m.Buttons) > 0 || m.Edit != "" || m.File != nil || len(m.Tags) > 0 {
-		raw, err := json.Marshal(payload{Buttons: m.Buttons, Edit: m.Edit, File: m.File, Tags: m.Tags})
+	if len(m.Buttons) > 0 || m.Edit != "" || m.File != nil || len(m.Tags) > 0 || m.Only != "" {
+		raw, err := json.Marshal(payload{Buttons: m.Buttons, Edit: m.Edit, File: m.File, Tags: m.Tags, Only: m.Only})
 		if err != nil {
 			panic(fmt.Sprintf("marshal buttons: %v", err)) // plain strings and bytes cannot fail
 		}

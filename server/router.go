@@ -65,6 +65,12 @@ func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
 			r.e.log.Error("router: follow a membership change", "chat", u.Chat.String(), "err", err)
 		}
 		return ""
+	case u.Document != nil:
+		r.document(ctx, q)
+		return ""
+	case u.Private && !strings.HasPrefix(strings.TrimSpace(u.Text), "/") && r.e.uploads.waitingPassword(r.e.now(), q.user()):
+		r.password(ctx, q)
+		return ""
 	}
 	cmd, err := bot.ParseCommand(u.Text, u.Bot)
 	var usage *bot.UsageError
@@ -73,10 +79,10 @@ func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
 		return ""
 	case errors.Is(err, bot.ErrUnknownCommand):
 		word, _, _ := strings.Cut(strings.TrimSpace(u.Text), " ")
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyUnknownCommand, word))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyUnknownCommand, word))
 		return ""
 	case errors.As(err, &usage):
-		r.reply(ctx, q, usage.Usage(q.lang))
+		r.replyOnly(ctx, q, usage.Usage(q.lang))
 		return ""
 	case err != nil:
 		r.e.log.Error("router: parse", "err", err)
@@ -84,7 +90,7 @@ func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
 	}
 	if err := r.run(ctx, q, cmd); err != nil {
 		r.e.log.Error("router: command failed", "command", string(cmd.Name), "chat", u.Chat.String(), "err", err)
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyFailed))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyFailed))
 	}
 	return ""
 }
@@ -161,7 +167,7 @@ func (r *Router) run(ctx context.Context, q *request, cmd bot.Command) error {
 	}
 	// The rest change the group or spend bank calls: treasurers only.
 	if !q.treasurer() {
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNotTreasurer))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyNotTreasurer))
 		return nil
 	}
 	switch cmd.Name {
@@ -193,6 +199,18 @@ func (r *Router) reply(ctx context.Context, q *request, text string, buttons ...
 	r.send(ctx, q, q.u.Chat, "", text, buttons)
 }
 
+// replyOnly queues text to the update's chat for the caller alone: a
+// usage error, a refusal, help. Where the platform has such messages
+// (Slack's ephemeral ones) only the caller sees it; elsewhere it is a
+// reply like any other.
+func (r *Router) replyOnly(ctx context.Context, q *request, text string) {
+	m := bot.Message{Chat: q.u.Chat, Text: text}
+	if !q.u.Private {
+		m.Only = q.u.From.ID
+	}
+	r.sendMessage(ctx, q, m)
+}
+
 // send queues text to chat, replacing the bot's message edit when set.
 func (r *Router) send(ctx context.Context, q *request, chat bot.ChatRef, edit, text string, buttons [][]bot.Button) {
 	r.sendMessage(ctx, q, bot.Message{Chat: chat, Edit: edit, Text: text, Buttons: buttons})
@@ -210,6 +228,7 @@ func (r *Router) sendMessage(ctx context.Context, q *request, m bot.Message) {
 		if len(parts) > 1 {
 			part.Key += "#" + strconv.Itoa(i+1)
 		}
+		part.Only = m.Only
 		if i == len(parts)-1 {
 			part.Buttons, part.Edit, part.Tags = m.Buttons, m.Edit, m.Tags
 		}
@@ -244,7 +263,7 @@ func (r *Router) help(ctx context.Context, q *request) error {
 		}
 		b.WriteString(" — " + h.Description)
 	}
-	r.reply(ctx, q, b.String())
+	r.replyOnly(ctx, q, b.String())
 	return nil
 }
 
@@ -331,9 +350,9 @@ func (r *Router) findMember(ctx context.Context, q *request, name string) (ledge
 	case 1:
 		return found[0], true
 	case 0:
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoMember, name))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyNoMember, name))
 	default:
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyAmbiguous, name))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyAmbiguous, name))
 	}
 	return ledger.Member{}, false
 }
@@ -528,7 +547,7 @@ func (r *Router) review(ctx context.Context, q *request) error {
 // remind posts the current month's reminder to the group's chats now.
 func (r *Router) remind(ctx context.Context, q *request) error {
 	if q.u.Private {
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyGroupOnly))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyGroupOnly))
 		return nil
 	}
 	return r.unpaid(ctx, q)
@@ -545,13 +564,17 @@ func (r *Router) sync(ctx context.Context, q *request) error {
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNoAccount))
 		return nil
 	}
+	if !slices.ContainsFunc(accts, func(a store.Account) bool { return a.Source != store.SourceStatement }) {
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyStatementOnly))
+		return nil
+	}
 	n, budget := 0, false
 	for _, a := range accts {
 		cur, err := r.e.db.Cursor(ctx, a.ID)
 		if err != nil {
 			return err
 		}
-		if !bot.Stale(cur.FetchedAt, r.e.now()) {
+		if a.Source == store.SourceStatement || !bot.Stale(cur.FetchedAt, r.e.now()) {
 			continue
 		}
 		if ok, err := r.e.withinBudget(ctx, a.ID, r.e.now()); err != nil {
@@ -623,6 +646,9 @@ func (r *Router) tap(ctx context.Context, q *request) string {
 	action, rest, _ := strings.Cut(q.u.Tap.Data, ":")
 	if action == "acct" {
 		return r.pickAccount(ctx, q, rest)
+	}
+	if action == actionImport {
+		return r.tapImport(ctx, q, rest)
 	}
 	if action == actionIAm || action == actionIAmNo {
 		return r.tapIAm(ctx, q, action == actionIAm, rest)

@@ -18,7 +18,7 @@ import (
 // bank link by DM.
 func (r *Router) setup(ctx context.Context, q *request, cmd bot.Command) error {
 	if q.u.Private {
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyGroupOnly))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyGroupOnly))
 		return nil
 	}
 	if q.found {
@@ -91,7 +91,7 @@ func (r *Router) link(ctx context.Context, q *request) error {
 		return nil
 	}
 	if !q.treasurer() {
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyNotTreasurer))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyNotTreasurer))
 		return nil
 	}
 	r.sendLink(ctx, q)

@@ -68,7 +68,7 @@ func chatUserName(u bot.User) string {
 // treasurer's own /iam needs no confirmation.
 func (r *Router) iam(ctx context.Context, q *request, cmd bot.Command) error {
 	if q.u.Private {
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyGroupOnly))
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyGroupOnly))
 		return nil
 	}
 	m, ok := r.findMember(ctx, q, cmd.Member)
@@ -360,7 +360,7 @@ func (r *Router) coTreasurer(ctx context.Context, q *request, cmd bot.Command) e
 			name = to.ID
 		}
 	case cmd.User == (bot.Mention{}):
-		r.reply(ctx, q, bot.UsageWith("/", bot.CmdTreasurer, cmd.Sub, q.lang))
+		r.replyOnly(ctx, q, bot.UsageWith("/", bot.CmdTreasurer, cmd.Sub, q.lang))
 		return nil
 	default:
 		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyTreasurerUsername, cmd.User.Username))
@@ -414,6 +414,10 @@ const maxExportBytes = 1 << 20
 // months, the bank's transactions and the cash payments; a table with
 // nothing but its header is left out, except the first).
 func (r *Router) export(ctx context.Context, q *request) error {
+	if fs, ok := r.e.chats[q.u.From.Platform].(bot.FileSender); ok && !fs.SendsFiles() {
+		r.replyOnly(ctx, q, bot.Reply(q.lang, bot.ReplyExportNoFiles))
+		return nil
+	}
 	month := duesMonth(q.g.Dues.Day, r.e.now())
 	ex, err := r.e.db.Export(ctx, q.g.ID, month)
 	if err != nil {

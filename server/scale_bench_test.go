@@ -11,9 +11,12 @@ package server
 //	go test -run '^$' -bench Scale -benchtime 1x -timeout 30m ./server
 //
 // BenchmarkScalePollCycle links 10,000 accounts, gives each one new deposit
-// and polls every account once, scalePollWorkers at a time: wall time of
-// the cycle, CPU per account poll, peak memory, calls, rows and notices, and
-// then how long the dispatcher takes to deliver the 10,000 notices.
+// and polls every account once through the engine, as cron starts the polls
+// of a minute (scalePipelineFeeders started at a time, maxConcurrentPolls
+// calling the bank): wall time of the cycle, CPU per account poll, peak
+// memory, calls, rows and notices, and then how long the dispatcher takes
+// to deliver the 10,000 notices. BenchmarkScaleBareVsPipeline puts the
+// same cycle next to the bare transaction-list calls.
 //
 // BenchmarkScaleNoticeDelay measures the delay moimbot itself adds to a
 // notice: from the instant a deposit is visible in the API (sim.Post has
@@ -27,7 +30,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -53,16 +55,18 @@ import (
 )
 
 const (
-	// scalePollWorkers is how many account polls run at once in a cycle: the
-	// bounded concurrency of the benchmark's poll cycle. 32 keeps the
-	// connections within newBankClient's MaxIdleConnsPerHost (64), so the
-	// cycle reuses keep-alive connections instead of opening new ones, and
-	// gives the store's batched commits enough company: with 8, a cycle
-	// took three times as long, while 128 gains only about a tenth on two
-	// cores (measured with bbolt's 10 ms batch delay, before the store
-	// lowered it to 2 ms). The engine uses the same bound
-	// (maxConcurrentPolls).
+	// scalePollWorkers is how many transaction-list calls the bare client
+	// makes at once, and how many polls NoticeDelay runs at once: the
+	// engine's bound on bank calls (maxConcurrentPolls). 32 keeps the
+	// connections within newBankClient's MaxIdleConnsPerHost (64), so
+	// calls reuse keep-alive connections instead of opening new ones.
 	scalePollWorkers = 32
+	// scalePipelineFeeders is how many account polls a cycle has started
+	// at once: cron starts every poll due in a minute together, and the
+	// engine lets maxConcurrentPolls of them call the bank while the
+	// others wait for a slot or for their commit (a pass gives its slot
+	// back once the bank has answered).
+	scalePipelineFeeders = 8 * maxConcurrentPolls
 	// scaleLinkWorkers is how many accounts the setup links at once.
 	scaleLinkWorkers = 32
 	// scaleCycleAccounts is the size of PollCycle.
@@ -319,16 +323,17 @@ type scaleCycleStats struct {
 	pollsPerSecond float64
 }
 
-// cycle polls every account once through the syncer, scalePollWorkers at
-// a time, and measures it.
+// cycle polls every account once through the engine (Engine.poll, what
+// cron runs), scalePipelineFeeders polls started at a time, and measures
+// it. A cycle ends when every pass has committed.
 func (env *scaleEnv) cycle(ctx context.Context) scaleCycleStats {
 	var rows, notices, dups atomic.Int64
 	st := scaleCycleStats{accounts: len(env.accounts), heapBefore: scaleHeapNow()}
 	calls0 := env.calls.total.Load()
 	stop := scaleSampleHeap()
 	cpu0, t0 := scaleCPU(), time.Now()
-	st.err = scaleParallel(ctx, len(env.accounts), scalePollWorkers, func(ctx context.Context, i int) error {
-		res, err := env.eng.sync.Sync(ctx, env.accounts[i].id)
+	st.err = scaleParallel(ctx, len(env.accounts), scalePipelineFeeders, func(ctx context.Context, i int) error {
+		res, err := env.eng.poll(ctx, env.accounts[i].id)
 		if err != nil {
 			return err
 		}
@@ -377,8 +382,8 @@ func (env *scaleEnv) drain(ctx context.Context, want int) (time.Duration, int) {
 }
 
 // BenchmarkScalePollCycle is the cycle at 10,000 accounts: each account has
-// one new deposit, and one poll of every account (scalePollWorkers at a
-// time) stores it, matches it and queues its notice; then the dispatcher
+// one new deposit, and one poll of every account through the engine (see
+// cycle) stores it, matches it and queues its notice; then the dispatcher
 // delivers the 10,000 notices. ns/op is the poll cycle alone. After it, the
 // same cycle runs once more on the same file opened with NoSync, and the
 // transaction-list calls are timed alone (no store) and replayed into the
@@ -459,8 +464,8 @@ func BenchmarkScalePollCycle(b *testing.B) {
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(&t, "%-10s"+format+"\n", append([]any{label}, args...)...)
 	}
-	fmt.Fprintf(&t, "\n%d accounts, %d polls at a time, GOMAXPROCS=%d, simulator in-process over loopback, store with fsync unless NoSync\n",
-		n, scalePollWorkers, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(&t, "\n%d accounts, %d polls started at a time, %d calling the bank, GOMAXPROCS=%d, simulator in-process over loopback, store with fsync unless NoSync\n",
+		n, scalePipelineFeeders, maxConcurrentPolls, runtime.GOMAXPROCS(0))
 	line("setup", "%s in all: seed simulator %s · link %s (%s/account, %d at a time, %s) · first poll of each (cold, no rows) %s",
 		setupTime.Round(time.Second), env.seedTime.Round(time.Millisecond), env.linkTime.Round(time.Second),
 		(env.linkTime / time.Duration(n)).Round(time.Microsecond), scaleLinkWorkers, env.linkVia, env.warmTime.Round(time.Millisecond))
@@ -480,50 +485,16 @@ func BenchmarkScalePollCycle(b *testing.B) {
 }
 
 // callsAlone makes each account's transaction-list call through a client
-// with an in-memory bank_tran_id sequence and no store, scalePollWorkers
-// at a time, capturing the requests the simulator receives.
+// with an in-memory bank_tran_id sequence and no store (see bareCycle),
+// capturing the requests the simulator receives.
 func (env *scaleEnv) callsAlone(ctx context.Context) scaleCycleStats {
-	b := env.b
-	client, _, err := NewBankClient(openbanking.Config{BaseURL: env.srv.URL, ClientID: env.inst.ClientID,
-		ClientSecret: env.inst.ClientSecret, ClientUseCode: env.inst.ClientUseCode, RedirectURI: scaleCallback,
-		Now: env.clock.Now, Sequence: &scaleSequence{next: 1 << 40}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	type target struct {
-		sess *openbanking.Session
-		fin  string
-	}
-	targets := make([]target, len(env.accounts))
-	for i, a := range env.accounts {
-		acct, err := env.db.Account(ctx, a.id)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tok, err := env.db.Token(ctx, acct.TokenName)
-		if err != nil {
-			b.Fatal(err)
-		}
-		targets[i] = target{client.NewSession(fromStoreToken(tok), nil), acct.FintechUseNum}
-	}
-	to := env.clock.Now().In(ledger.KST()).Truncate(time.Second)
-	from := to.Add(-scaleStep)
+	targets := env.bareClient(ctx)
 	runtime.GC()
 	env.capture.start()
-	st := scaleCycleStats{accounts: len(targets)}
-	cpu0, t0 := scaleCPU(), time.Now()
-	st.err = scaleParallel(ctx, len(targets), scalePollWorkers, func(ctx context.Context, i int) error {
-		list, err := targets[i].sess.Transactions(ctx, openbanking.TransactionQuery{FintechUseNum: targets[i].fin,
-			Type: openbanking.InquiryAll, From: from, To: to, ByTime: true})
-		if err == nil && len(list.Rows) == 0 {
-			err = errors.New("no rows")
-		}
-		return err
-	})
-	st.wall, st.cpu = time.Since(t0), scaleCPU()-cpu0
+	st := env.bareCycle(ctx, targets)
 	env.capture.stop()
 	if st.err != nil {
-		b.Fatalf("calls alone: %v", st.err)
+		env.b.Fatalf("calls alone: %v", st.err)
 	}
 	return st
 }
@@ -942,10 +913,13 @@ func (c *scaleCapture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (c *scaleCapture) start() { c.on.Store(true) }
 func (c *scaleCapture) stop()  { c.on.Store(false) }
 
+// taken returns the captured requests and forgets them.
 func (c *scaleCapture) taken() []*http.Request {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Clone(c.reqs)
+	reqs := c.reqs
+	c.reqs = nil
+	return reqs
 }
 
 // scaleSequence is an in-memory bank_tran_id sequence starting above the

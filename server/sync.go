@@ -108,7 +108,10 @@ type syncer struct {
 // accountState is what the syncer remembers about one account between
 // passes (in memory: a restart forgets a backoff, which costs one call).
 type accountState struct {
-	mu       sync.Mutex // held for a whole pass
+	mu sync.Mutex // held for a whole pass
+	// token is the stored pair of the account's token as the last pass
+	// found it held by its session (see session).
+	token    storedPair
 	failures int
 	// failingSince is when the current streak of failed passes began.
 	failingSince time.Time
@@ -171,16 +174,36 @@ func (s *syncer) retryAt(accountID string) time.Time {
 // rate-limit errors (after the client's own retries) back off exponentially
 // with jitter; a maintenance answer is not retried.
 func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error) {
+	return s.pass(ctx, accountID, nil)
+}
+
+// pass is Sync holding slot (when not nil) only while it calls the bank:
+// the slot is taken before the token refresh and the transaction-list
+// call, and given back as soon as the bank has answered, so that the
+// pass's commit, which waits for the store's one writer, does not keep
+// another account from calling. The pass itself still waits for its
+// commit, so whoever waits for the pass waits for its rows to be stored.
+func (s *syncer) pass(ctx context.Context, accountID string, slot *callSlot) (SyncResult, error) {
 	st := s.state(accountID)
-	st.mu.Lock()
+	if !st.mu.TryLock() {
+		// Another pass of the account is running. A pass may wait for a
+		// slot while it holds its account (to re-read), so no slot is held
+		// while waiting for an account: that could leave every slot with a
+		// pass waiting for an account whose pass waits for a slot.
+		slot.release()
+		st.mu.Lock()
+	}
 	defer st.mu.Unlock()
 	s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	var res SyncResult
-	acct, err := s.db.Account(ctx, accountID)
+	// Everything the pass reads before calling the bank, in one read
+	// transaction.
+	ps, err := s.db.PollState(ctx, accountID, rereadJob(accountID), st.token.stamp)
 	if err != nil {
 		return res, fmt.Errorf("sync %s: %w", accountID, err)
 	}
+	acct := ps.Account
 	if acct.Relink != nil {
 		return res, fmt.Errorf("sync %s: %w", accountID, errNeedsRelink)
 	}
@@ -191,7 +214,10 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error)
 	if now.Before(st.retryAt) {
 		return res, fmt.Errorf("sync %s: %w until %s", accountID, errBackoff, st.retryAt.In(ledger.KST()).Format(time.TimeOnly))
 	}
-	sess, err := s.session(ctx, acct)
+	if err := slot.acquire(ctx); err != nil {
+		return res, fmt.Errorf("sync %s: %w", accountID, err)
+	}
+	sess, err := s.session(ctx, st, acct, ps)
 	if err != nil {
 		return res, s.fail(ctx, st, acct, err)
 	}
@@ -205,10 +231,7 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error)
 		}
 		s.log.Warn("early token refresh failed; using the current token", "account_id", acct.ID, "err", err)
 	}
-	cur, err := s.db.Cursor(ctx, acct.ID)
-	if err != nil {
-		return res, fmt.Errorf("sync %s: %w", accountID, err)
-	}
+	cur := ps.Cursor
 	q, err := s.query(ctx, acct, cur, now)
 	if err != nil {
 		return res, fmt.Errorf("sync %s: %w", accountID, err)
@@ -226,7 +249,7 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error)
 			return s.notify(n)
 		}
 	}
-	f, err := s.fetch(ctx, sess, acct, q, notify, &res)
+	f, err := s.fetch(ctx, sess, slot, acct, q, notify, &res)
 	if err != nil {
 		return res, err
 	}
@@ -236,7 +259,7 @@ func (s *syncer) Sync(ctx context.Context, accountID string) (SyncResult, error)
 		// pass goes on from there instead of failing the same way.
 		return res, s.fail(ctx, st, acct, f.partial)
 	}
-	if err := s.checkChain(ctx, sess, acct, q, f, notify, &res); err != nil {
+	if err := s.checkChain(ctx, sess, slot, acct, q, f, ps.LastRun, notify, &res); err != nil {
 		// The pass's rows are stored; a failed re-read is tried again later.
 		s.log.Warn("re-read for the balance chain", "account_id", acct.ID, "err", err)
 	}
@@ -254,16 +277,21 @@ type fetched struct {
 	partial error
 }
 
-// fetch reads every page of q and ingests the rows with the calls they
-// took. The rows are put in time order (a bank's order is not guaranteed).
-// The cursor moves to how far the bank's answer reached: q.To, or the
-// bank's own clock when that is earlier (a bank behind the bot has not
-// listed anything later), or the last row read when the fetch stopped at
-// its page bound. Calls are counted even when the fetch fails.
-func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, acct store.Account, q openbanking.TransactionQuery, notify store.NotifyFunc, res *SyncResult) (fetched, error) {
+// fetch reads every page of q, holding slot while it does, and ingests the
+// rows with the calls they took. The rows are put in time order (a bank's
+// order is not guaranteed). The cursor moves to how far the bank's answer
+// reached: q.To, or the bank's own clock when that is earlier (a bank
+// behind the bot has not listed anything later), or the last row read when
+// the fetch stopped at its page bound. Calls are counted even when the
+// fetch fails.
+func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, slot *callSlot, acct store.Account, q openbanking.TransactionQuery, notify store.NotifyFunc, res *SyncResult) (fetched, error) {
 	q.MaxPages = s.maxPages
+	if err := slot.acquire(ctx); err != nil {
+		return fetched{q: q}, fmt.Errorf("sync %s: %w", acct.ID, err)
+	}
 	cctx, n := s.calls.track(ctx)
 	list, err := sess.Transactions(cctx, q)
+	slot.release()
 	calls := int(n.Load())
 	res.Calls += calls
 	// The calls are paid for and the rows fetched: record them even when
@@ -322,7 +350,7 @@ func gapOf(f fetched) *store.Gap {
 // stored and announced. A gap that re-reading does not close is kept in the
 // cursor, and after gapTell the treasurer is told once. The re-read's calls
 // count like any other.
-func (s *syncer) checkChain(ctx context.Context, sess *openbanking.Session, acct store.Account, q openbanking.TransactionQuery, f fetched, notify store.NotifyFunc, res *SyncResult) error {
+func (s *syncer) checkChain(ctx context.Context, sess *openbanking.Session, slot *callSlot, acct store.Account, q openbanking.TransactionQuery, f fetched, lastReread time.Time, notify store.NotifyFunc, res *SyncResult) error {
 	kst := ledger.KST()
 	now := s.now().In(kst)
 	found, stored := gapOf(f), f.in.Cursor.Gap
@@ -341,7 +369,7 @@ func (s *syncer) checkChain(ctx context.Context, sess *openbanking.Session, acct
 			from = from.AddDate(0, 0, -1)
 		}
 	default:
-		due, err := s.rereadDue(ctx, acct, now)
+		due, err := s.rereadDue(ctx, acct, now, lastReread)
 		if err != nil || !due {
 			return err
 		}
@@ -359,7 +387,7 @@ func (s *syncer) checkChain(ctx context.Context, sess *openbanking.Session, acct
 		rq := q
 		rq.From = from
 		var err error
-		if rf, err = s.fetch(ctx, sess, acct, rq, notify, res); err != nil {
+		if rf, err = s.fetch(ctx, sess, slot, acct, rq, notify, res); err != nil {
 			return err
 		}
 	}
@@ -406,16 +434,12 @@ func recheckAfter(g *store.Gap) time.Duration {
 func rereadJob(accountID string) string { return "reread/" + accountID }
 
 // rereadDue reports whether the daily re-read of the previous day is due:
-// the first pass after rereadHour KST, unless the month's calls are near
-// KFTC's budget.
-func (s *syncer) rereadDue(ctx context.Context, acct store.Account, now time.Time) (bool, error) {
+// the first pass after rereadHour KST (last is when the re-read last ran),
+// unless the month's calls are near KFTC's budget.
+func (s *syncer) rereadDue(ctx context.Context, acct store.Account, now, last time.Time) (bool, error) {
 	at := dayStart(now).Add(rereadHour * time.Hour)
-	if now.Before(at) {
+	if now.Before(at) || !last.Before(at) {
 		return false, nil
-	}
-	last, err := s.db.LastRun(ctx, rereadJob(acct.ID))
-	if err != nil || !last.Before(at) {
-		return false, err
 	}
 	counts, err := s.db.CallCounts(ctx, acct.ID)
 	if err != nil {
@@ -549,35 +573,73 @@ func (s *syncer) markRelink(ctx context.Context, acct store.Account, reason stri
 	return fmt.Errorf("sync %s: %w: %w", acct.ID, errNeedsRelink, cause)
 }
 
-// session returns the session of the account's token. Sessions are cached
-// per token, so that one user's accounts share a refresh:
+// storedPair identifies a token pair as stored: its name, the stamp of its
+// stored bytes (see store.PollState) and its expiry.
+type storedPair struct {
+	name    string
+	stamp   uint64
+	expires time.Time
+}
+
+// session returns the session of the account's token, given the stored
+// pair as the pass read it (ps). Sessions are cached per token, so that
+// one user's accounts share a refresh:
 //   - a stored pair issued after the cached session's (the treasurer linked
 //     the account again) replaces the session;
 //   - a cached pair newer than the stored one (a refresh whose save failed:
 //     the bank has already retired the stored refresh token) is saved again
 //     before the pass goes on, and the pass fails if it cannot be.
 //
-// The syncer's lock is not held while waiting on a session (which waits
-// for that user's refresh in flight), so other users' passes go on.
-func (s *syncer) session(ctx context.Context, acct store.Account) (*openbanking.Session, error) {
-	if acct.TokenName == "" {
+// A stored pair unchanged since the last pass (the same stored bytes),
+// which the session still holds, is not decrypted again. The syncer's lock
+// is not held while waiting on a session (which waits for that user's
+// refresh in flight), so other users' passes go on.
+func (s *syncer) session(ctx context.Context, st *accountState, acct store.Account, ps store.PollState) (*openbanking.Session, error) {
+	name := acct.TokenName
+	if name == "" {
 		return nil, &openbanking.Error{Op: "load token", RspCode: openbanking.CodeTokenRejected, RspMessage: "no token linked"}
 	}
-	st, err := s.db.Token(ctx, acct.TokenName)
-	if errors.Is(err, store.ErrNotFound) {
+	pair, tokenErr := ps.Token, ps.TokenErr
+	if ps.TokenSame {
+		s.mu.Lock()
+		cached := s.sessions[name]
+		s.mu.Unlock()
+		seen := st.token
+		if cached != nil && seen.name == name && seen.stamp == ps.TokenStamp && cached.Token().ExpiresAt.Equal(seen.expires) {
+			return cached, nil
+		}
+		// The session refreshed or was dropped since: compare with the
+		// stored pair.
+		pair, tokenErr = s.db.Token(ctx, name)
+		ps.TokenStamp = 0
+	}
+	st.token = storedPair{}
+	if errors.Is(tokenErr, store.ErrNotFound) {
 		return nil, &openbanking.Error{Op: "load token", RspCode: openbanking.CodeTokenRejected, RspMessage: "no token stored"}
 	}
-	if err != nil {
-		return nil, err
+	if tokenErr != nil {
+		return nil, tokenErr
 	}
+	sess, err := s.sessionFor(ctx, name, pair)
+	if err == nil && ps.TokenStamp != 0 && sess.Token().ExpiresAt.Equal(pair.ExpiresAt) {
+		// The session holds the stored pair: the account's next pass need
+		// not decrypt it while it is unchanged.
+		st.token = storedPair{name: name, stamp: ps.TokenStamp, expires: pair.ExpiresAt}
+	}
+	return sess, err
+}
+
+// sessionFor returns the cached session of token name, or a new one, given
+// the stored pair st.
+func (s *syncer) sessionFor(ctx context.Context, name string, st store.Token) (*openbanking.Session, error) {
 	s.mu.Lock()
-	cached := s.sessions[acct.TokenName]
+	cached := s.sessions[name]
 	s.mu.Unlock()
 	if cached != nil {
 		cur := cached.Token()
 		switch {
 		case cur.ExpiresAt.After(st.ExpiresAt):
-			if err := s.db.PutToken(context.WithoutCancel(ctx), acct.TokenName, toStoreToken(cur)); err != nil {
+			if err := s.db.PutToken(context.WithoutCancel(ctx), name, toStoreToken(cur)); err != nil {
 				return nil, fmt.Errorf("save the refreshed token again: %w", err)
 			}
 			return cached, nil
@@ -587,12 +649,43 @@ func (s *syncer) session(ctx context.Context, acct store.Account) (*openbanking.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if now := s.sessions[acct.TokenName]; now != cached {
+	if now := s.sessions[name]; now != cached {
 		return now, nil // another pass replaced it meanwhile
 	}
-	sess := s.client.NewSession(fromStoreToken(st), tokenSaver{db: s.db, name: acct.TokenName})
-	s.sessions[acct.TokenName] = sess
+	sess := s.client.NewSession(fromStoreToken(st), tokenSaver{db: s.db, name: name})
+	s.sessions[name] = sess
 	return sess, nil
+}
+
+// callSlot is a pass's hold on one of the engine's slots for bank calls
+// (Engine.poll): maxConcurrentPolls passes at once may call the bank. A nil
+// *callSlot (Sync) holds nothing and waits for nothing.
+type callSlot struct {
+	slots chan struct{}
+	held  bool
+}
+
+// acquire waits for a slot, unless one is held already.
+func (c *callSlot) acquire(ctx context.Context) error {
+	if c == nil || c.held {
+		return nil
+	}
+	select {
+	case c.slots <- struct{}{}:
+		c.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release gives the slot back, if one is held.
+func (c *callSlot) release() {
+	if c == nil || !c.held {
+		return
+	}
+	<-c.slots
+	c.held = false
 }
 
 // tokenSaver persists a session's refreshed pairs in the store, encrypted.

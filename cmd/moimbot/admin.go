@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/server"
 	"github.com/moimbot/moimbot/store"
 )
 
@@ -51,7 +52,8 @@ const (
 // The caller must hold db open read-write: bbolt's lock makes it the only
 // process that can, so a socket file left by a crashed bot is stale and is
 // replaced.
-func serveAdmin(ctx context.Context, db *store.DB, path string) error {
+// eng, when set, takes statement imports (POST /import).
+func serveAdmin(ctx context.Context, db *store.DB, eng *server.Engine, path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("admin socket: %w", err)
 	}
@@ -60,7 +62,7 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 		return fmt.Errorf("admin socket: %w", err)
 	}
 	defer os.Remove(path)
-	srv := adminServer(db)
+	srv := adminServer(db, eng)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -77,9 +79,13 @@ func serveAdmin(ctx context.Context, db *store.DB, path string) error {
 	return fmt.Errorf("admin socket: %w", err)
 }
 
-// adminServer is the control socket's HTTP server for db.
-func adminServer(db *store.DB) *http.Server {
+// adminServer is the control socket's HTTP server for db, and for eng's
+// statement imports when eng is set.
+func adminServer(db *store.DB, eng *server.Engine) *http.Server {
 	mux := http.NewServeMux()
+	if eng != nil {
+		mux.HandleFunc("POST /import", handleAdminImport(db, eng))
+	}
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		started := false
 		// The snapshot goes to a temporary file first: no read

@@ -34,7 +34,7 @@ func TestBackupFromRunningBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- serveAdmin(ctx, db, sock) }()
+	go func() { served <- serveAdmin(ctx, db, nil, sock) }()
 	defer func() {
 		cancel()
 		if err := <-served; err != nil {
@@ -132,7 +132,7 @@ func TestCallsCommand(t *testing.T) {
 		t.Errorf("locked, nobody serving: exit %d, stderr %q", code, stderr)
 	}
 	served := make(chan error, 1)
-	go func() { served <- serveAdmin(ctx, db, adminSocket(path)) }()
+	go func() { served <- serveAdmin(ctx, db, nil, adminSocket(path)) }()
 	waitForSocket(t, adminSocket(path))
 	code, stdout, stderr = runEnv(t, nil, "calls", "--db", path, "--format", "json")
 	if code != exitOK || !strings.Contains(stdout, `"calls": 812`) || !strings.Contains(stdout, `"month": "2026-11"`) {
@@ -174,7 +174,7 @@ func TestBackupStalledClientDoesNotBlockWrites(t *testing.T) {
 	}
 	sock := adminSocket(path)
 	served := make(chan error, 1)
-	go func() { served <- serveAdmin(ctx, db, sock) }()
+	go func() { served <- serveAdmin(ctx, db, nil, sock) }()
 	defer func() {
 		cancel()
 		if err := <-served; err != nil {
@@ -220,7 +220,7 @@ func TestAdminServerTimeouts(t *testing.T) {
 		name string
 		srv  *http.Server
 	}{
-		{"ControlSocket", adminServer(nil)},
+		{"ControlSocket", adminServer(nil, nil)},
 		{"Testbed", testbedServer(http.NotFoundHandler())},
 	}
 	for _, tt := range tests {

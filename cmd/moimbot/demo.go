@@ -790,7 +790,7 @@ func (d *demo) keep(ctx context.Context, dir string) error {
 		return err
 	}
 	admin := make(chan error, 1)
-	go func() { admin <- serveAdmin(ctx, d.db, adminSocket(d.dbPath)) }()
+	go func() { admin <- serveAdmin(ctx, d.db, d.eng, adminSocket(d.dbPath)) }()
 	if d.input != nil {
 		if err := d.prompt(ctx, d.input); err != nil {
 			cancel()

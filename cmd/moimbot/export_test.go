@@ -376,7 +376,7 @@ func TestExportFromRunningBot(t *testing.T) {
 	}
 
 	served := make(chan error, 1)
-	go func() { served <- serveAdmin(ctx, db, adminSocket(path)) }()
+	go func() { served <- serveAdmin(ctx, db, nil, adminSocket(path)) }()
 	defer func() {
 		cancel()
 		if err := <-served; err != nil {

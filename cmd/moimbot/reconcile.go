@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/statement"
 )
 
 // runReconcile is `moimbot reconcile`: the matcher and the allocator over a
@@ -20,7 +21,9 @@ import (
 func runReconcile(_ context.Context, e env, args []string) error {
 	fs := newFlagSet("reconcile")
 	groupPath := fs.String("group", "", "group definition `GROUP.json` (required)")
-	txPath := fs.String("transactions", "", "transactions: a KFTC transaction_list JSON, a JSON array of res_list entries, or a CSV `file` (required)")
+	txPath := fs.String("transactions", "", "transactions: a KFTC transaction_list JSON, a JSON array of res_list entries, a CSV with KFTC's\n"+
+		"column names, or the bank's own statement `file` (Excel .xlsx, CSV, HTML .xls) (required)")
+	password := fs.String("password", "", "the `password` of an encrypted workbook (default $"+envStatementPassword+")")
 	asOfFlag := fs.String("as-of", "", "report months up to this `YYYY-MM-DD` (default: the date of the latest transaction)")
 	format := fs.String("format", "text", "output `format`: text or json")
 	lang := fs.String("lang", "ko", "language of the text output: ko or en")
@@ -54,13 +57,32 @@ func runReconcile(_ context.Context, e env, args []string) error {
 	if err != nil {
 		return usagef("%s: %s", *groupPath, inputMessage(err))
 	}
-	txData, err := readInput(*txPath, ledger.MaxTransactionsSize)
+	txData, err := readInput(*txPath, max(ledger.MaxTransactionsSize, maxStatementFile))
 	if err != nil {
 		return err
 	}
 	txs, err := ledger.ReadTransactions(txData)
 	if err != nil {
-		return usagef("%s: %s", *txPath, inputMessage(err))
+		// Not KFTC's columns: the bank's own statement file, as its app
+		// exports it.
+		pw := *password
+		if pw == "" {
+			pw = e.getenv(envStatementPassword)
+		}
+		st, serr := readStatement(*txPath, pw, "")
+		switch {
+		case serr == nil:
+			txs = st.Rows
+		case errors.Is(serr, statement.ErrFormat) && !statementLike(txData):
+			// Meant for KFTC's reader: it says best what the file lacks.
+			return usagef("%s: %s", *txPath, inputMessage(err))
+		case errors.Is(serr, statement.ErrFormat):
+			// Neither reader knows it: both say what they missed.
+			return usagef("%s: neither KFTC's columns (%s) nor a bank statement (%s)", *txPath, inputMessage(err),
+				strings.TrimPrefix(strings.TrimPrefix(serr.Error(), *txPath+": "), "statement: "))
+		default:
+			return usagef("%s", serr)
+		}
 	}
 	rep, err := ledger.Reconcile(def, txs, asOf)
 	if err != nil {

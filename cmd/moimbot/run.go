@@ -41,10 +41,12 @@ func commands() []command {
 		{"demo", "run moimbot end to end on the embedded KFTC simulator", runDemo},
 		{"serve", "run the bot: the chat adapters, polling, reminders and the link pages, until Ctrl-C", runServe},
 		{"reconcile", "match a group's bank transactions to members and months, offline", runReconcile},
+		{"import", "store the rows of the bank's statement files (Excel, CSV) for a group", runImport},
 	}
 	cmds = append(cmds, storeCommands()...)
 	return append(cmds,
 		command{"testbed", "serve the KFTC Open Banking testbed simulator on a loopback address", runTestbed},
+		command{"healthcheck", "ask a running moimbot's /healthz: exit 0 when healthy, 1 otherwise", runHealthcheck},
 		command{"version", "print the version", runVersion},
 		command{"help", "list the subcommands", nil},
 	)
@@ -80,6 +82,8 @@ func runWith(ctx context.Context, args []string, e env) int {
 	case "help", "-h", "-help", "--help":
 		printHelp(stdout)
 		return exitOK
+	case "-version", "--version":
+		name = "version"
 	}
 	for _, c := range commands() {
 		if c.name != name || c.run == nil {
@@ -140,11 +144,22 @@ func newFlagSet(name string) *flag.FlagSet {
 // parseFlags parses args and turns any problem into a one-line usage error.
 // -h prints the flags to stdout and returns flag.ErrHelp.
 func parseFlags(e env, fs *flag.FlagSet, args []string) error {
+	return parseFlagsArgs(e, fs, args, "")
+}
+
+// parseFlagsArgs is parseFlags for a command that takes arguments after
+// its flags, named operands in its usage line ("FILE..."); with operands
+// "" it takes none.
+func parseFlagsArgs(e env, fs *flag.FlagSet, args []string, operands string) error {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(e.stdout)
-		fmt.Fprintf(e.stdout, "Usage: %s [flags]\n", fs.Name())
+		usage := "Usage: " + fs.Name() + " [flags]"
+		if operands != "" {
+			usage += " " + operands
+		}
+		fmt.Fprintln(e.stdout, usage)
 		for _, c := range commands() {
 			if "moimbot "+c.name == fs.Name() {
 				fmt.Fprintf(e.stdout, "\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
@@ -155,7 +170,7 @@ func parseFlags(e env, fs *flag.FlagSet, args []string) error {
 		return flag.ErrHelp
 	case err != nil:
 		return usagef("%s", firstLine(err.Error()))
-	case fs.NArg() > 0:
+	case fs.NArg() > 0 && operands == "":
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/moimbot/moimbot/bot"
+	"github.com/moimbot/moimbot/bot/slack"
 	"github.com/moimbot/moimbot/bot/telegram"
 	"github.com/moimbot/moimbot/openbanking"
 	"github.com/moimbot/moimbot/openbanking/testbed"
@@ -47,6 +47,8 @@ type serveConfig struct {
 	testbed                                  bool
 	secretKeyFile                            string
 	logLevel                                 string
+	logFormat, adminAddr, trustedProxy       string
+	slack                                    slackConfig
 	pollTimeout                              time.Duration // Telegram long polling; 0: the adapter's default
 
 	// Set by tests only: a listener made in advance (its address is the
@@ -68,7 +70,7 @@ func serveFlags(e env, fs *flag.FlagSet) *serveConfig {
 		fs.StringVar(p, name, def, usage+" ($"+envVar+")")
 	}
 	fs.StringVar(&c.db, "db", orDefault(e.getenv(envDB), "moimbot.db"), "database `file` ($"+envDB+")")
-	str(&c.httpAddr, "http-addr", envHTTPAddr, "127.0.0.1:8080", "`address` of the HTTP server: link pages and the OAuth callback")
+	str(&c.httpAddr, "http-addr", envHTTPAddr, defaultHTTPAddr, "`address` of the HTTP server: link pages and the OAuth callback")
 	str(&c.publicURL, "public-url", envPublicURL, "http://127.0.0.1:8080", "the `URL` browsers use to reach that server")
 	str(&c.kftcURL, "kftc-base-url", envKFTCBaseURL, "https://testapi.openbanking.or.kr", "KFTC Open Banking API base `URL`")
 	str(&c.clientID, "kftc-client-id", envKFTCClientID, "", "the institution's client_id (required for linking)")
@@ -80,6 +82,8 @@ func serveFlags(e env, fs *flag.FlagSet) *serveConfig {
 	str(&c.lang, "lang", envLang, "ko", "default `language` of new groups: ko or en")
 	fs.StringVar(&c.secretKeyFile, "secret-key-file", "", "`file` holding the token encryption key (else $"+store.EnvSecretKey+" or $"+store.EnvSecretKeyFile+")")
 	fs.StringVar(&c.logLevel, "log-level", orDefault(e.getenv("MOIMBOT_LOG_LEVEL"), "info"), "log `level`: debug, info, warn or error ($MOIMBOT_LOG_LEVEL)")
+	slackFlags(e, fs, &c.slack)
+	observeFlags(e, fs, c)
 	fs.BoolVar(&c.testbed, "testbed", false, "run the built-in KFTC simulator in this process and link against it (try moimbot without KFTC access)")
 	return c
 }
@@ -130,16 +134,27 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	if _, _, err := net.SplitHostPort(c.httpAddr); err != nil {
 		return usagef("--http-addr ($%s) %q: %v", envHTTPAddr, c.httpAddr, err)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return usagef("--log-level ($MOIMBOT_LOG_LEVEL) %q: want debug, info, warn or error", c.logLevel)
+	log, err := newLogger(e.stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
 	}
-	if c.telegramToken == "" {
-		return usagef("no chat platform is configured: set %s (or --telegram-token)", envTelegramToken)
+	limiter, err := checkObserve(c)
+	if err != nil {
+		return err
+	}
+	if err := c.slack.check(); err != nil {
+		return err
+	}
+	if c.telegramToken == "" && c.slack.botToken == "" && !c.testbed {
+		return usagef("no chat platform is configured: set %s or %s", envTelegramToken, envSlackBotToken)
 	}
 	var key *store.Cipher
 	if c.secretKeyFile != "" {
 		key, err = store.KeyFromFile(c.secretKeyFile)
+	} else if c.testbed && e.getenv(store.EnvSecretKey) == "" && e.getenv(store.EnvSecretKeyFile) == "" {
+		if key, err = useTestbedKey(e, c.db); err != nil {
+			return err
+		}
 	} else {
 		key, err = store.KeyFromVars(e.getenv, store.EnvSecretKey, store.EnvSecretKeyFile)
 	}
@@ -157,7 +172,6 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 		return usagef("linking needs the institution's credentials: set %s, %s and %s, or run with --testbed",
 			envKFTCClientID, envKFTCSecret, envKFTCUseCode)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
 	// Shutdown, in order, whichever way serve returns: the context ends,
 	// the servers close, every goroutine returns, then the database closes.
@@ -212,8 +226,10 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	if db, err = openDB(ctx, c.db, store.Options{Cipher: key, Now: c.now}); err != nil {
 		return err
 	}
+	metrics := server.NewMetrics(versionString())
 	client, calls, err := server.NewBankClient(openbanking.Config{BaseURL: c.kftcURL, ClientID: c.clientID,
-		ClientSecret: c.clientSecret, ClientUseCode: c.useCode, RedirectURI: callback, Sequence: db, Now: c.now})
+		ClientSecret: c.clientSecret, ClientUseCode: c.useCode, RedirectURI: callback, Sequence: db, Now: c.now,
+		HTTPClient: &http.Client{Transport: metrics.KFTCTransport(nil)}})
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -223,40 +239,67 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	// exist.
 	var router *server.Router
 	handler := bot.HandlerFunc(func(ctx context.Context, u bot.Update) string { return router.HandleUpdate(ctx, u) })
-	tcfg := telegram.Config{Token: c.telegramToken, APIURL: c.telegramAPIURL, Handler: handler,
-		Log: log.With("platform", "telegram"), PollTimeout: c.pollTimeout, WebhookSecret: c.webhook}
-	if c.webhook != "" {
-		tcfg.WebhookURL = c.publicURL + telegramWebhookPath
-		if !strings.HasPrefix(c.publicURL, "https://") {
-			log.Warn("Telegram delivers webhooks to HTTPS URLs only", "public_url", c.publicURL)
+	chats := map[string]bot.Chat{}
+	var tg *telegram.Adapter
+	if c.telegramToken != "" {
+		tcfg := telegram.Config{Token: c.telegramToken, APIURL: c.telegramAPIURL, Handler: handler,
+			Log: log.With("platform", "telegram"), PollTimeout: c.pollTimeout, WebhookSecret: c.webhook}
+		if c.webhook != "" {
+			tcfg.WebhookURL = c.publicURL + telegramWebhookPath
+			if !strings.HasPrefix(c.publicURL, "https://") {
+				log.Warn("Telegram delivers webhooks to HTTPS URLs only", "public_url", c.publicURL)
+			}
 		}
+		if tg, err = telegram.New(tcfg); err != nil {
+			if c.webhook != "" && strings.Contains(err.Error(), "secret") {
+				return usagef("--telegram-webhook-secret ($%s): %v", envTelegramHook, err)
+			}
+			return usagef("--telegram-token ($%s): %v", envTelegramToken, err)
+		}
+		chats[telegram.Platform] = tg
 	}
-	tg, err := telegram.New(tcfg)
+	extra := map[string]http.Handler{}
+	sl, err := newSlack(c.slack, handler, log, c.now, extra)
 	if err != nil {
-		if c.webhook != "" && strings.Contains(err.Error(), "secret") {
-			return usagef("--telegram-webhook-secret ($%s): %v", envTelegramHook, err)
-		}
-		return usagef("--telegram-token ($%s): %v", envTelegramToken, err)
+		return err
 	}
-	eng := server.New(server.Config{DB: db, Client: client, Calls: calls, Chats: map[string]bot.Chat{"telegram": tg},
+	if sl != nil {
+		chats[slack.Platform] = sl
+	}
+	if len(chats) == 0 {
+		log.Warn("no chat platform is configured: moimbot posts nothing and /readyz says so; set " + envTelegramToken + " or " + envSlackBotToken)
+	}
+	eng := server.New(server.Config{DB: db, Client: client, Calls: calls, Chats: chats, Metrics: metrics,
 		Log: log, PublicURL: c.publicURL, Lang: bot.ParseLang(c.lang), Now: c.now, Plan: c.plan, Idle: c.idle})
 	router = eng.Router()
 
 	ln := c.ln
 	if ln == nil {
-		var lc net.ListenConfig
-		if ln, err = lc.Listen(ctx, "tcp", c.httpAddr); err != nil {
-			return fmt.Errorf("http: listen: %w", err)
+		if ln, err = listen(ctx, "http", c.httpAddr); err != nil {
+			return err
 		}
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", eng.HTTPHandler())
-	if c.webhook != "" {
-		mux.Handle("POST "+telegramWebhookPath, tg.WebhookHandler())
+	if tg != nil && c.webhook != "" {
+		extra["POST "+telegramWebhookPath] = tg.WebhookHandler()
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	web := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	// /readyz and /metrics are on the admin address when there is one,
+	// else on the HTTP server.
+	ops, publicOps := opsHandler(eng, metrics, log), http.Handler(nil)
+	adminAt := ""
+	if c.adminAddr == "" {
+		publicOps = ops
+	} else {
+		aln, err := listen(ctx, "admin http", c.adminAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		adminAt = "http://" + aln.Addr().String()
+		adm := newHTTPServer(ops, log)
+		goRun("admin http", func() error { return ignoreClosed(adm.Serve(aln)) })
+		closers = append(closers, func() { adm.Close() })
+	}
+	web := newHTTPServer(publicHandler(eng, limiter, publicOps, extra), log)
 	goRun("http", func() error { return ignoreClosed(web.Serve(ln)) })
 	closers = append(closers, func() { web.Close() })
 
@@ -264,11 +307,16 @@ func serve(ctx context.Context, e env, c *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	goRun("", func() error { return tg.Run(ctx) }) // its errors say "telegram: …"
-	goRun("control socket", func() error { return serveAdmin(ctx, db, adminSocket(c.db)) })
-	log.Info("moimbot serving", "http", "http://"+ln.Addr().String(), "public_url", c.publicURL, "db", c.db)
-	fmt.Fprintf(e.stdout, "moimbot serving: HTTP on http://%s (public URL %s), database %s. Ctrl-C stops it.\n",
-		ln.Addr(), c.publicURL, c.db)
+	if tg != nil {
+		goRun("", func() error { return tg.Run(ctx) }) // its errors say "telegram: …"
+	}
+	if sl != nil {
+		goRun("", func() error { return sl.Run(ctx) }) // its errors say "slack: …"
+	}
+	goRun("control socket", func() error { return serveAdmin(ctx, db, eng, adminSocket(c.db)) })
+	log.Info("moimbot serving", "http", "http://"+ln.Addr().String(), "admin_http", adminAt, "public_url", c.publicURL, "db", c.db, "version", versionString())
+	fmt.Fprintf(e.stdout, "moimbot serving: HTTP on http://%s (public URL %s)%s, database %s. Ctrl-C stops it.\n",
+		ln.Addr(), c.publicURL, adminNote(adminAt), c.db)
 
 	<-ctx.Done()
 	shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

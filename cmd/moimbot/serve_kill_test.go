@@ -62,7 +62,7 @@ func TestServeKill(t *testing.T) {
 		t.Fatalf("serve exited %d: %s", code, rig.log)
 	}
 
-	offset := rig.clock.Now().Sub(time.Now())
+	offset := time.Until(rig.clock.Now())
 	var proc *exec.Cmd
 	var logs strings.Builder
 	startProc := func() {

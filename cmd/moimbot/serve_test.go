@@ -12,6 +12,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/moimbot/moimbot/bot/slack/slacktest"
 	"github.com/moimbot/moimbot/bot/telegram/telegramtest"
 	"github.com/moimbot/moimbot/ledger"
 	"github.com/moimbot/moimbot/openbanking/testbed"
@@ -40,6 +41,13 @@ type serveRig struct {
 	// webhook, when set, runs the Telegram adapter in webhook mode with
 	// this secret.
 	webhook string
+	// slack, when set, is a fake Slack the bot also serves: in Socket
+	// Mode, or in HTTP mode with slackSecret; slackConns counts the Socket
+	// Mode connections awaited. noTelegram leaves Telegram off.
+	slack       *slacktest.Server
+	slackSecret string
+	slackConns  int
+	noTelegram  bool
 }
 
 const (
@@ -105,6 +113,17 @@ func (rig *serveRig) start() {
 		lang: "ko", logLevel: "warn", pollTimeout: 2 * time.Second, webhook: rig.webhook,
 		ln: ln, now: rig.clock.Now, idle: 20 * time.Millisecond,
 		plan: func(store.Group) cron.Schedule { return serveEvery{200 * time.Millisecond} }}
+	if rig.slack != nil {
+		c.slack = slackConfig{botToken: rig.slack.BotToken, apiURL: rig.slack.APIURL()}
+		if rig.slackSecret != "" {
+			c.slack.signingSecret = rig.slackSecret
+		} else {
+			c.slack.appToken = rig.slack.AppToken
+		}
+	}
+	if rig.noTelegram {
+		c.telegramToken = ""
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
@@ -128,6 +147,15 @@ func (rig *serveRig) start() {
 	}
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
+	if rig.slack != nil && rig.slackSecret == "" {
+		rig.slackConns++
+		if err := rig.slack.WaitConnected(wctx, rig.slackConns); err != nil {
+			t.Fatalf("the bot never connected to Slack: %v\nlog: %s", err, rig.log)
+		}
+	}
+	if rig.noTelegram {
+		return
+	}
 	if rig.webhook != "" {
 		if _, err := rig.tg.WaitFor(wctx, func(c telegramtest.Call) bool { return c.Method == "setWebhook" && c.ErrorCode == 0 }); err != nil {
 			t.Fatalf("the bot never set its webhook: %v\nlog: %s", err, rig.log)
@@ -217,24 +245,54 @@ func (rig *serveRig) get(u string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-// linkGroup plays the treasurer setting up the group in the chat: /setup,
+// chatSide is one platform's group chat and treasurer, as the tests drive
+// them: linkOn plays the same setup on Telegram and on Slack.
+type chatSide struct {
+	// say sends text in the group as the treasurer and waits for the
+	// group's answer containing want.
+	say func(text, want string)
+	// waitDM waits for a DM to the treasurer containing want and returns
+	// its text; tapDM taps the button label under that DM.
+	waitDM func(want string) string
+	tapDM  func(want, label string)
+	// waitGroup waits for a message in the group containing want.
+	waitGroup func(want string)
+}
+
+// telegram is the Telegram side of the rig.
+func (rig *serveRig) telegram() chatSide {
+	return chatSide{
+		say:    func(text, want string) { rig.say(serveGroupID, serveTreasurer, text, serveGroupID, want) },
+		waitDM: func(want string) string { return rig.waitText(serveTreasurer, want).Text },
+		tapDM: func(want, label string) {
+			rig.tap(serveTreasurer, rig.waitText(serveTreasurer, want), serveTreasurer, label)
+		},
+		waitGroup: func(want string) { rig.waitText(serveGroupID, want) },
+	}
+}
+
+// linkGroup plays the treasurer setting up the group in the Telegram chat
+// (see linkOn).
+func (rig *serveRig) linkGroup() { rig.linkOn(rig.telegram()) }
+
+// linkOn plays the treasurer setting up the group in a chat: /setup,
 // linking the bank account in the browser (plain HTTP and the simulator's
-// scripted consent), picking the account with a button, the dues, and three
-// members.
-func (rig *serveRig) linkGroup() {
+// scripted consent), picking the account with a button, the dues, and
+// three members.
+func (rig *serveRig) linkOn(chat chatSide) {
 	t := rig.t
 	t.Helper()
 	// /setup in the group: the group answers, the treasurer gets a link.
-	rig.say(serveGroupID, serveTreasurer, "/setup 독서모임", serveGroupID, "모임 \"독서모임\"을(를) 만들었어요")
-	dm := rig.waitText(serveTreasurer, "/link/")
+	chat.say("/setup 독서모임", "모임 \"독서모임\"을(를) 만들었어요")
 	var link string
-	for _, f := range strings.Fields(dm.Text) {
+	for _, f := range strings.Fields(chat.waitDM("/link/")) {
+		f = strings.Trim(f, "<>")
 		if strings.HasPrefix(f, rig.public+"/link/") {
 			link = f
 		}
 	}
 	if resp, body := rig.get(link); resp.StatusCode != http.StatusOK || !strings.Contains(body, "독서모임") {
-		t.Fatalf("link page: %d\n%s", resp.StatusCode, body)
+		t.Fatalf("link page %q: %d\n%s", link, resp.StatusCode, body)
 	}
 	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Post(link, "", nil)
 	if err != nil {
@@ -249,16 +307,14 @@ func (rig *serveRig) linkGroup() {
 	if resp, body := rig.get(cb.String()); resp.StatusCode != http.StatusOK {
 		t.Fatalf("callback: %d\n%s", resp.StatusCode, body)
 	}
-	pick := rig.waitText(serveTreasurer, "어느 계좌가 모임통장인가요?")
-	rig.tap(serveTreasurer, pick, serveTreasurer, "카카오뱅크")
-	rig.waitText(serveGroupID, "카카오뱅크 3333-01-2345*** 계좌를 연결했어요")
+	chat.tapDM("어느 계좌가 모임통장인가요?", "카카오뱅크")
+	chat.waitGroup("카카오뱅크 3333-01-2345*** 계좌를 연결했어요")
 
 	// Dues and the roster.
-	rig.say(serveGroupID, serveTreasurer, "/dues 30000 25", serveGroupID, "회비를 매월 30,000원, 마감 25일로")
+	chat.say("/dues 30000 25", "회비를 매월 30,000원, 마감 25일로")
 	for _, name := range []string{"김민수", "이지은", "강도윤"} {
-		rig.say(serveGroupID, serveTreasurer, "/member add "+name, serveGroupID, name+"님을 명단에 추가했어요")
+		chat.say("/member add "+name, name+"님을 명단에 추가했어요")
 	}
-
 }
 
 // TestServeTelegram runs the story through the real serve wiring,
@@ -341,7 +397,7 @@ func TestServeConfig(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"NoChat", map[string]string{store.EnvSecretKey: key}, nil, "no chat platform is configured: set MOIMBOT_TELEGRAM_TOKEN"},
+		{"NoChat", map[string]string{store.EnvSecretKey: key}, nil, "no chat platform is configured: set MOIMBOT_TELEGRAM_TOKEN or MOIMBOT_SLACK_BOT_TOKEN"},
 		{"NoKey", map[string]string{envTelegramToken: "1:x"}, nil, "MOIMBOT_SECRET_KEY"},
 		{"ShortKey", map[string]string{envTelegramToken: "1:x", store.EnvSecretKey: "c2hvcnQ="}, nil, "MOIMBOT_SECRET_KEY"},
 		{"BadPublicURL", map[string]string{envPublicURL: "moimbot.example"}, nil, "--public-url ($MOIMBOT_PUBLIC_URL) \"moimbot.example\": want an absolute http or https URL"},
@@ -351,6 +407,9 @@ func TestServeConfig(t *testing.T) {
 		{"NoCredentials", map[string]string{envTelegramToken: "1:x", store.EnvSecretKey: key}, nil, "set MOIMBOT_KFTC_CLIENT_ID"},
 		{"BadToken", map[string]string{envTelegramToken: "nope", store.EnvSecretKey: key}, []string{"--testbed"}, "--telegram-token ($MOIMBOT_TELEGRAM_TOKEN)"},
 		{"FlagOverridesVariable", map[string]string{envLang: "ko"}, []string{"--lang", "de"}, "--lang ($MOIMBOT_LANG) \"de\""},
+		{"SlackTokenAlone", map[string]string{envSlackBotToken: "xoxb-1", store.EnvSecretKey: key}, []string{"--testbed"}, "slack: set an app token (Socket Mode) or a signing secret (HTTP mode)"},
+		{"SlackAppTokenWithoutBot", map[string]string{envSlackAppToken: "xapp-1", store.EnvSecretKey: key}, []string{"--testbed"}, "need the bot token too: set MOIMBOT_SLACK_BOT_TOKEN"},
+		{"BadSlackURL", map[string]string{envSlackAPIURL: "slack.com/api"}, nil, "($MOIMBOT_SLACK_API_URL)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
