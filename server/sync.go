@@ -318,7 +318,16 @@ func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, slot *cal
 	}
 	in, ierr := s.db.Ingest(wctx, acct.ID, deposits(rows), store.Cursor{Through: through}, store.IngestOptions{Notify: notify, Calls: calls, Batch: s.inFlight.Load() > 1})
 	if ierr != nil {
-		return f, fmt.Errorf("sync %s: %w", acct.ID, ierr)
+		// Nothing was stored, the calls' count neither: count them on
+		// their own (which may fail the same way), and back off as after a
+		// failed call, so that a database refusing writes does not turn
+		// every scheduled pass into another paid call.
+		if calls > 0 {
+			if cerr := s.db.AddCalls(wctx, acct.ID, ledger.MonthOf(s.now().In(ledger.KST())), calls); cerr != nil {
+				s.log.Warn("count calls", "account_id", acct.ID, "err", cerr)
+			}
+		}
+		return f, s.fail(ctx, s.state(acct.ID), acct, fmt.Errorf("store the rows: %w", ierr))
 	}
 	f.in = in
 	res.New = append(res.New, in.New...)
