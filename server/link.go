@@ -192,6 +192,9 @@ func exchangeCode(ctx context.Context, db *store.DB, client *openbanking.Client,
 func attachAccount(ctx context.Context, db *store.DB, groupID, actor, tokenName string, chosen openbanking.Account) (store.Account, error) {
 	a := store.Account{GroupID: groupID, FintechUseNum: chosen.FintechUseNum, BankCode: chosen.BankCodeStd,
 		BankName: chosen.BankName, Masked: chosen.AccountNumMasked, TokenName: tokenName}
+	if err := afterStatements(ctx, db, &a); err != nil {
+		return store.Account{}, fmt.Errorf("link: %w", err)
+	}
 	switch old, err := db.AccountByFintech(ctx, a.FintechUseNum); {
 	case err == nil && old.GroupID != groupID:
 		return store.Account{}, fmt.Errorf("link: %w", ErrLinkedElsewhere)
@@ -208,6 +211,30 @@ func attachAccount(ctx context.Context, db *store.DB, groupID, actor, tokenName 
 		return store.Account{}, fmt.Errorf("link: %w", err)
 	}
 	return a, nil
+}
+
+// afterStatements makes a, a bank account being linked to a group that ran
+// on statement files, start reading the bank where the files ended: the
+// rows they brought stay in the group's statement account and are not
+// stored again (see store.Account.StatementThrough).
+func afterStatements(ctx context.Context, db *store.DB, a *store.Account) error {
+	accts, err := db.Accounts(ctx, a.GroupID)
+	if err != nil {
+		return err
+	}
+	for _, o := range accts {
+		if o.Source != store.SourceStatement {
+			continue
+		}
+		cur, err := db.Cursor(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Rows > 0 {
+			a.StatementAccount, a.StatementThrough = o.ID, cur.LastAt
+		}
+	}
+	return nil
 }
 
 // ErrLinkedElsewhere is returned when the chosen bank account is already

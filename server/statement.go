@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/moimbot/moimbot/ledger"
+	"github.com/moimbot/moimbot/openbanking"
 	"github.com/moimbot/moimbot/statement"
 	"github.com/moimbot/moimbot/store"
 )
@@ -88,6 +89,14 @@ func (e *Engine) ImportStatement(ctx context.Context, groupID string, st *statem
 		if stored, err = e.db.Deposits(ctx, acct.ID); err != nil {
 			return sum, fmt.Errorf("import: %w", err)
 		}
+		if acct.StatementAccount != "" {
+			// The rows of the files before the bank was linked.
+			filed, err := e.db.Deposits(ctx, acct.StatementAccount)
+			if err != nil {
+				return sum, fmt.Errorf("import: %w", err)
+			}
+			stored = append(stored, filed...)
+		}
 	}
 	fresh, dups := newRows(st.Rows, stored)
 	sum.Duplicates = dups
@@ -161,21 +170,28 @@ func (s *ImportSummary) count(d ledger.Deposit, o ledger.Outcome) {
 }
 
 // statementAccount picks the account a group's file goes to: its only
-// usable account, or among several the one whose masked number agrees
-// with the file's. found is false when the group has none yet (its
+// linked bank account, or among several the one whose masked number
+// agrees with the file's; without one, its statement account. found is false when the group has none yet (its
 // statement account is made on the first import).
 func (e *Engine) statementAccount(ctx context.Context, g store.Group, st *statement.Statement) (store.Account, bool, error) {
 	accts, err := e.db.Accounts(ctx, g.ID)
 	if err != nil {
 		return store.Account{}, false, err
 	}
-	var live []store.Account
+	var live, files []store.Account
 	for _, a := range accts {
-		// An account replaced by a later link is no longer the group's.
-		if replaced(a) {
-			continue
+		switch {
+		case replaced(a):
+			// An account replaced by a later link is no longer the group's.
+		case a.Source == store.SourceStatement:
+			files = append(files, a)
+		default:
+			live = append(live, a)
 		}
-		live = append(live, a)
+	}
+	if len(live) == 0 {
+		// No bank account linked: the files' own account, if any.
+		live = files
 	}
 	switch len(live) {
 	case 0:
@@ -248,10 +264,20 @@ func maskAccount(s string) string {
 }
 
 // newRows converts a file's rows to deposits and drops those already
-// among stored: a stored row of the same direction, amount and balance
-// after it, within statementTimeSlack, each stored row standing for one
-// file row at most.
+// among stored (see dropStored).
 func newRows(rows []ledger.BankTransaction, stored []ledger.Deposit) ([]ledger.Deposit, int) {
+	ds := make([]ledger.Deposit, len(rows))
+	for i, t := range rows {
+		ds[i] = t.Deposit("")
+	}
+	return dropStored(ds, stored)
+}
+
+// dropStored drops from rows those already among stored: a stored row of
+// the same direction, amount and balance after it, within
+// statementTimeSlack, each stored row standing for one row at most. It
+// returns the rest and how many were dropped.
+func dropStored(rows, stored []ledger.Deposit) ([]ledger.Deposit, int) {
 	type key struct {
 		dir             ledger.Direction
 		amount, balance int64
@@ -263,8 +289,7 @@ func newRows(rows []ledger.BankTransaction, stored []ledger.Deposit) ([]ledger.D
 	}
 	var fresh []ledger.Deposit
 	dups := 0
-	for _, t := range rows {
-		d := t.Deposit("")
+	for _, d := range rows {
 		k := key{d.Direction, d.Amount, d.Balance}
 		if ts := byKey[k]; len(ts) > 0 {
 			if i := closest(ts, d.At); i >= 0 {
@@ -276,6 +301,43 @@ func newRows(rows []ledger.BankTransaction, stored []ledger.Deposit) ([]ledger.D
 		fresh = append(fresh, d)
 	}
 	return fresh, dups
+}
+
+// windowAfterStatements narrows the window of a fetch for an account that took
+// over from statement files: the bank is not read before the minute of
+// the files' last row.
+func windowAfterStatements(acct store.Account, q openbanking.TransactionQuery) openbanking.TransactionQuery {
+	since := acct.StatementThrough.Truncate(time.Minute)
+	if since.IsZero() || !q.From.Before(since) {
+		return q
+	}
+	if since.After(q.To) {
+		since = q.To
+	}
+	q.From = since.In(q.From.Location())
+	return q
+}
+
+// dropFiled drops from a fetch's rows, for an account that took over from
+// statement files, those near the files' last row that the statement
+// account holds already: its minute is read again, and a file may print
+// minutes where the bank's API gives seconds.
+func (s *syncer) dropFiled(ctx context.Context, acct store.Account, rows []ledger.Deposit) ([]ledger.Deposit, error) {
+	if acct.StatementAccount == "" || len(rows) == 0 || rows[0].At.After(acct.StatementThrough.Add(statementTimeSlack)) {
+		return rows, nil
+	}
+	filed, err := s.db.Deposits(ctx, acct.StatementAccount)
+	if err != nil {
+		return nil, fmt.Errorf("the statement account's rows: %w", err)
+	}
+	near := filed[:0:0]
+	for _, d := range filed {
+		if !d.At.Before(acct.StatementThrough.Truncate(time.Minute).Add(-statementTimeSlack)) {
+			near = append(near, d)
+		}
+	}
+	rows, _ = dropStored(rows, near)
+	return rows, nil
 }
 
 // closest returns the index of the time in ts nearest to t within

@@ -207,3 +207,59 @@ func TestMaskAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestImportThenLink: a group that ran on statement files links its bank
+// account later. The bank is read from where the files ended, so the
+// deposits the files brought are not stored or paid again, although the
+// bank lists them with other texts and seconds; a later deposit is read;
+// and a file covering the old months, imported again, adds nothing.
+func TestImportThenLink(t *testing.T) {
+	env := newLoopEnv(t)
+	now := env.clock.Now()
+	var rows []ledger.BankTransaction
+	for i, name := range []string{"김민수", "이지은"} {
+		tx, err := env.sim.Post(testbed.DemoGroupAccountID, testbed.Posting{InoutType: "입금", PrintContent: name,
+			Amount: 30000, At: now.Add(time.Duration(i-3)*time.Hour + 17*time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The file prints minutes, and more text than the API.
+		rows = append(rows, bankRow(tx.At.Truncate(time.Minute), name+" 회비", tx.Amount, tx.AfterBalance, false))
+	}
+	file := testStatement(rows...)
+	if sum, err := env.eng.ImportStatement(env.ctx, env.group.ID, file, ImportOptions{Actor: "test"}); err != nil || sum.New != 2 {
+		t.Fatalf("import: %+v, %v; want 2 new", sum, err)
+	}
+
+	acct := env.link()
+	if acct.StatementAccount == "" || acct.StatementThrough.IsZero() {
+		t.Fatalf("the linked account does not know the files: %+v", acct)
+	}
+	env.post("입금", "박서준", 30000, now.Add(-10*time.Minute))
+	env.mustSync()
+	ds, err := env.db.Deposits(env.ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, d := range ds {
+		texts = append(texts, d.Text)
+	}
+	if len(ds) != 1 || ds[0].Text != "박서준" {
+		t.Errorf("the bank account stored %q, want only the deposit after the files", texts)
+	}
+
+	// The old file again goes to the bank account now, and adds nothing.
+	again, err := env.eng.ImportStatement(env.ctx, env.group.ID, file, ImportOptions{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.AccountID != acct.ID || again.New != 0 || again.Duplicates != 2 {
+		t.Errorf("the old file after linking: %+v, want 0 new and 2 duplicates in %s", again, acct.ID)
+	}
+	// Each member's money counted once: two notices from the files, one
+	// from the bank.
+	if got := len(env.messages(loopGroupChat, bot.KindDeposit)); got != 3 {
+		t.Errorf("%d deposit notices, want 3", got)
+	}
+}

@@ -286,6 +286,7 @@ type fetched struct {
 // fetch fails.
 func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, slot *callSlot, acct store.Account, q openbanking.TransactionQuery, notify store.NotifyFunc, res *SyncResult) (fetched, error) {
 	q.MaxPages = s.maxPages
+	q = windowAfterStatements(acct, q)
 	if err := slot.acquire(ctx); err != nil {
 		return fetched{q: q}, fmt.Errorf("sync %s: %w", acct.ID, err)
 	}
@@ -316,7 +317,11 @@ func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, slot *cal
 		f.partial = err
 		through = rows[len(rows)-1].At
 	}
-	in, ierr := s.db.Ingest(wctx, acct.ID, deposits(rows), store.Cursor{Through: through}, store.IngestOptions{Notify: notify, Calls: calls, Batch: s.inFlight.Load() > 1})
+	ds, ierr := s.dropFiled(wctx, acct, deposits(rows))
+	var in store.IngestResult
+	if ierr == nil {
+		in, ierr = s.db.Ingest(wctx, acct.ID, ds, store.Cursor{Through: through}, store.IngestOptions{Notify: notify, Calls: calls, Batch: s.inFlight.Load() > 1})
+	}
 	if ierr != nil {
 		// Nothing was stored, the calls' count neither: count them on
 		// their own (which may fail the same way), and back off as after a

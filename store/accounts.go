@@ -33,6 +33,13 @@ type Account struct {
 	// statement account is never polled; its FintechUseNum is a
 	// placeholder unique to the group.
 	Source string `json:"source,omitempty"`
+	// StatementAccount and StatementThrough are set on a KFTC account
+	// linked to a group that ran on statement files before: its statement
+	// account, and the time of that account's latest row. The bank is not
+	// read before StatementThrough, so the rows the files brought are not
+	// stored twice.
+	StatementAccount string    `json:"statement_account,omitempty"`
+	StatementThrough time.Time `json:"statement_through,omitzero"`
 }
 
 // SourceStatement is the Account.Source of an account fed by bank
