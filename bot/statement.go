@@ -44,41 +44,33 @@ func StatementSummary(lang Lang, r ImportReport) string {
 	if r.New == 0 && !r.DryRun {
 		return Reply(lang, ReplyImportNothingNew, r.Group, r.Rows, r.Period(lang))
 	}
+	// Each line in Korean and in English.
+	t := func(ko, en string) string {
+		if lang == English {
+			return en
+		}
+		return ko
+	}
 	var b strings.Builder
-	if lang == English {
-		head := "📄 %s: read %d rows (%s, %s)."
-		if r.DryRun {
-			head = "📄 %s (dry run, nothing stored): %d rows (%s, %s)."
-		}
-		fmt.Fprintf(&b, head, r.Group, r.Rows, r.Bank, r.Period(lang))
-		fmt.Fprintf(&b, "\n• new transactions: %d (deposits %d)", r.New, r.Deposits)
-		fmt.Fprintf(&b, "\n• matched to members: %d", r.Matched)
-		fmt.Fprintf(&b, "\n• to review: %d", r.Review)
-		fmt.Fprintf(&b, "\n• not dues: %d", r.Ignored)
-		fmt.Fprintf(&b, "\n• already recorded (skipped): %d", r.Duplicates)
-		if r.Review > 0 && !r.DryRun {
-			b.WriteString("\nThe deposits to review come to you one by one; /review lists them again.")
-		}
-		if old := r.Deposits - r.Notified; old > 0 && !r.DryRun {
-			fmt.Fprintf(&b, "\n%d older deposits were recorded without a notice in the group.", old)
-		}
+	if r.DryRun {
+		fmt.Fprintf(&b, t("📄 %s (미리보기, 저장 안 함): 거래 %d건 (%s, %s).", "📄 %s (dry run, nothing stored): %d rows (%s, %s)."),
+			r.Group, r.Rows, r.Bank, r.Period(lang))
+	} else {
+		fmt.Fprintf(&b, t("📄 %s: 거래 %d건을 읽었어요 (%s, %s).", "📄 %s: read %d rows (%s, %s)."), r.Group, r.Rows, r.Bank, r.Period(lang))
+	}
+	fmt.Fprintf(&b, t("\n• 새 거래: %d건 (입금 %d건)", "\n• new transactions: %d (deposits %d)"), r.New, r.Deposits)
+	fmt.Fprintf(&b, t("\n• 회원과 맞춘 입금: %d건", "\n• matched to members: %d"), r.Matched)
+	fmt.Fprintf(&b, t("\n• 확인이 필요한 입금: %d건", "\n• to review: %d"), r.Review)
+	fmt.Fprintf(&b, t("\n• 회비 아님: %d건", "\n• not dues: %d"), r.Ignored)
+	fmt.Fprintf(&b, t("\n• 이미 기록된 거래 (건너뜀): %d건", "\n• already recorded (skipped): %d"), r.Duplicates)
+	if r.DryRun {
 		return b.String()
 	}
-	head := "📄 %s: 거래 %d건을 읽었어요 (%s, %s)."
-	if r.DryRun {
-		head = "📄 %s (미리보기, 저장 안 함): 거래 %d건 (%s, %s)."
+	if r.Review > 0 {
+		b.WriteString(t("\n확인할 입금은 따로 보내 드려요. /review 로 다시 볼 수 있어요.", "\nThe deposits to review come to you one by one; /review lists them again."))
 	}
-	fmt.Fprintf(&b, head, r.Group, r.Rows, r.Bank, r.Period(lang))
-	fmt.Fprintf(&b, "\n• 새 거래: %d건 (입금 %d건)", r.New, r.Deposits)
-	fmt.Fprintf(&b, "\n• 회원과 맞춘 입금: %d건", r.Matched)
-	fmt.Fprintf(&b, "\n• 확인이 필요한 입금: %d건", r.Review)
-	fmt.Fprintf(&b, "\n• 회비 아님: %d건", r.Ignored)
-	fmt.Fprintf(&b, "\n• 이미 기록된 거래 (건너뜀): %d건", r.Duplicates)
-	if r.Review > 0 && !r.DryRun {
-		b.WriteString("\n확인할 입금은 따로 보내 드려요. /review 로 다시 볼 수 있어요.")
-	}
-	if old := r.Deposits - r.Notified; old > 0 && !r.DryRun {
-		fmt.Fprintf(&b, "\n오래된 입금 %d건은 모임방에 알리지 않고 기록만 했어요.", old)
+	if old := r.Deposits - r.Notified; old > 0 {
+		fmt.Fprintf(&b, t("\n오래된 입금 %d건은 모임방에 알리지 않고 기록만 했어요.", "\n%d older deposits were recorded without a notice in the group."), old)
 	}
 	return b.String()
 }

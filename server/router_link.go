@@ -135,17 +135,13 @@ func (r *Router) pickAccount(ctx context.Context, q *request, rest string) strin
 	return done
 }
 
-// treasurerGroups names the groups the caller is a treasurer of.
+// treasurerGroups names the groups the caller is a treasurer of (none
+// when they cannot be read).
 func (r *Router) treasurerGroups(ctx context.Context, q *request) []string {
-	gs, err := r.e.db.Groups(ctx)
-	if err != nil {
-		return nil
-	}
-	var names []string
-	for _, g := range gs {
-		if g.Settings.IsTreasurer(q.user()) {
-			names = append(names, g.Name)
-		}
+	gs, _ := r.ownGroups(ctx, q)
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.Name
 	}
 	return names
 }

@@ -110,18 +110,18 @@ func (u *uploads) waitingPassword(now time.Time, user store.ChatUser) bool {
 func (r *Router) document(ctx context.Context, q *request) {
 	d := q.u.Document
 	ext := strings.ToLower(path.Ext(d.Name))
-	groups, err := r.ownGroups(ctx, q)
-	if err != nil {
-		r.e.log.Error("router: the treasurer's groups", "err", err)
-		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyFailed))
-		return
-	}
 	if !q.u.Private {
 		// A file in the group chat: a statement belongs in a DM. Other
 		// files are none of the bot's business.
 		if statementExts[ext] && q.treasurer() {
 			r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyImportInDM))
 		}
+		return
+	}
+	groups, err := r.ownGroups(ctx, q)
+	if err != nil {
+		r.e.log.Error("router: the treasurer's groups", "err", err)
+		r.reply(ctx, q, bot.Reply(q.lang, bot.ReplyFailed))
 		return
 	}
 	if len(groups) == 0 {

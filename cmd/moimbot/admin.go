@@ -164,13 +164,7 @@ func adminGet(ctx context.Context, sock, path string) (*http.Response, error) {
 	if _, err := os.Stat(sock); err != nil {
 		return nil, errNoAdmin
 	}
-	hc := &http.Client{Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}}
+	hc := adminClient(sock)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://moimbot"+path, nil)
 	if err != nil {
 		return nil, err
@@ -189,6 +183,18 @@ func adminGet(ctx context.Context, sock, path string) (*http.Response, error) {
 		return nil, &adminStatusError{path: req.URL.Path, code: resp.StatusCode, status: resp.Status, text: strings.TrimSpace(line)}
 	}
 	return resp, nil
+}
+
+// adminClient is an HTTP client of the control socket at sock: requests
+// to any http://moimbot/… URL go there.
+func adminClient(sock string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}
 }
 
 // adminStatusError is an answer of the control socket other than 200 OK.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -159,13 +158,7 @@ func importFromAdmin(ctx context.Context, sock, group string, st *statement.Stat
 	if dryRun {
 		q.Set("dry_run", "1")
 	}
-	hc := &http.Client{Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}}
+	hc := adminClient(sock)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://moimbot/import?"+q.Encode(), bytes.NewReader(body))
 	if err != nil {
 		return server.ImportSummary{}, err
