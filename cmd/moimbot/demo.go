@@ -680,6 +680,14 @@ type dayWriter struct {
 	mu      sync.Mutex
 	w       io.Writer
 	pending string
+	writes  int // Write calls so far
+}
+
+// count returns how many times Write has been called.
+func (w *dayWriter) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writes
 }
 
 func (w *dayWriter) heading(h string) {
@@ -692,6 +700,7 @@ func (w *dayWriter) heading(h string) {
 func (w *dayWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.writes++
 	if w.pending != "" {
 		if _, err := io.WriteString(w.w, w.pending); err != nil {
 			return 0, err

@@ -74,6 +74,7 @@ func (d *demo) prompt(ctx context.Context, in io.Reader) error {
 			who += "(총무)"
 		}
 		io.WriteString(d.w, who+"> ")
+		shown := d.w.count()
 		var line string
 		select {
 		case <-ctx.Done():
@@ -87,6 +88,11 @@ func (d *demo) prompt(ctx context.Context, in io.Reader) error {
 			line = strings.TrimSpace(l)
 		}
 		if d.echo {
+			if d.w.count() != shown {
+				// A message was printed after the prompt: show the
+				// prompt again, so the line stands after it.
+				io.WriteString(d.w, who+"> ")
+			}
 			io.WriteString(d.w, line+"\n")
 		}
 		quit, err := d.promptLine(ctx, p, line)
