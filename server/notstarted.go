@@ -30,7 +30,8 @@ func (c watchedChat) Send(ctx context.Context, m bot.Message) error {
 // dm is, the request to start a private chat with the bot. The key makes it
 // once per group and person.
 func (e *Engine) tellNotStarted(ctx context.Context, chat bot.Chat, dm bot.ChatRef) {
-	gs, err := e.db.Groups(ctx)
+	u := store.ChatUser{Platform: dm.Platform, ID: dm.ID}
+	gs, err := e.db.TreasurerGroups(ctx, u)
 	if err != nil {
 		e.log.Error("find the groups of a treasurer the bot cannot reach", "err", err)
 		return
@@ -39,11 +40,7 @@ func (e *Engine) tellNotStarted(ctx context.Context, chat bot.Chat, dm bot.ChatR
 	if named, ok := chat.(interface{ Username() string }); ok && dm.Platform == "telegram" && named.Username() != "" {
 		link = "https://t.me/" + named.Username() + "?start=dm"
 	}
-	u := store.ChatUser{Platform: dm.Platform, ID: dm.ID}
 	for _, g := range gs {
-		if !g.Settings.IsTreasurer(u) {
-			continue
-		}
 		lang := bot.ParseLang(g.Settings.Language)
 		who := "총무"
 		if lang == bot.English {

@@ -97,26 +97,29 @@ func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
 
 // groupOf finds the group of the update's chat: the group posting to it,
 // or, in a direct message, the only group the user is a treasurer of (see
-// treasurerGroups for several).
+// treasurerGroups for several). It reads the store's chat indexes, not
+// every group.
 func (r *Router) groupOf(ctx context.Context, u bot.Update) (store.Group, bool, error) {
-	gs, err := r.e.db.Groups(ctx)
-	if err != nil {
+	gs, err := r.e.db.ChatGroups(ctx, store.ChatRef{Platform: u.Chat.Platform, ID: u.Chat.ID})
+	if err != nil || len(gs) > 0 {
+		return first(gs), len(gs) > 0, err
+	}
+	if !u.Private {
+		return store.Group{}, false, nil
+	}
+	mine, err := r.e.db.TreasurerGroups(ctx, store.ChatUser{Platform: u.From.Platform, ID: u.From.ID})
+	if err != nil || len(mine) != 1 {
 		return store.Group{}, false, err
 	}
-	chat := store.ChatRef{Platform: u.Chat.Platform, ID: u.Chat.ID}
-	var mine []store.Group
-	for _, g := range gs {
-		if slices.Contains(g.Settings.Chats, chat) {
-			return g, true, nil
-		}
-		if u.Private && g.Settings.IsTreasurer(store.ChatUser{Platform: u.From.Platform, ID: u.From.ID}) {
-			mine = append(mine, g)
-		}
+	return mine[0], true, nil
+}
+
+// first returns the first of gs (the lowest id), or the zero group.
+func first(gs []store.Group) store.Group {
+	if len(gs) == 0 {
+		return store.Group{}
 	}
-	if len(mine) == 1 {
-		return mine[0], true, nil
-	}
-	return store.Group{}, false, nil
+	return gs[0]
 }
 
 // run executes a parsed command.

@@ -150,14 +150,11 @@ func (r *Router) treasurerGroups(ctx context.Context, q *request) []string {
 // of that has no linked account: after Telegram refused their DMs because
 // they had not started the bot, the first link never reached them.
 func (r *Router) relink(ctx context.Context, q *request) {
-	gs, err := r.e.db.Groups(ctx)
+	gs, err := r.ownGroups(ctx, q)
 	if err != nil {
 		return
 	}
 	for _, g := range gs {
-		if !g.Settings.IsTreasurer(q.user()) {
-			continue
-		}
 		if accts, err := r.e.db.Accounts(ctx, g.ID); err != nil || len(accts) > 0 {
 			continue
 		}

@@ -250,19 +250,9 @@ func (r *Router) history(ctx context.Context, q *request, cmd bot.Command) error
 // request's group. It leaves the request without a group when there is
 // none, or more than one.
 func (r *Router) linkedGroup(ctx context.Context, q *request) error {
-	gs, err := r.e.db.Groups(ctx)
+	found, err := r.e.db.LinkedGroups(ctx, q.user())
 	if err != nil {
 		return err
-	}
-	var found []store.Group
-	for _, g := range gs {
-		_, err := r.e.db.ChatUserMember(ctx, g.ID, q.user())
-		switch {
-		case err == nil:
-			found = append(found, g)
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
 	}
 	if len(found) == 1 {
 		q.g, q.found, q.lang = found[0], true, bot.ParseLang(found[0].Settings.Language)

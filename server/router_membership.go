@@ -58,13 +58,13 @@ func (r *Router) membership(ctx context.Context, q *request) error {
 // removedFrom is the group whose chat this was before the bot was removed
 // from it, if the caller is one of its treasurers.
 func (r *Router) removedFrom(ctx context.Context, q *request) (store.Group, bool, error) {
-	gs, err := r.e.db.Groups(ctx)
+	gs, err := r.ownGroups(ctx, q)
 	if err != nil {
 		return store.Group{}, false, err
 	}
 	chat := store.ChatRef{Platform: q.u.Chat.Platform, ID: q.u.Chat.ID}
 	for _, g := range gs {
-		if g.Settings.IsTreasurer(q.user()) && slices.Contains(g.Settings.Removed, chat) {
+		if slices.Contains(g.Settings.Removed, chat) {
 			return g, true, nil
 		}
 	}

@@ -267,19 +267,10 @@ func unreadable(lang bot.Lang, err error) string {
 	return bot.Reply(lang, bot.ReplyImportUnreadable, msg)
 }
 
-// ownGroups returns the groups the caller is a treasurer of.
+// ownGroups returns the groups the caller is a treasurer or co-treasurer
+// of, in id order.
 func (r *Router) ownGroups(ctx context.Context, q *request) ([]store.Group, error) {
-	gs, err := r.e.db.Groups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var mine []store.Group
-	for _, g := range gs {
-		if g.Settings.IsTreasurer(q.user()) {
-			mine = append(mine, g)
-		}
-	}
-	return mine, nil
+	return r.e.db.TreasurerGroups(ctx, q.user())
 }
 
 // uploadID is a short random id for a waiting file's buttons.

@@ -143,6 +143,9 @@ func (db *DB) PutAccount(ctx context.Context, actor string, a Account) (Account,
 		if err := putJSON(b, []byte(a.ID), a); err != nil {
 			return err
 		}
+		if err := indexAccountTx(tx, before, &a); err != nil {
+			return err
+		}
 		e := AuditEntry{Actor: actor, Action: ActionAccountPut, GroupID: a.GroupID, Target: a.ID, After: rawJSON(a)}
 		if before != nil {
 			e.Before = rawJSON(before)
@@ -200,7 +203,12 @@ func (db *DB) Accounts(ctx context.Context, groupID string) ([]Account, error) {
 	return out, err
 }
 
+// accountsTx returns a group's accounts through the index of accounts by
+// group, or every account when groupID is empty.
 func accountsTx(tx *bolt.Tx, groupID string) ([]Account, error) {
+	if groupID != "" {
+		return groupAccountsTx(tx, groupID)
+	}
 	var out []Account
 	b := tx.Bucket(bucketAccounts)
 	err := b.ForEach(func(k, _ []byte) error {
@@ -208,9 +216,7 @@ func accountsTx(tx *bolt.Tx, groupID string) ([]Account, error) {
 		if _, err := getJSON(b, k, &a); err != nil {
 			return err
 		}
-		if groupID == "" || a.GroupID == groupID {
-			out = append(out, a)
-		}
+		out = append(out, a)
 		return nil
 	})
 	return out, err

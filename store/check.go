@@ -43,6 +43,9 @@ func (p *problems) addf(format string, args ...any) {
 //     it, replaying the payments reproduces the stored allocations, and per
 //     member allocations add up to payments;
 //   - review items and decisions agree;
+//   - the indexes of accounts by fintech_use_num and by group, and of
+//     groups by chat and by treasurer, hold exactly the stored accounts'
+//     and groups' entries;
 //   - no idempotency key names two outbox messages, and the open-message
 //     index holds exactly the pending and sending ones.
 //
@@ -68,6 +71,9 @@ func (db *DB) Check(ctx context.Context) error {
 			return err
 		}
 		if err := checkAccounts(tx, &p); err != nil {
+			return err
+		}
+		if err := checkChatIndex(tx, &p); err != nil {
 			return err
 		}
 		return checkOutbox(tx, &p)
@@ -389,17 +395,17 @@ func checkOutbox(tx *bolt.Tx, p *problems) error {
 	})
 }
 
-// checkAccounts checks the index of accounts by fintech_use_num: one entry
-// per account, naming it.
+// checkAccounts checks the index of accounts by fintech_use_num (one entry
+// per account, naming it) and the index of accounts by group.
 func checkAccounts(tx *bolt.Tx, p *problems) error {
 	idx := tx.Bucket(bucketAcctFins)
-	n := 0
+	var accts []Account
 	err := tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
 		var a Account
 		if err := json.Unmarshal(v, &a); err != nil {
 			return fmt.Errorf("account %q: %w", k, err)
 		}
-		n++
+		accts = append(accts, a)
 		if id := idx.Get([]byte(a.FintechUseNum)); string(id) != a.ID {
 			p.addf("account %s: the fintech_use_num index names %q", a.ID, id)
 		}
@@ -408,10 +414,10 @@ func checkAccounts(tx *bolt.Tx, p *problems) error {
 	if err != nil {
 		return err
 	}
-	if got := idx.Stats().KeyN; got != n {
-		p.addf("the fintech_use_num index has %d entries for %d accounts", got, n)
+	if got := idx.Stats().KeyN; got != len(accts) {
+		p.addf("the fintech_use_num index has %d entries for %d accounts", got, len(accts))
 	}
-	return nil
+	return checkGroupAccounts(tx, p, accts)
 }
 
 // bbolt's file format, version 2 (go.etcd.io/bbolt/internal/common), as

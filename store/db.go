@@ -332,6 +332,10 @@ var (
 	bucketJobs       = []byte("jobs")
 	bucketAcctFins   = []byte("account_fins")
 	bucketCalls      = []byte("calls")
+	// The indexes of schema 4 (see indexes.go).
+	bucketChatGroups      = []byte("chat_groups")
+	bucketTreasurerGroups = []byte("treasurer_groups")
+	bucketGroupAccounts   = []byte("group_accounts")
 )
 
 // allBuckets are the top-level buckets of the current schema.
@@ -340,7 +344,7 @@ var allBuckets = [][]byte{
 	bucketTxs, bucketTxTime, bucketMatches, bucketPayments, bucketReview,
 	bucketChatLinks, bucketSecrets, bucketOutbox, bucketOutboxKeys,
 	bucketOutboxOpen, bucketAudit, bucketTranSeq, bucketJobs, bucketCalls,
-	bucketAcctFins,
+	bucketAcctFins, bucketChatGroups, bucketTreasurerGroups, bucketGroupAccounts,
 }
 
 // Keys of the meta bucket.

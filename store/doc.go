@@ -30,6 +30,10 @@
 //	group_names           <name> → group id
 //	accounts              <account id> → Account (masked number only)
 //	account_fins          <fintech_use_num> → account id
+//	group_accounts        <group id> NUL <account id> → nothing
+//	chat_groups           <platform> NUL <chat id> NUL <group id> → nothing (Settings.Chats)
+//	treasurer_groups      <platform> NUL <user id> NUL <group id> → nothing (treasurers and
+//	                      co-treasurers)
 //	cursors               <account id> → Cursor
 //	txs/<account id>/     <u64 seq> → the transaction as fetched, id "<account id>/<seq>"
 //	txtime/<account id>/  <u64 unix second><u64 seq> → u32 position in the second, direction,
@@ -50,6 +54,9 @@
 // Schema 1 stored member aliases as plain strings and had no group_names
 // index; schema 2 stores {text, learned} and builds the index. Schema 3 adds
 // account_fins, so that linking an account does not read every account.
+// Schema 4 adds group_accounts, chat_groups and treasurer_groups, so that
+// neither a group's accounts nor the group of a chat message or of a
+// treasurer's DM is found by reading every account or group.
 //
 // # Deduplicating transactions
 //

@@ -240,6 +240,9 @@ func (db *DB) putGroupTx(tx *bolt.Tx, actor, action, target string, g Group) (Gr
 	if err := putJSON(groups, []byte(g.ID), g); err != nil {
 		return g, err
 	}
+	if err := indexGroupTx(tx, before, &g); err != nil {
+		return g, err
+	}
 	if before != nil {
 		if _, err := reallocate(tx, &g.Group); err != nil {
 			return g, err

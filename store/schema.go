@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the layout version this code reads and writes. Open
 // migrates older files to it, one step at a time.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migration moves a database from schema to-1 to schema to. Each runs in
 // its own read-write transaction, which also records the new version, so a
@@ -25,6 +25,7 @@ type migration struct {
 var migrations = []migration{
 	{to: 2, name: "member aliases as {text, learned}", up: migrateAliasObjects},
 	{to: 3, name: "index of accounts by fintech_use_num", up: migrateAccountIndex},
+	{to: 4, name: "indexes of groups by chat and by treasurer, and of accounts by group", up: migrateIndexes},
 }
 
 // schemaVersion returns the stored schema version, 0 for a file without a
