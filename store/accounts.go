@@ -230,7 +230,8 @@ func (db *DB) Cursor(ctx context.Context, accountID string) (Cursor, error) {
 		if _, err := getAccount(tx, accountID); err != nil {
 			return err
 		}
-		_, err := getJSON(tx.Bucket(bucketCursors), []byte(accountID), &c)
+		var err error
+		c, err = getCursor(tx, accountID)
 		return err
 	})
 	return c, err

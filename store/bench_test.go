@@ -166,3 +166,40 @@ func syncName(sync bool) string {
 	}
 	return "nosync"
 }
+
+// BenchmarkIngestHistory measures one deposit's Ingest in a group with a
+// history of payments: deciding a deposit and building its notice read the
+// group's book, which replays every payment the group has. Each measured
+// deposit names no member (it goes to review and adds no payment), so the
+// history stays at its size; NoSync, so the figure is the store's work and
+// not the disk's.
+func BenchmarkIngestHistory(b *testing.B) {
+	for _, hist := range []int{10, 300, 3000} {
+		b.Run(fmt.Sprintf("payments=%d", hist), func(b *testing.B) {
+			db := mustOpen(b)
+			_, a := setup(b, db)
+			at := time.Date(2024, 1, 1, 9, 0, 0, 0, ledger.KST())
+			bal := int64(0)
+			next := func(text string) []ledger.Deposit {
+				at = at.Add(time.Minute)
+				bal += 30000
+				return []ledger.Deposit{{At: at, Direction: ledger.In, Text: text, Amount: 30000, Balance: bal}}
+			}
+			opts := store.IngestOptions{Notify: func(store.Notice) []store.OutboxMessage { return nil }}
+			for range hist {
+				if _, err := db.Ingest(ctx, a.ID, next("김민수"), store.Cursor{Through: at}, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				res, err := db.Ingest(ctx, a.ID, next("알수없음"), store.Cursor{Through: at}, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.New) != 1 || len(res.New[0].Allocations) != 0 {
+					b.Fatalf("ingested %+v, want one deposit without payments", res.New)
+				}
+			}
+		})
+	}
+}

@@ -130,14 +130,14 @@ type bookEntry struct {
 
 // applyStored applies stored payment v (key k) to bk unless it is void.
 func applyStored(bk *ledger.Book, k, v []byte) error {
-	var p bookEntry
-	if err := json.Unmarshal(v, &p); err != nil {
+	p, err := decodeBookEntry(v)
+	if err != nil {
 		return fmt.Errorf("decode payment %x: %w", k, err)
 	}
 	if p.Voided {
 		return nil
 	}
-	_, err := bk.Apply(p.Payment)
+	_, err = bk.Apply(p.Payment)
 	return err
 }
 

@@ -769,8 +769,8 @@ func secondEntries(idx *bolt.Bucket, sec int64) ([]idxEntry, error) {
 // advanceCursor writes the account's cursor after storing fresh.
 func (db *DB) advanceCursor(tx *bolt.Tx, accountID string, in Cursor, fresh []ledger.Deposit) (Cursor, error) {
 	b := tx.Bucket(bucketCursors)
-	var c Cursor
-	if _, err := getJSON(b, []byte(accountID), &c); err != nil {
+	c, err := getCursor(tx, accountID)
+	if err != nil {
 		return c, err
 	}
 	if in.Through.After(c.Through) {

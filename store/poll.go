@@ -41,7 +41,7 @@ func (db *DB) PollState(ctx context.Context, accountID, job string, tokenSeen ui
 		if st.Account, err = db.accountTx(tx, accountID); err != nil {
 			return err
 		}
-		if _, err := getJSON(tx.Bucket(bucketCursors), []byte(accountID), &st.Cursor); err != nil {
+		if st.Cursor, err = getCursor(tx, accountID); err != nil {
 			return err
 		}
 		if job != "" {
