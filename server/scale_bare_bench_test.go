@@ -57,17 +57,43 @@ func (env *scaleEnv) bareClient(ctx context.Context) []scaleBare {
 	return out
 }
 
-// bareCycle makes every account's transaction-list call once, for the
-// last scaleStep, scalePollWorkers at a time, and measures it.
-func (env *scaleEnv) bareCycle(ctx context.Context, targets []scaleBare) scaleCycleStats {
+// passStarts returns, for each account, where the engine's next pass will
+// start reading (syncer.query on the account's stored cursor): the window
+// the bare calls of the same round read, so that both read the same rows.
+// It runs outside the timed part.
+func (env *scaleEnv) passStarts(ctx context.Context) []time.Time {
+	b := env.b
+	now := env.clock.Now()
+	out := make([]time.Time, len(env.accounts))
+	for i, a := range env.accounts {
+		acct, err := env.db.Account(ctx, a.id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cur, err := env.db.Cursor(ctx, a.id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, err := env.eng.sync.query(ctx, acct, cur, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i] = q.From
+	}
+	return out
+}
+
+// bareCycle makes every account's transaction-list call once, from the
+// account's from (see passStarts) to now, scalePollWorkers at a time, and
+// measures it.
+func (env *scaleEnv) bareCycle(ctx context.Context, targets []scaleBare, from []time.Time) scaleCycleStats {
 	to := env.clock.Now().In(ledger.KST()).Truncate(time.Second)
-	from := to.Add(-scaleStep)
 	var rows atomic.Int64
 	st := scaleCycleStats{accounts: len(targets)}
 	cpu0, t0 := scaleCPU(), time.Now()
 	st.err = scaleParallel(ctx, len(targets), scalePollWorkers, func(ctx context.Context, i int) error {
 		list, err := targets[i].sess.Transactions(ctx, openbanking.TransactionQuery{FintechUseNum: targets[i].fin,
-			Type: openbanking.InquiryAll, From: from, To: to, ByTime: true})
+			Type: openbanking.InquiryAll, From: from[i], To: to, ByTime: true})
 		if err == nil && len(list.Rows) == 0 {
 			err = errors.New("no rows")
 		}
@@ -89,7 +115,10 @@ func (env *scaleEnv) bareCycle(ctx context.Context, targets []scaleBare) scaleCy
 // The bare client makes each account's transaction-list call and nothing
 // else: the same client code, session and loopback HTTP to the same
 // simulator, scalePollWorkers calls at a time, with an in-memory
-// bank_tran_id sequence and no store. The pipeline is PollCycle's cycle,
+// bank_tran_id sequence and no store. Its query is the one the engine's
+// pass makes in the same round (the window from the account's cursor,
+// less the overlap the engine re-reads), so both read the same rows, which
+// the benchmark checks. The pipeline is PollCycle's cycle,
 // the engine's own poll of each account (Engine.poll, what cron runs,
 // scalePipelineFeeders started at a time): the pass's reads,
 // the same call within the engine's bound of maxConcurrentPolls calls at a
@@ -102,7 +131,7 @@ func (env *scaleEnv) bareCycle(ctx context.Context, targets []scaleBare) scaleCy
 // name, the last pipeline cycle is profiled into it.
 func BenchmarkScaleBareVsPipeline(b *testing.B) {
 	ctx := b.Context()
-	n := scaleCycleAccounts
+	n := scaleAccounts(b)
 	setup := time.Now()
 	env := scaleSetup(b, n)
 	targets := env.bareClient(ctx)
@@ -116,10 +145,11 @@ func BenchmarkScaleBareVsPipeline(b *testing.B) {
 			b.StopTimer()
 			env.advance()
 			env.postAll()
+			from := env.passStarts(ctx)
 			runtime.GC()
 			b.StartTimer()
 			runBare := func() {
-				st := env.bareCycle(ctx, targets)
+				st := env.bareCycle(ctx, targets, from)
 				if st.err != nil {
 					b.Fatalf("bare cycle: %v", st.err)
 				}
@@ -146,6 +176,11 @@ func BenchmarkScaleBareVsPipeline(b *testing.B) {
 			} else {
 				runPipe()
 				runBare()
+			}
+			// Both read the same window: the round's new rows and the
+			// overlap's rows the passes found already stored.
+			if got, want := bare[r].rows, pipe[r].rows+pipe[r].dups; got != want {
+				b.Fatalf("round %d: the bare calls read %d rows and the passes %d; they must read the same", r+1, got, want)
 			}
 		}
 	}
@@ -185,8 +220,8 @@ func BenchmarkScaleBareVsPipeline(b *testing.B) {
 		if i%2 == 1 {
 			first = "pipeline first"
 		}
-		fmt.Fprintf(&t, "round %d (%s): bare %s (%.3f ms CPU/call) · pipeline %s (%.3f ms CPU/poll, %d calls, %d duplicates, heap peak %.0f MB) · %.2f× wall, %.2f× CPU\n",
-			i+1, first, bare[i].wall.Round(time.Millisecond), perPoll(bare[i].cpu, n), pipe[i].wall.Round(time.Millisecond),
+		fmt.Fprintf(&t, "round %d (%s), %d rows read: bare %s (%.3f ms CPU/call) · pipeline %s (%.3f ms CPU/poll, %d calls, %d duplicates, heap peak %.0f MB) · %.2f× wall, %.2f× CPU\n",
+			i+1, first, bare[i].rows, bare[i].wall.Round(time.Millisecond), perPoll(bare[i].cpu, n), pipe[i].wall.Round(time.Millisecond),
 			perPoll(pipe[i].cpu, n), pipe[i].calls, pipe[i].dups, mbOf(pipe[i].peakHeap), float64(pipe[i].wall)/float64(bare[i].wall), float64(pipe[i].cpu)/float64(bare[i].cpu))
 	}
 	fmt.Fprintf(&t, "all: pipeline %.2f× the bare client's wall time, %.2f× its CPU · setup %s (max RSS then %.0f MB) · now %s",

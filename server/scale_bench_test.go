@@ -36,9 +36,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,8 +72,13 @@ const (
 	scalePipelineFeeders = 8 * maxConcurrentPolls
 	// scaleLinkWorkers is how many accounts the setup links at once.
 	scaleLinkWorkers = 32
-	// scaleCycleAccounts is the size of PollCycle.
+	// scaleCycleAccounts is the size of PollCycle and BareVsPipeline,
+	// unless scaleAccountsEnv says otherwise.
 	scaleCycleAccounts = 10000
+	// scaleAccountsEnv names a variable that sets another size for a
+	// quicker look (MOIMBOT_BENCH_ACCOUNTS=2000); figures to report are
+	// taken at scaleCycleAccounts.
+	scaleAccountsEnv = "MOIMBOT_BENCH_ACCOUNTS"
 	// scaleStep is how far the shared clock moves before each cycle or
 	// round: past syncOverlap, so a poll re-reads no earlier round's rows.
 	scaleStep = syncOverlap + time.Minute
@@ -127,6 +135,20 @@ type scaleEnv struct {
 	// putAccountTime and accountsTime are one PutAccount (of an account
 	// already linked) and one Accounts of a group, after linking.
 	putAccountTime, accountsTime time.Duration
+}
+
+// scaleAccounts returns how many accounts PollCycle and BareVsPipeline
+// link: scaleCycleAccounts, or what scaleAccountsEnv says.
+func scaleAccounts(b *testing.B) int {
+	v := os.Getenv(scaleAccountsEnv)
+	if v == "" {
+		return scaleCycleAccounts
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a number of accounts", scaleAccountsEnv, v)
+	}
+	return n
 }
 
 // scaleSetup builds a world of n linked accounts, each the only account of
@@ -390,7 +412,7 @@ func (env *scaleEnv) drain(ctx context.Context, want int) (time.Duration, int) {
 // simulator's handler alone, to estimate the simulator's share of the CPU.
 func BenchmarkScalePollCycle(b *testing.B) {
 	ctx := b.Context()
-	n := scaleCycleAccounts
+	n := scaleAccounts(b)
 	setup := time.Now()
 	env := scaleSetup(b, n)
 	setupTime := time.Since(setup)
@@ -484,14 +506,16 @@ func BenchmarkScalePollCycle(b *testing.B) {
 	b.Log(strings.TrimSuffix(t.String(), "\n"))
 }
 
-// callsAlone makes each account's transaction-list call through a client
-// with an in-memory bank_tran_id sequence and no store (see bareCycle),
-// capturing the requests the simulator receives.
+// callsAlone makes each account's transaction-list call, for the window
+// the next pass would read, through a client with an in-memory
+// bank_tran_id sequence and no store (see bareCycle), capturing the
+// requests the simulator receives.
 func (env *scaleEnv) callsAlone(ctx context.Context) scaleCycleStats {
 	targets := env.bareClient(ctx)
+	from := env.passStarts(ctx)
 	runtime.GC()
 	env.capture.start()
-	st := env.bareCycle(ctx, targets)
+	st := env.bareCycle(ctx, targets, from)
 	env.capture.stop()
 	if st.err != nil {
 		env.b.Fatalf("calls alone: %v", st.err)
@@ -753,11 +777,23 @@ func scaleMaxRSS() uint64 {
 	return uint64(ru.Maxrss) * 1024
 }
 
-// scaleHeapNow returns HeapAlloc.
+// scaleHeapMetric is the runtime metric scaleHeapNow reads: the bytes of
+// heap objects, live or not yet swept, which is what MemStats.HeapAlloc
+// reports.
+const scaleHeapMetric = "/memory/classes/heap/objects:bytes"
+
+// scaleHeapNow returns the heap's object bytes (HeapAlloc). It reads
+// runtime/metrics, not runtime.ReadMemStats, which stops the world: sampled
+// every few milliseconds during a cycle, ReadMemStats cost the pipeline
+// several percent of its CPU and stalled every goroutine, and the bare
+// cycles, which are not sampled, paid nothing.
 func scaleHeapNow() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
+	s := []metrics.Sample{{Name: scaleHeapMetric}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // scaleSampleHeap samples HeapAlloc every scaleHeapEvery until the

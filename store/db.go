@@ -26,11 +26,18 @@ const DefaultTimeout = 2 * time.Second
 const DefaultMaxAttempts = 10
 
 // DefaultCache is how many groups a DB keeps decoded with their matchers
-// (see Options.Cache): about 4 MiB, and 2 MiB of accounts. A group not in
+// (see Options.Cache): about 4 MiB, and 8 MiB of accounts. A group not in
 // the cache costs about 25 µs to decode and index when a deposit arrives
 // (a tenth of one transaction-list call's CPU); a cache of every group
 // costs about 4 KB a group, which the garbage collector doubles.
 const DefaultCache = 1024
+
+// accountsPerGroup is how many decoded accounts the store keeps for each
+// group it keeps (see Options.Cache). Every sync pass reads its account,
+// deposit or not, while a group is read only when a deposit arrives, and
+// an account costs about a seventh of a group's memory: the account cache is
+// sized to hold every account of a large installation (16,384 by default).
+const accountsPerGroup = 16
 
 // DefaultLease is how long a claimed outbox message stays claimed: a
 // message still "sending" after its lease (the process died mid-send) is
@@ -68,9 +75,10 @@ type Options struct {
 	// DefaultLease.
 	Lease time.Duration
 	// Cache is how many groups the store keeps decoded in memory between
-	// calls, with their matchers (about 4 KB each), and four times as many
-	// decoded accounts (about 0.5 KB each), for the reads every sync pass
-	// and Ingest make; zero means DefaultCache, a negative number none.
+	// calls, with their matchers (about 4 KB each), and sixteen times as
+	// many decoded accounts (about 0.5 KB each), for the reads every sync
+	// pass and Ingest make; zero means DefaultCache, a negative number
+	// none.
 	Cache int
 }
 
@@ -128,7 +136,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		opts.Cache = DefaultCache
 	}
 	db.groups = newGroupCache(opts.Cache)
-	db.accounts = newAccountCache(db.groups.seed, 4*opts.Cache)
+	db.accounts = newAccountCache(db.groups.seed, accountsPerGroup*opts.Cache)
 	db.cipher.Store(opts.Cipher)
 	timeout := opts.Timeout
 	if timeout <= 0 {

@@ -161,6 +161,8 @@ func (st *state) useTranID(clientID, id string, now time.Time) bool {
 	if _, dup := l.ids[id]; dup {
 		return false
 	}
-	l.ids[id] = struct{}{}
+	// id is a slice of the request; a copy keeps the request from staying
+	// in memory for the rest of the day.
+	l.ids[strings.Clone(id)] = struct{}{}
 	return true
 }
