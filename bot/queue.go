@@ -3,17 +3,32 @@ package bot
 import (
 	"context"
 	"sync"
+	"time"
 )
+
+// DrainGrace is how long Close lets the events a stopping queue still
+// holds be handled before it drops the rest: a command received just
+// before SIGTERM is answered (its reply queued in the store's outbox)
+// rather than lost, while a stuck handler cannot hold the shutdown for
+// longer than this.
+const DrainGrace = 5 * time.Second
 
 // ChatQueue hands a chat adapter's incoming events to a handler: one
 // goroutine per chat with events pending, so that one chat's events are
 // handled in order and one at a time, and different chats' in parallel.
 // At most a fixed number of events wait at once; Add blocks beyond that.
 // A queue lives for one run of its adapter: once its context has ended,
-// pending events are dropped instead of handled, and Close waits for the
-// chats' goroutines.
+// Add refuses new events, and Close lets the ones already queued be
+// handled for up to DrainGrace, then drops the rest.
+//
+// The handler's context is not the queue's: it ends when Close gives up
+// on the remaining events, so that a handler running when the adapter is
+// told to stop finishes its work (a store write, a queued reply) instead
+// of failing half-way.
 type ChatQueue[T any] struct {
-	ctx    context.Context // the handler's context
+	ctx    context.Context // the run's: Add refuses events once it ended
+	hctx   context.Context // the handler's: ends when Close gives up
+	hstop  context.CancelFunc
 	key    func(T) string
 	handle func(context.Context, T)
 	slots  chan struct{} // one per pending event
@@ -25,11 +40,14 @@ type ChatQueue[T any] struct {
 	wg      sync.WaitGroup
 }
 
-// NewChatQueue returns a queue that calls handle with ctx for each event,
-// in the order added per key (the event's chat), with at most maxPending
-// events waiting.
+// NewChatQueue returns a queue that calls handle for each event, in the
+// order added per key (the event's chat), with at most maxPending events
+// waiting. handle's context carries ctx's values but not its end (see
+// ChatQueue).
 func NewChatQueue[T any](ctx context.Context, maxPending int, key func(T) string, handle func(context.Context, T)) *ChatQueue[T] {
-	return &ChatQueue[T]{ctx: ctx, key: key, handle: handle, slots: make(chan struct{}, max(maxPending, 1)), chats: map[string]*[]T{}}
+	hctx, hstop := context.WithCancel(context.WithoutCancel(ctx))
+	return &ChatQueue[T]{ctx: ctx, hctx: hctx, hstop: hstop, key: key, handle: handle,
+		slots: make(chan struct{}, max(maxPending, 1)), chats: map[string]*[]T{}}
 }
 
 // Add queues ev for its chat, waiting while the queue is full. It reports
@@ -64,8 +82,8 @@ func (q *ChatQueue[T]) Add(ctx context.Context, ev T) bool {
 	return true
 }
 
-// drain handles the chat's events one by one until none is left. Once the
-// queue's context has ended it drops them instead.
+// drain handles the chat's events one by one until none is left. Once
+// Close has given up on them it drops them instead.
 func (q *ChatQueue[T]) drain(key string, pending *[]T) {
 	defer q.wg.Done()
 	var zero T
@@ -79,25 +97,43 @@ func (q *ChatQueue[T]) drain(key string, pending *[]T) {
 		ev := (*pending)[0]
 		(*pending)[0] = zero
 		*pending = (*pending)[1:]
-		stopped := q.ctx.Err() != nil
+		stopped := q.hctx.Err() != nil
 		if stopped {
 			q.dropped++
 		}
 		q.mu.Unlock()
 		if !stopped {
-			q.handle(q.ctx, ev)
+			q.handle(q.hctx, ev)
 		}
 		<-q.slots
 	}
 }
 
-// Close stops accepting events, waits for the chats' goroutines and
-// returns how many events were dropped. The queue's context must have
-// ended, or the pending events must be few: Close waits for them.
-func (q *ChatQueue[T]) Close() (dropped int) {
+// Close stops accepting events, lets the queued ones be handled for up to
+// DrainGrace, then ends the handlers' context, drops what is left, waits
+// for the chats' goroutines and returns how many events were dropped.
+func (q *ChatQueue[T]) Close() (dropped int) { return q.CloseWithin(DrainGrace) }
+
+// CloseWithin is Close with a grace other than DrainGrace.
+func (q *ChatQueue[T]) CloseWithin(grace time.Duration) (dropped int) {
 	q.mu.Lock()
 	q.closed = true
 	q.mu.Unlock()
-	q.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		q.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		q.hstop()
+		<-done
+	}
+	q.hstop()
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	return q.dropped
 }

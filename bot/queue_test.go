@@ -2,10 +2,12 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 type queued struct {
@@ -51,16 +53,22 @@ func TestChatQueueOrder(t *testing.T) {
 	}
 }
 
-// TestChatQueueStopped: once the queue's context ended, pending events
-// are dropped and counted, and Add refuses new ones.
-func TestChatQueueStopped(t *testing.T) {
+// TestChatQueueDrainsAtStop: once the queue's context ended, Add refuses
+// new events, and Close lets the queued ones be handled, in order, with a
+// context that has not ended, before it returns.
+func TestChatQueueDrainsAtStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	var handled []string
-	q := NewChatQueue(ctx, 8, func(e queued) string { return e.chat }, func(_ context.Context, e queued) {
-		started <- struct{}{}
-		<-release
+	q := NewChatQueue(ctx, 8, func(e queued) string { return e.chat }, func(hctx context.Context, e queued) {
+		if e.n == 0 {
+			started <- struct{}{}
+			<-release
+		}
+		if err := hctx.Err(); err != nil {
+			t.Errorf("event %d handled with an ended context: %v", e.n, err)
+		}
 		handled = append(handled, fmt.Sprint(e.n))
 	})
 	for i := range 3 {
@@ -72,11 +80,40 @@ func TestChatQueueStopped(t *testing.T) {
 		t.Error("Add after the context ended queued an event")
 	}
 	close(release)
-	if got, want := q.Close(), 2; got != want {
+	if got := q.Close(); got != 0 {
+		t.Errorf("dropped %d, want 0", got)
+	}
+	if want := []string{"0", "1", "2"}; !slices.Equal(handled, want) {
+		t.Errorf("handled %v, want %v", handled, want)
+	}
+}
+
+// TestChatQueueGraceEnds: a handler still running when the grace is over
+// sees its context end, and the events behind it are dropped and counted.
+func TestChatQueueGraceEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{}, 1)
+	var handled []string
+	var ended error
+	q := NewChatQueue(ctx, 8, func(e queued) string { return e.chat }, func(hctx context.Context, e queued) {
+		started <- struct{}{}
+		<-hctx.Done() // stuck until Close gives up
+		ended = hctx.Err()
+		handled = append(handled, fmt.Sprint(e.n))
+	})
+	for i := range 3 {
+		q.Add(context.Background(), queued{"a", i})
+	}
+	<-started
+	cancel()
+	if got, want := q.CloseWithin(time.Millisecond), 2; got != want {
 		t.Errorf("dropped %d, want %d", got, want)
 	}
 	if want := []string{"0"}; !slices.Equal(handled, want) {
 		t.Errorf("handled %v, want %v", handled, want)
+	}
+	if !errors.Is(ended, context.Canceled) {
+		t.Errorf("the stuck handler's context ended with %v, want context.Canceled", ended)
 	}
 }
 

@@ -225,8 +225,9 @@ func (a *Adapter) setConnected(v bool) {
 // Mode it then keeps a WebSocket connection open, reconnecting after a
 // drop; an app token Slack refuses ends Run with an error. In HTTP mode it
 // only runs the per-chat queues that CommandsHandler and
-// InteractionsHandler feed. Updates still queued when ctx ends are
-// dropped.
+// InteractionsHandler feed. When ctx ends, the updates already received
+// are still handled, for up to bot.DrainGrace; those left then are
+// dropped (and logged as a count).
 func (a *Adapter) Run(ctx context.Context) error {
 	if a.handler == nil {
 		return errors.New("slack: run: no handler")

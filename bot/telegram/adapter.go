@@ -198,7 +198,9 @@ func (a *Adapter) Username() string {
 // two is retried with backoff, a
 // permanent one (a wrong token) is returned. Failures of setMyCommands are
 // logged only. In webhook mode Run only starts the per-chat queues
-// WebhookHandler feeds. Updates still queued when ctx ends are dropped.
+// WebhookHandler feeds. When ctx ends, the updates already received are
+// still handled, for up to bot.DrainGrace; those left then are dropped
+// (and logged as a count).
 func (a *Adapter) Run(ctx context.Context) error {
 	if a.handler == nil {
 		return errors.New("telegram: run: no handler")

@@ -421,8 +421,8 @@ func TestRunStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The handlers in progress are finished, not cut off (a command is
-	// never left half-applied): Run returns once they are; the updates
-	// still queued are dropped.
+	// never left half-applied), and the updates still queued are handled
+	// too (within bot.DrainGrace): Run returns once they are.
 	cancel()
 	close(block)
 	select {

@@ -1,12 +1,17 @@
 package telegram_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/moimbot/moimbot/bot"
 	"github.com/moimbot/moimbot/bot/telegram"
 	"github.com/moimbot/moimbot/bot/telegram/telegramtest"
 )
@@ -91,5 +96,61 @@ func TestWebhookNotConfigured(t *testing.T) {
 	a := newAdapter(t, srv, newRecorder())
 	if got := post(a.WebhookHandler(), http.MethodPost, "", webhookUpdate(t, 1, "x")); got != http.StatusNotFound {
 		t.Errorf("status %d, want 404 in long-polling mode", got)
+	}
+}
+
+// TestWebhookDrainsAtStop: updates Telegram has delivered (the webhook
+// answered 200, so Telegram will not send them again) are still handled
+// when Run is told to stop, with a context that has not ended, before Run
+// returns; the handler running at the stop finishes too.
+func TestWebhookDrainsAtStop(t *testing.T) {
+	srv := newServer(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var handled []string
+	h := bot.HandlerFunc(func(ctx context.Context, u bot.Update) string {
+		if u.Text == "/first" {
+			close(started)
+			<-release
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if ctx.Err() != nil {
+			t.Errorf("%s handled with an ended context", u.Text)
+		}
+		handled = append(handled, u.Text)
+		return ""
+	})
+	a := newAdapter(t, srv, h, func(c *telegram.Config) { c.WebhookSecret = secret })
+	wh := a.WebhookHandler()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	if _, err := srv.WaitN(testCtx(t), 4, method("setMyCommands")); err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"/first", "/second", "/third"} {
+		if got := post(wh, http.MethodPost, secret, webhookUpdate(t, int64(i+1), text)); got != http.StatusOK {
+			t.Fatalf("%s: status %d, want 200", text, got)
+		}
+	}
+	<-started
+	cancel()
+	if got := post(wh, http.MethodPost, secret, webhookUpdate(t, 9, "/late")); got == http.StatusOK {
+		t.Error("an update posted after the stop was accepted")
+	}
+	close(release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"/first", "/second", "/third"}; !slices.Equal(handled, want) {
+		t.Errorf("handled %v, want %v", handled, want)
 	}
 }
