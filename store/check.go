@@ -400,12 +400,8 @@ func checkOutbox(tx *bolt.Tx, p *problems) error {
 func checkAccounts(tx *bolt.Tx, p *problems) error {
 	idx := tx.Bucket(bucketAcctFins)
 	var accts []Account
-	err := tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
-		var a Account
-		if err := json.Unmarshal(v, &a); err != nil {
-			return fmt.Errorf("account %q: %w", k, err)
-		}
-		accts = append(accts, a)
+	err := forStoredAccounts(tx, func(a *Account) error {
+		accts = append(accts, *a)
 		if id := idx.Get([]byte(a.FintechUseNum)); string(id) != a.ID {
 			p.addf("account %s: the fintech_use_num index names %q", a.ID, id)
 		}

@@ -145,21 +145,7 @@ func TestOpen(t *testing.T) {
 
 func setRawSchema(t *testing.T, path string, v uint64) {
 	t.Helper()
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	err = b.Update(func(tx *bolt.Tx) error {
-		var buf [8]byte
-		for i := range 8 {
-			buf[7-i] = byte(v >> (8 * i))
-		}
-		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), buf[:])
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rawUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), be(v)) })
 }
 
 // TestOpenWrongKeyLeavesFileUnchanged: Open with the wrong key fails before

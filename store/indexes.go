@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -206,41 +205,19 @@ func migrateIndexes(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	if groups := tx.Bucket(bucketGroups); groups != nil {
-		err := groups.ForEach(func(k, v []byte) error {
-			var g Group
-			if err := json.Unmarshal(v, &g); err != nil {
-				return fmt.Errorf("group %q: %w", k, err)
-			}
-			return indexGroupTx(tx, nil, &g)
-		})
-		if err != nil {
-			return err
-		}
+	err := forStoredGroups(tx, func(g *Group) error { return indexGroupTx(tx, nil, g) })
+	if err != nil {
+		return err
 	}
-	accts := tx.Bucket(bucketAccounts)
-	if accts == nil {
-		return nil
-	}
-	return accts.ForEach(func(k, v []byte) error {
-		var a Account
-		if err := json.Unmarshal(v, &a); err != nil {
-			return fmt.Errorf("account %q: %w", k, err)
-		}
-		return indexAccountTx(tx, nil, &a)
-	})
+	return forStoredAccounts(tx, func(a *Account) error { return indexAccountTx(tx, nil, a) })
 }
 
 // checkChatIndex checks the chat and treasurer indexes against the groups:
 // an entry for each chat and treasurer of each group, and no other.
 func checkChatIndex(tx *bolt.Tx, p *problems) error {
 	want := map[string]map[string]bool{string(bucketChatGroups): {}, string(bucketTreasurerGroups): {}}
-	err := tx.Bucket(bucketGroups).ForEach(func(k, v []byte) error {
-		var g Group
-		if err := json.Unmarshal(v, &g); err != nil {
-			return fmt.Errorf("group %q: %w", k, err)
-		}
-		chats, treasurers := groupRefs(&g)
+	err := forStoredGroups(tx, func(g *Group) error {
+		chats, treasurers := groupRefs(g)
 		for _, c := range chats {
 			want[string(bucketChatGroups)][string(c)] = true
 		}

@@ -143,11 +143,7 @@ func TestChatIndexMigration(t *testing.T) {
 	}
 	db.Close()
 	// Make it a schema-3 file: no index buckets.
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		for _, name := range []string{"chat_groups", "treasurer_groups", "group_accounts"} {
 			if err := tx.DeleteBucket([]byte(name)); err != nil {
 				return err
@@ -155,10 +151,6 @@ func TestChatIndexMigration(t *testing.T) {
 		}
 		return nil
 	})
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	setRawSchema(t, path, 3)
 
 	old, err := store.Open(ctx, path, store.Options{ReadOnly: true, AnySchema: true, Timeout: time.Second})
@@ -261,11 +253,7 @@ func TestChatIndexCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte("chat_groups")).Delete([]byte("telegram\x00-100\x00g1")); err != nil {
 			return err
 		}
@@ -274,12 +262,8 @@ func TestChatIndexCheck(t *testing.T) {
 		}
 		return tx.Bucket([]byte("treasurer_groups")).Put([]byte("telegram\x009\x00g1"), nil)
 	})
-	b.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	db = mustOpenAt(t, path)
-	err = db.Check(ctx)
+	err := db.Check(ctx)
 	for _, want := range []string{`chat_groups index lacks "telegram\x00-100\x00g1"`, `treasurer_groups index has "telegram\x009\x00g1", which no group has`,
 		`group_accounts index has "g1\x00a9", which no account has`} {
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -242,6 +242,32 @@ func migrateAliasObjects(tx *bolt.Tx) error {
 	})
 }
 
+// forStored decodes every record of bucket (none when there is no such
+// bucket) for fn, in key order; what names a record in errors.
+func forStored[T any](tx *bolt.Tx, bucket []byte, what string, fn func(*T) error) error {
+	b := tx.Bucket(bucket)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, v []byte) error {
+		var r T
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("%s %q: %w", what, k, err)
+		}
+		return fn(&r)
+	})
+}
+
+// forStoredGroups decodes every stored group for fn, in id order.
+func forStoredGroups(tx *bolt.Tx, fn func(*Group) error) error {
+	return forStored(tx, bucketGroups, "group", fn)
+}
+
+// forStoredAccounts decodes every stored account for fn, in id order.
+func forStoredAccounts(tx *bolt.Tx, fn func(*Account) error) error {
+	return forStored(tx, bucketAccounts, "account", fn)
+}
+
 // migrateAccountIndex is schema 2 → 3: it builds account_fins, the index of
 // accounts by fintech_use_num, so that linking an account no longer decodes
 // every stored account to check that the bank account is not linked twice.
@@ -250,17 +276,9 @@ func migrateAccountIndex(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	accts := tx.Bucket(bucketAccounts)
-	if accts == nil {
-		return nil
-	}
-	return accts.ForEach(func(k, v []byte) error {
-		var a Account
-		if err := json.Unmarshal(v, &a); err != nil {
-			return fmt.Errorf("account %q: %w", k, err)
-		}
+	return forStoredAccounts(tx, func(a *Account) error {
 		if other := idx.Get([]byte(a.FintechUseNum)); other != nil {
-			return fmt.Errorf("accounts %q and %q link the same bank account", other, k)
+			return fmt.Errorf("accounts %q and %q link the same bank account", other, a.ID)
 		}
 		return idx.Put([]byte(a.FintechUseNum), []byte(a.ID))
 	})

@@ -90,14 +90,7 @@ func run(t *testing.T, srv *telegramtest.Server, a *telegram.Adapter, webhook bo
 	go func() { done <- a.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run = %v, want nil", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return after cancel")
-		}
+		runReturned(t, done)
 	})
 	if webhook {
 		// Run is running once it has set the commands.
@@ -108,6 +101,20 @@ func run(t *testing.T, srv *telegramtest.Server, a *telegram.Adapter, webhook bo
 	}
 	if err := srv.WaitPolling(testCtx(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// runReturned waits for Run, whose result done carries, to return nil
+// (up to 10 s).
+func runReturned(t *testing.T, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Run did not return")
 	}
 }
 

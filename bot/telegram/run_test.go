@@ -425,14 +425,7 @@ func TestRunStops(t *testing.T) {
 	// too (within bot.DrainGrace): Run returns once they are.
 	cancel()
 	close(block)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return")
-	}
+	runReturned(t, done)
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

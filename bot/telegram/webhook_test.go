@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/moimbot/moimbot/bot"
 	"github.com/moimbot/moimbot/bot/telegram"
@@ -140,14 +139,7 @@ func TestWebhookDrainsAtStop(t *testing.T) {
 		t.Error("an update posted after the stop was accepted")
 	}
 	close(release)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return")
-	}
+	runReturned(t, done)
 	mu.Lock()
 	defer mu.Unlock()
 	if want := []string{"/first", "/second", "/third"}; !slices.Equal(handled, want) {
