@@ -101,10 +101,12 @@ func (r *Router) HandleUpdate(ctx context.Context, u bot.Update) string {
 // every group.
 func (r *Router) groupOf(ctx context.Context, u bot.Update) (store.Group, bool, error) {
 	gs, err := r.e.db.ChatGroups(ctx, store.ChatRef{Platform: u.Chat.Platform, ID: u.Chat.ID})
-	if err != nil || len(gs) > 0 {
-		return first(gs), len(gs) > 0, err
-	}
-	if !u.Private {
+	switch {
+	case err != nil:
+		return store.Group{}, false, err
+	case len(gs) > 0:
+		return gs[0], true, nil // the lowest id, should two groups share the chat
+	case !u.Private:
 		return store.Group{}, false, nil
 	}
 	mine, err := r.e.db.TreasurerGroups(ctx, store.ChatUser{Platform: u.From.Platform, ID: u.From.ID})
@@ -112,14 +114,6 @@ func (r *Router) groupOf(ctx context.Context, u bot.Update) (store.Group, bool, 
 		return store.Group{}, false, err
 	}
 	return mine[0], true, nil
-}
-
-// first returns the first of gs (the lowest id), or the zero group.
-func first(gs []store.Group) store.Group {
-	if len(gs) == 0 {
-		return store.Group{}
-	}
-	return gs[0]
 }
 
 // run executes a parsed command.

@@ -210,13 +210,8 @@ func accountsTx(tx *bolt.Tx, groupID string) ([]Account, error) {
 		return groupAccountsTx(tx, groupID)
 	}
 	var out []Account
-	b := tx.Bucket(bucketAccounts)
-	err := b.ForEach(func(k, _ []byte) error {
-		var a Account
-		if _, err := getJSON(b, k, &a); err != nil {
-			return err
-		}
-		out = append(out, a)
+	err := forStoredAccounts(tx, func(a *Account) error {
+		out = append(out, *a)
 		return nil
 	})
 	return out, err
