@@ -9,8 +9,9 @@ import (
 // DrainGrace is how long Close lets the events a stopping queue still
 // holds be handled before it drops the rest: a command received just
 // before SIGTERM is answered (its reply queued in the store's outbox)
-// rather than lost, while a stuck handler cannot hold the shutdown for
-// longer than this.
+// rather than lost. When it runs out, the handlers' context ends; a
+// handler that heeds its context (as the store's calls and HTTP requests
+// do) then returns, so a stuck one holds the shutdown about this long.
 const DrainGrace = 5 * time.Second
 
 // ChatQueue hands a chat adapter's incoming events to a handler: one

@@ -35,7 +35,7 @@ const DefaultCache = 1024
 // accountsPerGroup is how many decoded accounts the store keeps for each
 // group it keeps (see Options.Cache). Every sync pass reads its account,
 // deposit or not, while a group is read only when a deposit arrives, and
-// an account costs about a seventh of a group's memory: the account cache is
+// an account costs an eighth of a group's memory: the account cache is
 // sized to hold every account of a large installation (16,384 by default).
 const accountsPerGroup = 16
 

@@ -41,8 +41,10 @@ func ParseChatUser(s string) (ChatUser, error) {
 	return ChatUser{Platform: p, ID: id}, nil
 }
 
+// valid reports whether u has a platform (without ":") and an id, neither
+// holding a zero byte, which the indexes use as a separator.
 func (u ChatUser) valid() bool {
-	return u.Platform != "" && u.ID != "" && !strings.Contains(u.Platform, ":")
+	return u.Platform != "" && u.ID != "" && !strings.Contains(u.Platform, ":") && !strings.ContainsRune(u.Platform+u.ID, 0)
 }
 
 // Reminder is when the bot reminds members who have not paid: on each of
@@ -94,6 +96,9 @@ func (s GroupSettings) validate() error {
 	for _, c := range s.Chats {
 		if c.Platform == "" || c.ID == "" {
 			return fmt.Errorf("%w: chat %q needs a platform and an id", ErrInvalid, c.String())
+		}
+		if strings.ContainsRune(c.Platform+c.ID, 0) {
+			return fmt.Errorf("%w: chat %q holds a zero byte", ErrInvalid, c.String())
 		}
 	}
 	for _, u := range slices.Concat(s.Treasurers, s.CoTreasurers) {

@@ -21,9 +21,10 @@ import (
 // In the chat and treasurer indexes, a key is the platform, a zero byte,
 // the chat's or person's id, a zero byte and the group's id; in the
 // account index, the group's id, a zero byte and the account's id. Values
-// are empty. Ids of groups and accounts hold no zero byte (validID), so a
-// key is read back unambiguously from its last zero byte, and one chat's,
-// person's or group's keys are one run of the bucket, in id order.
+// are empty. None of the parts holds a zero byte (validID for groups and
+// accounts, GroupSettings' validation for chats and people), so a key is
+// read back unambiguously, and one chat's, person's or group's keys are
+// one run of the bucket, in id order.
 
 // refKey is the index key of chat or person {platform, id} in group
 // groupID.

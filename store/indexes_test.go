@@ -308,3 +308,23 @@ func TestLinkedGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexedIDsRefuseZeroBytes: a chat or person whose platform or id
+// holds a zero byte, the indexes' separator, is refused.
+func TestIndexedIDsRefuseZeroBytes(t *testing.T) {
+	db := mustOpen(t)
+	tests := []struct {
+		name string
+		g    store.Group
+	}{
+		{"chat platform", indexedGroup("g1", []store.ChatRef{{Platform: "telegram\x00-100", ID: "5"}}, nil, nil)},
+		{"chat id", indexedGroup("g1", []store.ChatRef{{Platform: "telegram", ID: "-100\x005"}}, nil, nil)},
+		{"treasurer id", indexedGroup("g1", nil, []store.ChatUser{{Platform: "telegram", ID: "7\x00x"}}, nil)},
+		{"co-treasurer platform", indexedGroup("g1", nil, nil, []store.ChatUser{{Platform: "tele\x00gram", ID: "7"}})},
+	}
+	for _, tt := range tests {
+		if _, err := db.PutGroup(ctx, "cli", tt.g); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("%s: put = %v, want ErrInvalid", tt.name, err)
+		}
+	}
+}

@@ -24,8 +24,7 @@ const (
 	maxPending = 1024
 	// handlerTimeout bounds the handling of one update.
 	handlerTimeout = time.Minute
-	// noticeTimeout bounds the ephemeral notice after a tap, which is
-	// posted even while Run is stopping.
+	// noticeTimeout bounds the ephemeral notice after a tap.
 	noticeTimeout = 10 * time.Second
 	// maxNotice bounds a tap's notice, in UTF-16 units.
 	maxNotice = 2000
@@ -63,17 +62,17 @@ func (a *Adapter) handle(ctx context.Context, it item) {
 					"panic", a.sanitize(fmt.Sprint(r)), "stack", a.sanitize(string(debug.Stack())))
 			}
 		}()
-		// An update being handled is finished even when Run is stopping,
-		// so a command is never left half-applied; handlerTimeout bounds
-		// it.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+		// ctx is the queue's: it does not end when Run is told to stop, so
+		// an update being handled is finished then, unless the queue's
+		// grace (bot.DrainGrace) runs out first; handlerTimeout bounds it.
+		hctx, cancel := context.WithTimeout(ctx, handlerTimeout)
 		defer cancel()
 		notice = a.handler.HandleUpdate(hctx, it.u)
 	}()
 	if it.u.Tap == nil || notice == "" || it.noticeChannel == "" {
 		return
 	}
-	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeTimeout)
+	nctx, cancel := context.WithTimeout(ctx, noticeTimeout)
 	defer cancel()
 	text := truncateMrkdwn(mrkdwn(notice, 0, len(notice), nil), maxNotice)
 	if _, err := a.api.PostEphemeralContext(nctx, it.noticeChannel, it.noticeUser, slack.MsgOptionText(text, false)); err != nil {

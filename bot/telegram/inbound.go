@@ -23,8 +23,7 @@ const (
 	// together; beyond it, accepting an update waits, which holds back
 	// getUpdates (or the webhook's caller).
 	maxPending = 1024
-	// answerTimeout bounds answerCallbackQuery, which runs even while Run
-	// is stopping.
+	// answerTimeout bounds answerCallbackQuery.
 	answerTimeout = 10 * time.Second
 	// maxNotice is Telegram's limit on a callback answer's text, in UTF-16
 	// code units.
@@ -69,7 +68,7 @@ func (a *Adapter) accept(ctx context.Context, in *inbox, u *models.Update) bool 
 	case !ok:
 		return true
 	case it.skip:
-		a.answer(ctx, it.callback, "")
+		a.answer(context.WithoutCancel(ctx), it.callback, "") // even while Run is stopping
 		return true
 	}
 	return in.Add(ctx, it)
@@ -90,9 +89,10 @@ func (a *Adapter) handle(ctx context.Context, it item) {
 				"panic", a.sanitize(fmt.Sprint(r)), "stack", a.sanitize(string(debug.Stack())))
 		}
 	}()
-	// An update being handled is finished even when Run is stopping, so
-	// a command is never left half-applied; handlerTimeout bounds it.
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handlerTimeout)
+	// ctx is the queue's: it does not end when Run is told to stop, so an
+	// update being handled is finished then, unless the queue's grace
+	// (bot.DrainGrace) runs out first; handlerTimeout bounds it.
+	hctx, cancel := context.WithTimeout(ctx, handlerTimeout)
 	defer cancel()
 	notice = a.handler.HandleUpdate(hctx, it.u)
 }
@@ -101,10 +101,9 @@ func (a *Adapter) handle(ctx context.Context, it item) {
 const handlerTimeout = time.Minute
 
 // answer answers a callback query, so that the user's client stops
-// waiting; notice, if any, is shown to them. It runs even when ctx is
-// done.
+// waiting; notice, if any, is shown to them.
 func (a *Adapter) answer(ctx context.Context, id, notice string) {
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
+	actx, cancel := context.WithTimeout(ctx, answerTimeout)
 	defer cancel()
 	_, err := a.api.AnswerCallbackQuery(actx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: truncateUTF16(notice, maxNotice)})
 	if err != nil {
