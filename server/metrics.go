@@ -311,31 +311,17 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	now := c.now()
 
-	if msgs, err := c.db.Messages(ctx, 0); err != nil {
+	// The counts are kept by the store; only the open messages are read.
+	if st, err := c.db.OutboxStats(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(descOutbox, err)
 		ch <- prometheus.NewInvalidMetric(descOutboxAge, err)
 	} else {
-		counts := map[store.MessageState]int{}
-		var oldest time.Time
-		for _, m := range msgs {
-			counts[m.State]++
-			if m.State != store.StatePending && m.State != store.StateSending {
-				continue
-			}
-			due := m.CreatedAt
-			if m.NotBefore.After(due) {
-				due = m.NotBefore // a message held back was not late before then
-			}
-			if oldest.IsZero() || due.Before(oldest) {
-				oldest = due
-			}
-		}
 		for _, s := range []store.MessageState{store.StatePending, store.StateSending, store.StateSent, store.StateDead} {
-			ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(counts[s]), s.String())
+			ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(st.Counts[s]), s.String())
 		}
 		age := 0.0
-		if !oldest.IsZero() {
-			age = max(now.Sub(oldest), 0).Seconds()
+		if !st.OldestDue.IsZero() {
+			age = max(now.Sub(st.OldestDue), 0).Seconds()
 		}
 		ch <- prometheus.MustNewConstMetric(descOutboxAge, prometheus.GaugeValue, age)
 	}

@@ -351,11 +351,15 @@ func checkOutbox(tx *bolt.Tx, p *problems) error {
 	keys := tx.Bucket(bucketOutboxKeys)
 	open := tx.Bucket(bucketOutboxOpen)
 	byKey := make(map[string]uint64)
+	var counted outboxCounts
 	err := out.ForEach(func(k, v []byte) error {
 		var m Message
 		if err := json.Unmarshal(v, &m); err != nil {
 			p.addf("message %x: %v", k, err)
 			return nil
+		}
+		if m.State >= StatePending && m.State <= StateDead {
+			counted[m.State]++
 		}
 		id := binary.BigEndian.Uint64(k)
 		if m.ID != id {
@@ -377,6 +381,11 @@ func checkOutbox(tx *bolt.Tx, p *problems) error {
 	})
 	if err != nil {
 		return err
+	}
+	if kept, err := readOutboxCounts(tx); err != nil {
+		p.addf("%v", err)
+	} else if kept != counted {
+		p.addf("the outbox counts say %s, the messages %s", kept, counted)
 	}
 	err = keys.ForEach(func(k, v []byte) error {
 		if id, ok := byKey[string(k)]; !ok || len(v) != 8 || binary.BigEndian.Uint64(v) != id {

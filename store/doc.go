@@ -25,7 +25,8 @@
 // Integers in keys are big-endian fixed width, so keys sort numerically.
 // Values are JSON unless noted.
 //
-//	meta                  schema_version → u64; key_check → sealed constant; created_at
+//	meta                  schema_version → u64; key_check → sealed constant; created_at;
+//	                      outbox_counts → 4 × u64 messages pending, sending, sent, dead
 //	groups                <group id> → Group (ledger.Group + GroupSettings)
 //	group_names           <name> → group id
 //	accounts              <account id> → Account (masked number only)
@@ -56,7 +57,8 @@
 // account_fins, so that linking an account does not read every account.
 // Schema 4 adds group_accounts, chat_groups and treasurer_groups, so that
 // neither a group's accounts nor the group of a chat message or of a
-// treasurer's DM is found by reading every account or group.
+// treasurer's DM is found by reading every account or group, and the
+// outbox's counts by state, so that monitoring does not read every message.
 //
 // # Deduplicating transactions
 //

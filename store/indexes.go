@@ -199,7 +199,8 @@ func groupAccountsTx(tx *bolt.Tx, groupID string) ([]Account, error) {
 }
 
 // migrateIndexes is schema 3 → 4: the chat and treasurer indexes of the
-// groups, and the index of accounts by group.
+// groups, the index of accounts by group, and the outbox's counts by
+// state.
 func migrateIndexes(tx *bolt.Tx) error {
 	for _, name := range [][]byte{bucketChatGroups, bucketTreasurerGroups, bucketGroupAccounts} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -210,7 +211,14 @@ func migrateIndexes(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	return forStoredAccounts(tx, func(a *Account) error { return indexAccountTx(tx, nil, a) })
+	if err := forStoredAccounts(tx, func(a *Account) error { return indexAccountTx(tx, nil, a) }); err != nil {
+		return err
+	}
+	c, err := countAllMessages(tx)
+	if err != nil {
+		return err
+	}
+	return writeOutboxCounts(tx, c)
 }
 
 // checkChatIndex checks the chat and treasurer indexes against the groups:

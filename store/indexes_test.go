@@ -122,8 +122,9 @@ func TestChatIndex(t *testing.T) {
 	check("refused", []want{{chat: idxChatC, user: userT}})
 }
 
-// TestChatIndexMigration: a schema-3 file (no chat indexes) gets them when
-// it is opened, and read-only opens of such a file refuse to guess.
+// TestChatIndexMigration: a schema-3 file (no indexes, no outbox counts)
+// gets them when it is opened, and read-only opens of such a file refuse
+// to guess.
 func TestChatIndexMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v3.db")
 	db := mustOpenAt(t, path)
@@ -141,15 +142,18 @@ func TestChatIndexMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := db.Enqueue(ctx, store.OutboxMessage{Key: "k1", Chat: idxChatA}, store.OutboxMessage{Key: "k2", Chat: idxChatB}); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
-	// Make it a schema-3 file: no index buckets.
+	// Make it a schema-3 file: no indexes, no outbox counts.
 	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		for _, name := range []string{"chat_groups", "treasurer_groups", "group_accounts"} {
 			if err := tx.DeleteBucket([]byte(name)); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.Bucket([]byte("meta")).Delete([]byte("outbox_counts"))
 	})
 	setRawSchema(t, path, 3)
 
@@ -184,6 +188,9 @@ func TestChatIndexMigration(t *testing.T) {
 		if got := accountIDs(accts); !slices.Equal(got, want) {
 			t.Errorf("accounts of %s after migration = %v, want %v", group, got, want)
 		}
+	}
+	if st, err := db.OutboxStats(ctx); err != nil || st.Counts[store.StatePending] != 2 {
+		t.Errorf("outbox stats after migration = %+v, %v, want 2 pending", st, err)
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Errorf("check after migration: %v", err)

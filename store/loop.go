@@ -232,7 +232,7 @@ func (db *DB) MarkDead(ctx context.Context, id uint64, reason string) (Message, 
 		}
 		m.State, m.LastError, m.LeaseUntil = StateDead, reason, time.Time{}
 		m.Failures++
-		if err := putMessage(tx, m); err != nil {
+		if err := putMessage(tx, m, StateSending); err != nil {
 			return err
 		}
 		return db.deadLetterTx(tx, m)

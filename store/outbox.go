@@ -132,6 +132,7 @@ func (db *DB) enqueueTx(tx *bolt.Tx, msgs []OutboxMessage) ([]uint64, error) {
 	out.FillPercent, open.FillPercent = appendFill, appendFill
 	now := db.now()
 	ids := make([]uint64, 0, len(msgs))
+	var added uint64
 	for _, m := range msgs {
 		if m.Key == "" {
 			return nil, fmt.Errorf("%w: outbox message without a key", ErrInvalid)
@@ -167,9 +168,10 @@ func (db *DB) enqueueTx(tx *bolt.Tx, msgs []OutboxMessage) ([]uint64, error) {
 		if err := open.Put(be64(id), []byte(m.Chat.String())); err != nil {
 			return nil, err
 		}
+		added++
 		ids = append(ids, id)
 	}
-	return ids, nil
+	return ids, countMessages(tx, 0, StatePending, added)
 }
 
 func getMessage(tx *bolt.Tx, id uint64) (Message, error) {
@@ -181,7 +183,12 @@ func getMessage(tx *bolt.Tx, id uint64) (Message, error) {
 	return m, err
 }
 
-func putMessage(tx *bolt.Tx, m Message) error {
+// putMessage stores m, which was in state was, and keeps the open index
+// and the counts by state.
+func putMessage(tx *bolt.Tx, m Message, was MessageState) error {
+	if err := countMessages(tx, was, m.State, 1); err != nil {
+		return err
+	}
 	raw, err := encodeMessage(m)
 	if err != nil {
 		return fmt.Errorf("encode message %d: %w", m.ID, err)
@@ -226,17 +233,19 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 			return err
 		}
 		for _, m := range expired {
+			was := m.State
 			m.State, m.LeaseUntil, m.LastError = StateDead, time.Time{}, "expired before delivery"
-			if err := putMessage(tx, m); err != nil {
+			if err := putMessage(tx, m, was); err != nil {
 				return err
 			}
 		}
 		// Written after the walk: no cursor deletes while iterating.
 		for _, m := range dead {
+			was := m.State
 			m.Interrupted++
 			m.State, m.LeaseUntil = StateDead, time.Time{}
 			m.LastError = fmt.Sprintf("the sender stopped during %d attempts", m.Interrupted)
-			if err := putMessage(tx, m); err != nil {
+			if err := putMessage(tx, m, was); err != nil {
 				return err
 			}
 			if err := db.deadLetterTx(tx, m); err != nil {
@@ -244,13 +253,14 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int) ([]Message, e
 			}
 		}
 		for _, m := range due {
+			was := m.State
 			if m.State == StateSending { // its lease ran out
 				m.Interrupted++
 			}
 			m.State = StateSending
 			m.Attempts++
 			m.LeaseUntil = now.Add(db.lease)
-			if err := putMessage(tx, m); err != nil {
+			if err := putMessage(tx, m, was); err != nil {
 				return err
 			}
 			claimed = append(claimed, m)
@@ -320,7 +330,7 @@ func (db *DB) MarkSent(ctx context.Context, id uint64) error {
 			return fmt.Errorf("message %d is %s, not sending: %w", id, m.State, ErrState)
 		}
 		m.State, m.SentAt, m.LeaseUntil, m.LastError = StateSent, db.now(), time.Time{}, ""
-		return putMessage(tx, m)
+		return putMessage(tx, m, StateSending)
 	})
 }
 
@@ -353,7 +363,7 @@ func (db *DB) MarkFailed(ctx context.Context, id uint64, retryAfter time.Duratio
 			}
 			m.State, m.NextAttemptAt = StatePending, now.Add(retryAfter)
 		}
-		if err := putMessage(tx, m); err != nil {
+		if err := putMessage(tx, m, StateSending); err != nil {
 			return err
 		}
 		if m.State == StateDead {
@@ -384,7 +394,7 @@ func (db *DB) Release(ctx context.Context, id uint64, notBefore time.Time) error
 		if now := db.now(); now.After(notBefore) {
 			m.NextAttemptAt = now
 		}
-		return putMessage(tx, m)
+		return putMessage(tx, m, StateSending)
 	})
 }
 
@@ -411,7 +421,7 @@ func (db *DB) Requeue(ctx context.Context, actor string, id uint64) error {
 		}
 		m.State, m.NextAttemptAt = StatePending, db.now()
 		m.Attempts, m.Failures, m.Interrupted = 0, 0, 0
-		if err := putMessage(tx, m); err != nil {
+		if err := putMessage(tx, m, StateDead); err != nil {
 			return err
 		}
 		return db.audit(tx, AuditEntry{Actor: actor, Action: ActionOutboxRequeued, GroupID: m.GroupID, Target: fmt.Sprint(id)})
@@ -476,6 +486,9 @@ func (db *DB) PruneOutbox(ctx context.Context, before time.Time) (int, error) {
 				return err
 			}
 			if err := tx.Bucket(bucketOutboxKeys).Delete([]byte(m.Key)); err != nil {
+				return err
+			}
+			if err := countMessages(tx, m.State, 0, 1); err != nil {
 				return err
 			}
 		}

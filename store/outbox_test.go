@@ -124,6 +124,7 @@ func TestOutboxStateMachine(t *testing.T) {
 				if s.tries != 0 && m.Attempts != s.tries {
 					t.Fatalf("step %d %s: attempts = %d, want %d", i+1, s.op, m.Attempts, s.tries)
 				}
+				checkOutboxStats(t, db)
 			}
 			if err := db.Check(ctx); err != nil {
 				t.Error(err)
