@@ -305,6 +305,11 @@ func TestSocketReconnect(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// The adapter may see its connection before the fake has
+			// registered it (and sent hello): break it only then.
+			if err := srv.WaitConnected(ctx, i+1); err != nil {
+				t.Fatal(err)
+			}
 			tt.break_()
 			if err := srv.WaitConnected(ctx, i+2); err != nil {
 				t.Fatal(err)
