@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -28,6 +29,7 @@ func TestChatQueueOrder(t *testing.T) {
 		}
 		running[e.chat] = true
 		mu.Unlock()
+		runtime.Gosched() // let an overlapping call of the chat show itself
 		mu.Lock()
 		got[e.chat] = append(got[e.chat], e.n)
 		running[e.chat] = false

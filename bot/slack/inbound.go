@@ -243,13 +243,13 @@ const seenCapacity = 4096
 // for concurrent use.
 type seenSet struct {
 	mu   sync.Mutex
-	ids  map[string]struct{}
+	ids  map[string]int // id → its slot in ring
 	ring []string
 	next int
 }
 
 func newSeenSet(capacity int) *seenSet {
-	return &seenSet{ids: make(map[string]struct{}, capacity), ring: make([]string, capacity)}
+	return &seenSet{ids: make(map[string]int, capacity), ring: make([]string, capacity)}
 }
 
 // add records id and reports whether it was new.
@@ -263,14 +263,18 @@ func (s *seenSet) add(id string) bool {
 		delete(s.ids, old)
 	}
 	s.ring[s.next] = id
+	s.ids[id] = s.next
 	s.next = (s.next + 1) % len(s.ring)
-	s.ids[id] = struct{}{}
 	return true
 }
 
-// remove forgets id (its slot in the ring is reused in turn).
+// remove forgets id and frees its slot, so that the id added again is not
+// forgotten early when the ring comes back to the old slot.
 func (s *seenSet) remove(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.ids, id)
+	if i, ok := s.ids[id]; ok {
+		s.ring[i] = ""
+		delete(s.ids, id)
+	}
 }

@@ -204,21 +204,7 @@ func (a *Adapter) classify(key, method string, err error) error {
 func (a *Adapter) pace(ctx context.Context, key string) error {
 	now := a.now()
 	at, ok := a.pacer.reserve(now, key)
-	wait := at.Sub(now)
-	if !ok {
-		return &bot.RetryAfterError{After: wait, Err: fmt.Errorf("slack: send: %s paced for %v", key, wait.Round(time.Millisecond))}
-	}
-	if wait <= 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("slack: send: waiting for the rate limits: %w", ctx.Err())
-	case <-t.C:
-		return nil
-	}
+	return bot.WaitPaced(ctx, now, at, ok, "slack: send", key)
 }
 
 var _ bot.FileSender = (*Adapter)(nil)

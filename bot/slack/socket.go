@@ -102,8 +102,9 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, in *
 }
 
 // onEnvelope acknowledges an envelope, then queues its update unless the
-// envelope or the update was handled before (Slack redelivers envelopes
-// whose ack came late or was lost).
+// update was handled before (see accept: Slack redelivers envelopes whose
+// ack came late or was lost, with the same payload and so the same update
+// id).
 func (a *Adapter) onEnvelope(ctx context.Context, sm *socketmode.Client, in *inbox, evt socketmode.Event) {
 	req := evt.Request
 	if req == nil {
@@ -113,10 +114,6 @@ func (a *Adapter) onEnvelope(ctx context.Context, sm *socketmode.Client, in *inb
 		if ctx.Err() == nil {
 			a.log.Warn("slack: socket mode ack failed", "envelope_id", req.EnvelopeID, "err", a.sanitize(err.Error()))
 		}
-		return
-	}
-	if !a.seen.add("envelope:" + req.EnvelopeID) {
-		a.log.Debug("slack: redelivered envelope ignored", "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
 		return
 	}
 	var it item

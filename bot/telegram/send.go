@@ -194,21 +194,7 @@ func (a *Adapter) describe(err error) string {
 func (a *Adapter) pace(ctx context.Context, chatID int64) error {
 	now := a.now()
 	at, ok := a.pacer.reserve(now, chatID)
-	wait := at.Sub(now)
-	if !ok {
-		return &bot.RetryAfterError{After: wait, Err: fmt.Errorf("telegram: send: chat %d paced for %v", chatID, wait.Round(time.Millisecond))}
-	}
-	if wait <= 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("telegram: send: waiting for the rate limits: %w", ctx.Err())
-	case <-t.C:
-		return nil
-	}
+	return bot.WaitPaced(ctx, now, at, ok, "telegram: send", fmt.Sprintf("chat %d", chatID))
 }
 
 // tagged escapes text for HTML mode and links each tagged name to its user

@@ -79,8 +79,7 @@ type Channel struct {
 
 type channelState struct {
 	ch       Channel
-	im       bool   // a direct message channel (D…)
-	imUser   string // the user of a direct message channel
+	im       bool // a direct message channel (D…)
 	messages []*Message
 }
 
@@ -110,11 +109,6 @@ type Option func(*Server)
 // WithClock sets the clock for message timestamps and recorded call times
 // (default time.Now). Socket Mode pings and ack latencies use real time.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
-
-// WithTokens sets the accepted bot and app tokens.
-func WithTokens(bot, app string) Option {
-	return func(s *Server) { s.BotToken, s.AppToken = bot, app }
-}
 
 // WithPingInterval sets how often Socket Mode connections are pinged
 // (default DefaultPingInterval); 0 or less sends no pings.
@@ -207,7 +201,7 @@ func (s *Server) dmLocked(user string) string {
 		id = fmt.Sprintf("D%08d", len(s.dms)+1)
 	}
 	s.dms[user] = id
-	s.channels[id] = &channelState{ch: Channel{ID: id, Name: "directmessage"}, im: true, imUser: user}
+	s.channels[id] = &channelState{ch: Channel{ID: id, Name: "directmessage"}, im: true}
 	return id
 }
 

@@ -265,13 +265,6 @@ func (s *Server) Redeliver(id string) error {
 	return s.deliver(ctx, e)
 }
 
-// Acks returns the acks of envelope id, oldest first.
-func (s *Server) Acks(id string) []Ack {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.acks[id])
-}
-
 // WaitAck blocks until envelope id has been acknowledged and returns the
 // first ack.
 func (s *Server) WaitAck(ctx context.Context, id string) (Ack, error) {
@@ -327,18 +320,4 @@ func (s *Server) WaitConnected(ctx context.Context, n int) error {
 	return s.wait(ctx, fmt.Sprintf("Socket Mode connection %d", n), func() bool {
 		return s.opened >= n && len(s.conns) > 0
 	})
-}
-
-// Connections returns the number of open Socket Mode connections.
-func (s *Server) Connections() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
-
-// Opened returns the number of Socket Mode connections opened so far.
-func (s *Server) Opened() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.opened
 }
