@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -113,20 +114,12 @@ func (e *Engine) Ready(ctx context.Context) []string {
 		problems = append(problems, "engine: not started")
 	}
 
-	platforms := make([]string, 0, len(e.dispatch.Chats))
-	for p := range e.dispatch.Chats {
-		platforms = append(platforms, p)
-	}
-	slices.Sort(platforms)
+	platforms := slices.Sorted(maps.Keys(e.chats))
 	if len(platforms) == 0 {
 		problems = append(problems, "chat: no platform configured")
 	}
 	for _, p := range platforms {
-		c := e.dispatch.Chats[p]
-		if w, ok := c.(watchedChat); ok {
-			c = w.Chat
-		}
-		if cc, ok := c.(connector); ok && !cc.Connected() {
+		if cc, ok := e.chats[p].(connector); ok && !cc.Connected() {
 			problems = append(problems, "chat "+p+": not connected")
 		}
 	}

@@ -17,19 +17,25 @@ import (
 	"github.com/moimbot/moimbot/store"
 )
 
+// newBankTransport is the HTTP transport of the bank's client: many
+// accounts are polled concurrently against one host, so it keeps twice as
+// many idle connections as calls are made at once.
+func newBankTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 2 * maxConcurrentPolls
+	return t
+}
+
 // NewBankClient returns a KFTC client whose transaction-list calls are
 // counted at the transport (see CallCounter). cfg.HTTPClient, when set,
 // keeps its settings and gets the counting transport in front of its own.
 func NewBankClient(cfg openbanking.Config) (*openbanking.Client, *CallCounter, error) {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	// Many accounts are polled concurrently against one host.
-	base.MaxIdleConnsPerHost = 64
 	hc := &http.Client{}
 	if cfg.HTTPClient != nil {
 		copied := *cfg.HTTPClient
 		hc = &copied
 	}
-	var next http.RoundTripper = base
+	var next http.RoundTripper = newBankTransport()
 	if hc.Transport != nil {
 		next = hc.Transport
 	}

@@ -389,12 +389,7 @@ func (e *Engine) page(w http.ResponseWriter, status int, lang bot.Lang, name str
 	if i == 1 {
 		button = "Continue to the bank"
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", pageCSP)
-	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8") // the security headers are guardPages'
 	w.WriteHeader(status)
 	pageTemplate.Execute(w, map[string]any{"Lang": string(lang), "Title": fill(t[0]), "Body": fill(t[1]),
 		"Action": data["Action"], "Button": button})

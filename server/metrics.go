@@ -362,9 +362,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 // attempt is counted when the client closes the body.
 func (m *Metrics) KFTCTransport(next http.RoundTripper) http.RoundTripper {
 	if next == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 2 * maxConcurrentPolls // as NewBankClient's own
-		next = t
+		next = newBankTransport()
 	}
 	return &kftcTransport{next: next, calls: m.kftcCalls}
 }

@@ -166,12 +166,28 @@ func TestImportStatementBesidePolling(t *testing.T) {
 	if len(accts) != 1 {
 		t.Errorf("%d accounts, want the linked one only", len(accts))
 	}
+	// The bank lists that row too, at its own second and with its own
+	// text: a later poll reads it and does not add it again.
+	env.post("입금", "박서준", 30000, now.Add(-time.Minute))
+	env.clock.Advance(2 * time.Minute)
+	env.mustSync()
+	after, err := env.db.Deposits(env.ctx, env.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(stored)+1 {
+		t.Errorf("%d rows after the import and a poll, want %d", len(after), len(stored)+1)
+	}
 
 	// Several linked accounts: the file's number picks one, or none.
-	env.linkBank([]string{testbed.DemoGroupAccountID, testbed.DemoPersonalAccountID}, "")
+	second := env.acct
+	second.ID, second.FintechUseNum, second.Masked = "", "199000000000000000000777", "1111-22-333***"
+	if _, err := env.db.PutAccount(env.ctx, store.ActorCLI, second); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := env.eng.ImportStatement(env.ctx, env.group.ID, &statement.Statement{Bank: "x", Account: "999-99-999999", Rows: rows},
-		ImportOptions{Actor: "test"}); err != nil && !errors.Is(err, ErrNoStatementAccount) {
-		t.Errorf("unknown account number: %v, want nil or ErrNoStatementAccount", err)
+		ImportOptions{Actor: "test"}); !errors.Is(err, ErrNoStatementAccount) {
+		t.Errorf("unknown account number: %v, want ErrNoStatementAccount", err)
 	}
 }
 

@@ -299,12 +299,16 @@ func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, slot *cal
 	// the pass is being cancelled.
 	wctx := context.WithoutCancel(ctx)
 	f := fetched{q: q, list: list}
-	if err != nil && !(errors.Is(err, openbanking.ErrPageLimit) && len(list.Rows) > 0) {
+	// countAlone counts the calls when no Ingest does.
+	countAlone := func() {
 		if calls > 0 {
 			if cerr := s.db.AddCalls(wctx, acct.ID, ledger.MonthOf(s.now().In(ledger.KST())), calls); cerr != nil {
 				s.log.Warn("count calls", "account_id", acct.ID, "err", cerr)
 			}
 		}
+	}
+	if err != nil && !(errors.Is(err, openbanking.ErrPageLimit) && len(list.Rows) > 0) {
+		countAlone()
 		return f, s.fail(ctx, s.state(acct.ID), acct, err)
 	}
 	rows := slices.Clone(list.Rows)
@@ -327,11 +331,7 @@ func (s *syncer) fetch(ctx context.Context, sess *openbanking.Session, slot *cal
 		// their own (which may fail the same way), and back off as after a
 		// failed call, so that a database refusing writes does not turn
 		// every scheduled pass into another paid call.
-		if calls > 0 {
-			if cerr := s.db.AddCalls(wctx, acct.ID, ledger.MonthOf(s.now().In(ledger.KST())), calls); cerr != nil {
-				s.log.Warn("count calls", "account_id", acct.ID, "err", cerr)
-			}
-		}
+		countAlone()
 		return f, s.fail(ctx, s.state(acct.ID), acct, fmt.Errorf("store the rows: %w", ierr))
 	}
 	f.in = in

@@ -32,11 +32,9 @@ type jsonScan struct {
 
 // lit consumes l, which must come next.
 func (s *jsonScan) lit(l string) {
-	if !s.ok || len(s.b) < len(l) || string(s.b[:len(l)]) != l {
+	if !s.peek(l) {
 		s.ok = false
-		return
 	}
-	s.b = s.b[len(l):]
 }
 
 // peek consumes l and reports true when l comes next.

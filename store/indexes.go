@@ -63,7 +63,8 @@ func indexGroupTx(tx *bolt.Tx, before, after *Group) error {
 	return reindex(tx.Bucket(bucketTreasurerGroups), oldTreasurers, newTreasurers)
 }
 
-// reindex deletes the keys of old that are not in cur and puts cur's.
+// reindex deletes the keys of old that are not in cur and puts those of
+// cur that are not in old.
 func reindex(b *bolt.Bucket, old, cur [][]byte) error {
 	for _, k := range old {
 		if !slices.ContainsFunc(cur, func(c []byte) bool { return bytes.Equal(c, k) }) {
@@ -73,6 +74,9 @@ func reindex(b *bolt.Bucket, old, cur [][]byte) error {
 		}
 	}
 	for _, k := range cur {
+		if slices.ContainsFunc(old, func(o []byte) bool { return bytes.Equal(o, k) }) {
+			continue // kept: rewriting it would only dirty the page
+		}
 		if err := b.Put(k, nil); err != nil {
 			return err
 		}
@@ -239,22 +243,31 @@ func checkChatIndex(tx *bolt.Tx, p *problems) error {
 		return err
 	}
 	for _, name := range [][]byte{bucketChatGroups, bucketTreasurerGroups} {
-		keys := want[string(name)]
-		have := map[string]bool{}
-		err := tx.Bucket(name).ForEach(func(k, _ []byte) error {
-			have[string(k)] = true
-			if !keys[string(k)] {
-				p.addf("%s index has %q, which no group has", name, k)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := diffIndex(tx, p, name, want[string(name)], "group"); err != nil {
 			return err
 		}
-		for _, k := range slices.Sorted(maps.Keys(keys)) {
-			if !have[k] {
-				p.addf("%s index lacks %q", name, k)
-			}
+	}
+	return nil
+}
+
+// diffIndex reports the keys of index bucket name that are not in want
+// (what the records say it should hold; whose names the records) and
+// those of want it lacks.
+func diffIndex(tx *bolt.Tx, p *problems, name []byte, want map[string]bool, whose string) error {
+	have := map[string]bool{}
+	err := tx.Bucket(name).ForEach(func(k, _ []byte) error {
+		have[string(k)] = true
+		if !want[string(k)] {
+			p.addf("%s index has %q, which no %s has", name, k, whose)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if !have[k] {
+			p.addf("%s index lacks %q", name, k)
 		}
 	}
 	return nil
@@ -267,21 +280,5 @@ func checkGroupAccounts(tx *bolt.Tx, p *problems, accts []Account) error {
 	for _, a := range accts {
 		want[string(groupAccountKey(a.GroupID, a.ID))] = true
 	}
-	have := map[string]bool{}
-	err := tx.Bucket(bucketGroupAccounts).ForEach(func(k, _ []byte) error {
-		have[string(k)] = true
-		if !want[string(k)] {
-			p.addf("group_accounts index has %q, which no account has", k)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range slices.Sorted(maps.Keys(want)) {
-		if !have[k] {
-			p.addf("group_accounts index lacks %q", k)
-		}
-	}
-	return nil
+	return diffIndex(tx, p, bucketGroupAccounts, want, "account")
 }

@@ -108,7 +108,8 @@ func TestOutboxCounts(t *testing.T) {
 // messages, and damaged counts do not stop messages from moving.
 func TestOutboxCountsCheck(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "moimbot.db")
-	db := mustOpenAt(t, path)
+	c := newClock() // the messages' clock and the claim's
+	db := mustOpenAt(t, path, withClock(c))
 	ids, err := db.Enqueue(ctx, store.OutboxMessage{Key: "k", Chat: chatA, Text: "x"}, store.OutboxMessage{Key: "k2", Chat: chatB, Text: "y"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +118,7 @@ func TestOutboxCountsCheck(t *testing.T) {
 	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte("meta")).Put([]byte("outbox_counts"), []byte("short"))
 	})
-	db = mustOpenAt(t, path)
+	db = mustOpenAt(t, path, withClock(c))
 	if err := db.Check(ctx); err == nil || !strings.Contains(err.Error(), "outbox counts of 5 bytes") {
 		t.Errorf("check = %v, want it to name the damaged counts", err)
 	}
@@ -125,7 +126,7 @@ func TestOutboxCountsCheck(t *testing.T) {
 		t.Errorf("outbox stats = %v, want ErrDamaged", err)
 	}
 	// Messages still move; the counts start again from zero.
-	if _, err := db.Claim(ctx, time.Now(), 10); err != nil {
+	if _, err := db.Claim(ctx, c.Now(), 10); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.MarkSent(ctx, ids[0]); err != nil {

@@ -170,14 +170,20 @@ func loadExport(ctx context.Context, path, group string, asOf ledger.Period) (ex
 // It is what `moimbot export` reads from the file and what the control
 // socket's GET /export serves.
 func exportGroup(ctx context.Context, db *store.DB, group string, asOf ledger.Period) (store.Export, error) {
-	g, err := db.GroupByName(ctx, group)
-	if errors.Is(err, store.ErrNotFound) {
-		g, err = db.Group(ctx, group)
-	}
+	g, err := findGroup(ctx, db, group)
 	if err != nil {
 		return store.Export{}, err
 	}
 	return db.Export(ctx, g.ID, asOf)
+}
+
+// findGroup returns the group named group, or else the one with that id.
+func findGroup(ctx context.Context, db *store.DB, group string) (store.Group, error) {
+	g, err := db.GroupByName(ctx, group)
+	if errors.Is(err, store.ErrNotFound) {
+		g, err = db.Group(ctx, group)
+	}
+	return g, err
 }
 
 // adminNoSuchGroup is the body of the control socket's 404 answer to

@@ -136,10 +136,7 @@ func importer(ctx context.Context, path string) (imp importFunc, closeFn func(),
 // `moimbot import` does on the file and what the control socket's
 // POST /import serves.
 func importGroup(ctx context.Context, db *store.DB, eng *server.Engine, group string, st *statement.Statement, dryRun bool) (server.ImportSummary, error) {
-	g, err := db.GroupByName(ctx, group)
-	if errors.Is(err, store.ErrNotFound) {
-		g, err = db.Group(ctx, group)
-	}
+	g, err := findGroup(ctx, db, group)
 	if err != nil {
 		return server.ImportSummary{}, err
 	}

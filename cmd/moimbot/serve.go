@@ -81,7 +81,7 @@ func serveFlags(e env, fs *flag.FlagSet) *serveConfig {
 	str(&c.webhook, "telegram-webhook-secret", envTelegramHook, "", "receive Telegram updates by webhook at PUBLIC_URL/telegram/webhook, checked with this `secret` (1-256 of A-Z a-z 0-9 _ -), instead of long polling")
 	str(&c.lang, "lang", envLang, "ko", "default `language` of new groups: ko or en")
 	fs.StringVar(&c.secretKeyFile, "secret-key-file", "", "`file` holding the token encryption key (else $"+store.EnvSecretKey+" or $"+store.EnvSecretKeyFile+")")
-	fs.StringVar(&c.logLevel, "log-level", orDefault(e.getenv("MOIMBOT_LOG_LEVEL"), "info"), "log `level`: debug, info, warn or error ($MOIMBOT_LOG_LEVEL)")
+	fs.StringVar(&c.logLevel, "log-level", orDefault(e.getenv(envLogLevel), "info"), "log `level`: debug, info, warn or error ($MOIMBOT_LOG_LEVEL)")
 	slackFlags(e, fs, &c.slack)
 	observeFlags(e, fs, c)
 	fs.BoolVar(&c.testbed, "testbed", false, "run the built-in KFTC simulator in this process and link against it (try moimbot without KFTC access)")
